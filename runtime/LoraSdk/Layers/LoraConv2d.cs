@@ -1,0 +1,69 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LoraSdk.Layers;
+
+/// <summary>
+/// A drop-in replacement for <c>nn.Conv2d</c> that can carry LoRA adapters. Parameters are registered as
+/// <c>weight</c> (out, in, kh, kw) and <c>bias</c> (out), the same state-dict names as <c>nn.Conv2d</c>. Without
+/// adapters, forward is exactly <c>F.conv2d</c> with the layer's stride and padding (groups = dilation = 1).
+/// </summary>
+public sealed class LoraConv2d : Module<Tensor, Tensor>
+{
+    /// <summary>Creates a square-kernel convolution with uninitialized parameters.</summary>
+    public LoraConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
+        bool hasBias = true, ScalarType? dtype = null, Device? device = null)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), hasBias, dtype, device)
+    {
+    }
+
+    /// <summary>Creates a convolution with uninitialized parameters.</summary>
+    public LoraConv2d(long inChannels, long outChannels, (long H, long W) kernelSize, (long H, long W) stride,
+        (long H, long W) padding, bool hasBias = true, ScalarType? dtype = null, Device? device = null)
+        : base(nameof(LoraConv2d))
+    {
+        if (inChannels <= 0 || outChannels <= 0 || kernelSize.H <= 0 || kernelSize.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inChannels), "channels and kernel size must be positive");
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        weight = new Parameter(torch.empty(new[] { outChannels, inChannels, kernelSize.H, kernelSize.W }, dtype ?? ScalarType.Float32, device), requires_grad: false);
+        bias = hasBias ? new Parameter(torch.empty(new[] { outChannels }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
+        RegisterComponents();
+    }
+
+#pragma warning disable IDE1006
+    private Parameter weight;
+    private Parameter? bias;
+#pragma warning restore IDE1006
+
+    /// <summary>Input channels.</summary>
+    public long InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public long OutChannels { get; }
+
+    /// <summary>Kernel height and width.</summary>
+    public (long H, long W) KernelSize { get; }
+
+    /// <summary>Stride (height, width).</summary>
+    public (long H, long W) Stride { get; }
+
+    /// <summary>Zero padding (height, width).</summary>
+    public (long H, long W) Padding { get; }
+
+    /// <summary>The (out, in, kh, kw) weight.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The bias, or null.</summary>
+    public Parameter? Bias => bias;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) =>
+        nn.functional.conv2d(input, weight, bias, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });
+}
