@@ -1,0 +1,25 @@
+using System;
+
+namespace LoraSdk.Merging;
+
+/// <summary>
+/// A refused <c>add_weighted_adapter</c> merge. The message is PEFT's where PEFT has one (for example
+/// <c>All adapters must have the same r value when using combination_type linear, ties, dare_ties or dare_linear.</c>);
+/// errors about one layer start with the layer's name. A refused merge changes nothing.
+/// </summary>
+public sealed class LoraMergeException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public LoraMergeException(LoraMergeErrorKind kind, string message, string? layerName = null)
+        : base(layerName == null ? message : $"{layerName}: {message}")
+    {
+        Kind = kind;
+        LayerName = layerName;
+    }
+
+    /// <summary>Why the merge was refused.</summary>
+    public LoraMergeErrorKind Kind { get; }
+
+    /// <summary>The module path of the offending layer, or null when the error is not about one layer.</summary>
+    public string? LayerName { get; }
+}

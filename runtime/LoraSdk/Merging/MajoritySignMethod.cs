@@ -1,0 +1,34 @@
+using System;
+
+namespace LoraSdk.Merging;
+
+/// <summary>PEFT's <c>majority_sign_method</c> for the TIES sign election.</summary>
+public enum MajoritySignMethod
+{
+    /// <summary><c>total</c>: the sign of the sum of the pruned task tensors.</summary>
+    Total,
+
+    /// <summary><c>frequency</c>: the sign that occurs most often (ties go to +).</summary>
+    Frequency,
+}
+
+/// <summary>PEFT names of <see cref="MajoritySignMethod"/>.</summary>
+public static class MajoritySignMethods
+{
+    /// <summary>PEFT's string (<c>total</c> or <c>frequency</c>).</summary>
+    public static string Name(MajoritySignMethod method) => method switch
+    {
+        MajoritySignMethod.Total => "total",
+        MajoritySignMethod.Frequency => "frequency",
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown majority sign method."),
+    };
+
+    /// <summary>Parses PEFT's string (exact, case-sensitive).</summary>
+    /// <exception cref="LoraMergeException">PEFT's <c>Unimplemented mask method "…"</c>.</exception>
+    public static MajoritySignMethod Parse(string name) => name switch
+    {
+        "total" => MajoritySignMethod.Total,
+        "frequency" => MajoritySignMethod.Frequency,
+        _ => throw new LoraMergeException(LoraMergeErrorKind.InvalidMajoritySignMethod, $"Unimplemented mask method \"{name}\""),
+    };
+}
