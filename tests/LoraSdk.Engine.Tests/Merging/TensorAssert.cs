@@ -28,6 +28,15 @@ internal static class TensorAssert
         return rel;
     }
 
+    /// <summary>True when both tensors have the same shape and equal elements (no NaNs expected).</summary>
+    public static bool Identical(Tensor x, Tensor y)
+    {
+        if (!x.shape.AsSpan().SequenceEqual(y.shape)) return false;
+        using var eq = x.eq(y);
+        using var all = eq.all();
+        return all.item<bool>();
+    }
+
     /// <summary>B·A as a 2-D (out, in·kh·kw) matrix.</summary>
     public static Tensor Product(Tensor a, Tensor b) => b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1));
 }
