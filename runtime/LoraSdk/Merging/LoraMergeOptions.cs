@@ -18,8 +18,14 @@ public sealed class LoraMergeOptions
     /// <summary>PEFT's <c>svd_clamp</c>: quantile in [0, 1] at which the SVD factors are clamped; null = no clamping.</summary>
     public double? SvdClamp { get; init; }
 
-    /// <summary>PEFT's <c>svd_full_matrices</c> (default true): full or reduced SVD.</summary>
+    /// <summary>PEFT's <c>svd_full_matrices</c> (default true): full or reduced SVD of the dense delta.</summary>
     public bool SvdFullMatrices { get; init; } = true;
+
+    /// <summary>
+    /// How the svd types factorise (default <see cref="SvdAlgorithm.Auto"/>: a fast exact low-rank path for plain
+    /// <c>svd</c>); <see cref="SvdAlgorithm.Dense"/> reproduces PEFT's dense <c>torch.linalg.svd</c> call literally.
+    /// </summary>
+    public SvdAlgorithm SvdAlgorithm { get; init; } = SvdAlgorithm.Auto;
 
     /// <summary>
     /// PEFT's <c>density</c>: the fraction of values kept by pruning (ties, dare_*, magnitude_prune and their svd forms

@@ -169,6 +169,13 @@ public static class LoraMerger
             a = PadRank(aCat, shape.AShape, 0);
             b = PadRank(bCat, shape.BShape, 1);
         }
+        else if (type == CombinationType.Svd && options.SvdAlgorithm == SvdAlgorithm.Auto
+            && SvdFactorization.LowRankApplies(present.Sum(p => p.A.shape[0]), shape.BShape[0], shape.AShape.Skip(1).Aggregate(1L, (x, y) => x * y)))
+        {
+            // ΔW = Σ (weight·scaling)·(scaling·B·A): PEFT weights get_delta_weight, which is already scaled.
+            var terms = present.Select(p => (p.A, p.B, (double)(float)(p.Source.Weight * p.Scaling) * p.Scaling)).ToList();
+            (a, b) = SvdFactorization.FactorizeLowRank(terms, shape.AShape, shape.BShape, options.SvdClamp);
+        }
         else if (CombinationTypes.IsSvd(type))
         {
             var weights = tensor(present.Select(p => (float)(p.Source.Weight * p.Scaling)).ToArray(), ScalarType.Float32, device);

@@ -17,16 +17,17 @@ public sealed class MergeMathTests : IClassFixture<MergeFixture>
     public MergeMathTests(MergeFixture fx) => _fx = fx;
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Svd_with_enough_rank_reproduces_the_weighted_delta_on_linear_and_conv_layers(bool fullMatrices)
+    [InlineData(true, SvdAlgorithm.Dense)]
+    [InlineData(false, SvdAlgorithm.Dense)]
+    [InlineData(true, SvdAlgorithm.Auto)]
+    public void Svd_with_enough_rank_reproduces_the_weighted_delta_on_linear_and_conv_layers(bool fullMatrices, SvdAlgorithm algorithm)
     {
         // a (rank 4, scaling 2) and b (rank 8, scaling 0.5, incl. 3x3 and 1x1-free conv layers): svd_rank 12 keeps everything.
         // PEFT's svd path weights get_delta_weight (already scaled) by weight·scaling again: ΔW = Σ wᵢ·sᵢ·(sᵢ·BᵢAᵢ).
         var tags = new[] { "a", "b" };
         var weights = new[] { 1.0, -0.5 };
         using var result = LoraMerger.Merge(_fx.Sources(tags, weights), _fx.Layers(tags, _fx.UnionOrderAB),
-            new LoraMergeOptions { CombinationType = CombinationType.Svd, SvdRank = 12, SvdFullMatrices = fullMatrices });
+            new LoraMergeOptions { CombinationType = CombinationType.Svd, SvdRank = 12, SvdFullMatrices = fullMatrices, SvdAlgorithm = algorithm });
         Assert.Equal(12, result.Rank);
         Assert.Equal(156, result.Layers.Count);
         int conv = 0;
@@ -44,6 +45,24 @@ public sealed class MergeMathTests : IClassFixture<MergeFixture>
             TensorAssert.Close(expected, TensorAssert.Product(layer.A, layer.B), 1e-4, layer.Name);
         }
         Assert.Equal(24, conv);
+    }
+
+    [Fact]
+    public void Low_rank_and_dense_svd_agree_when_truncating()
+    {
+        var tags = new[] { "a", "b" };
+        var layers = _fx.Layers(tags, _fx.UnionOrderAB);
+        using var dense = LoraMerger.Merge(_fx.Sources(tags, new[] { 0.8, 1.3 }), layers,
+            new LoraMergeOptions { SvdRank = 5, SvdAlgorithm = SvdAlgorithm.Dense });
+        using var fast = LoraMerger.Merge(_fx.Sources(tags, new[] { 0.8, 1.3 }), layers,
+            new LoraMergeOptions { SvdRank = 5, SvdAlgorithm = SvdAlgorithm.Auto });
+        foreach (var (d, f) in dense.Layers.Zip(fast.Layers))
+        {
+            using var scope = NewDisposeScope();
+            TensorAssert.Close(TensorAssert.Product(d.A, d.B), TensorAssert.Product(f.A, f.B), 1e-4, d.Name);
+            // Same singular values: the column norms of B = U·S.
+            TensorAssert.Close(d.B.reshape(d.B.shape[0], 5).norm(0), f.B.reshape(f.B.shape[0], 5).norm(0), 1e-4, d.Name + " S");
+        }
     }
 
     [Fact]

@@ -32,7 +32,11 @@ public sealed class PeftMergeParityTests : IClassFixture<MergeFixture>
         new object[] { "ad_magnitude_prune" }, new object[] { "ad_dare_linear" }, new object[] { "ad_dare_ties" },
     };
 
-    public static IEnumerable<object[]> SvdCases() => new[] { new object[] { "ad_svd" }, new object[] { "ad_ties_svd" } };
+    public static IEnumerable<object[]> SvdCases() => new[]
+    {
+        new object[] { "ad_svd", SvdAlgorithm.Auto }, new object[] { "ad_svd", SvdAlgorithm.Dense },
+        new object[] { "ad_ties_svd", SvdAlgorithm.Auto }, new object[] { "ad_ties_svd", SvdAlgorithm.Dense },
+    };
 
     internal static (string[] Tags, double[] Weights, LoraMergeOptions Options) Case(string name, MergedAdapterInitialization init) => name switch
     {
@@ -53,9 +57,14 @@ public sealed class PeftMergeParityTests : IClassFixture<MergeFixture>
         _ => throw new ArgumentException(name),
     };
 
-    private LoraMergeResult Run(string name, IReadOnlyList<string> modules)
+    private LoraMergeResult Run(string name, IReadOnlyList<string> modules, SvdAlgorithm algorithm = SvdAlgorithm.Auto)
     {
-        var (tags, weights, options) = Case(name, _fx.Adapters[ "a"].Initialization);
+        var (tags, weights, options) = Case(name, _fx.Adapters["a"].Initialization);
+        options = new LoraMergeOptions
+        {
+            CombinationType = options.CombinationType, SvdRank = options.SvdRank, Density = options.Density, Seed = options.Seed,
+            Initialization = options.Initialization, SvdAlgorithm = algorithm,
+        };
         return LoraMerger.Merge(_fx.Sources(tags, weights), _fx.Layers(tags, modules), options);
     }
 
@@ -85,9 +94,9 @@ public sealed class PeftMergeParityTests : IClassFixture<MergeFixture>
 
     [Theory]
     [MemberData(nameof(SvdCases))]
-    public void Svd_merges_match_peft_products_per_module(string name)
+    public void Svd_merges_match_peft_products_per_module(string name, SvdAlgorithm algorithm)
     {
-        using var result = Run(name, _fx.ModuleOrderA);
+        using var result = Run(name, _fx.ModuleOrderA, algorithm);
         AssertConfig(name, result);
         Assert.Equal(96, result.Layers.Count);
         double worst = 0;
@@ -99,7 +108,7 @@ public sealed class PeftMergeParityTests : IClassFixture<MergeFixture>
             Assert.Equal(_fx.Golden($"merge/{name}/{layer.Name}.lora_B").shape, layer.B.shape);
             worst = Math.Max(worst, TensorAssert.Close(expected, TensorAssert.Product(layer.A, layer.B), Tolerance, $"{name} {layer.Name} B·A"));
         }
-        _out.WriteLine($"{name}: worst relative error of B·A {worst:E3}");
+        _out.WriteLine($"{name} ({algorithm}): worst relative error of B·A {worst:E3}");
     }
 
     [Fact]
