@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,10 +10,13 @@ namespace LoraSdk.Layers;
 /// <summary>
 /// A drop-in replacement for <c>nn.Conv2d</c> that can carry LoRA adapters. Parameters are registered as
 /// <c>weight</c> (out, in, kh, kw) and <c>bias</c> (out), the same state-dict names as <c>nn.Conv2d</c>. Without
-/// adapters, forward is exactly <c>F.conv2d</c> with the layer's stride and padding (groups = dilation = 1).
+/// adapters, forward is exactly <c>F.conv2d</c> with the layer's stride and padding (groups = dilation = 1). An
+/// adapter's A is a convolution with the base kernel, stride and padding, its B a 1×1 convolution (PEFT's layout).
 /// </summary>
-public sealed class LoraConv2d : Module<Tensor, Tensor>
+public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
 {
+    private readonly LoraLayerCore _core;
+
     /// <summary>Creates a square-kernel convolution with uninitialized parameters.</summary>
     public LoraConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
         bool hasBias = true, ScalarType? dtype = null, Device? device = null)
@@ -34,6 +38,23 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>
         Padding = padding;
         weight = new Parameter(torch.empty(new[] { outChannels, inChannels, kernelSize.H, kernelSize.W }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outChannels }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
+        _core = new LoraLayerCore(this);
+        RegisterComponents();
+    }
+
+    /// <summary>Wraps existing parameters (shared, not copied): used to make a plain <c>nn.Conv2d</c> LoRA-capable.</summary>
+    internal LoraConv2d(Parameter existingWeight, Parameter? existingBias, (long H, long W) stride, (long H, long W) padding)
+        : base(nameof(LoraConv2d))
+    {
+        if (existingWeight.dim() != 4) throw new ArgumentException("a Conv2d weight must be 4-D", nameof(existingWeight));
+        OutChannels = existingWeight.shape[0];
+        InChannels = existingWeight.shape[1];
+        KernelSize = (existingWeight.shape[2], existingWeight.shape[3]);
+        Stride = stride;
+        Padding = padding;
+        weight = existingWeight;
+        bias = existingBias;
+        _core = new LoraLayerCore(this);
         RegisterComponents();
     }
 
@@ -64,6 +85,74 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>
     public Parameter? Bias => bias;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) =>
-        nn.functional.conv2d(input, weight, bias, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });
+    public long InFeatures => InChannels;
+
+    /// <inheritdoc />
+    public long OutFeatures => OutChannels;
+
+    /// <inheritdoc />
+    public string? ModulePath => _core.ModulePath;
+
+    /// <inheritdoc />
+    public bool IsConvolution => true;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> AdapterNames => _core.AdapterNames;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ActiveAdapters => _core.ActiveAdapters;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> MergedAdapters => _core.MergedAdapters;
+
+    /// <inheritdoc />
+    public bool AdaptersDisabled => _core.Disabled;
+
+    /// <inheritdoc />
+    public bool IsInjected => _core.IsInjected;
+
+    /// <inheritdoc />
+    public bool IsMaterialized => _core.IsMaterialized;
+
+    internal LoraLayerCore Core => _core;
+
+    /// <inheritdoc />
+    public bool HasAdapter(string adapterName) => _core.HasAdapter(adapterName);
+
+    /// <inheritdoc />
+    public LoraAdapterWeights GetAdapter(string adapterName) => _core.GetAdapter(adapterName);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        var plan = _core.PrepareForward();
+        long[] stride = { Stride.H, Stride.W };
+        long[] padding = { Padding.H, Padding.W };
+        if (plan == LoraForwardPlan.BaseOnly) return nn.functional.conv2d(input, weight, bias, stride, padding);
+
+        using var scope = torch.NewDisposeScope();
+        var result = nn.functional.conv2d(input, weight, bias, stride, padding);
+        if (plan == LoraForwardPlan.Single)
+        {
+            var adapter = _core.SingleAdapter!;
+            var hidden = nn.functional.conv2d(input, adapter.Down, null, stride, padding);
+            var delta = nn.functional.conv2d(hidden, adapter.Up);
+            result.add_(delta, _core.SingleScale);
+        }
+        else
+        {
+            var catUp = _core.ConcatUp!;
+            var hidden = nn.functional.conv2d(input, _core.ConcatDown!, null, stride, padding);
+            var delta = nn.functional.conv2d(hidden, catUp.view(catUp.shape[0], catUp.shape[1], 1, 1));
+            result.add_(delta);
+        }
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        _core.OnModuleMoved(device, dtype);
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,10 +10,14 @@ namespace LoraSdk.Layers;
 /// <summary>
 /// A drop-in replacement for <c>nn.Linear</c> (which is sealed) that can carry LoRA adapters. Its parameters are
 /// registered as <c>weight</c> (out, in) and <c>bias</c> (out), the same state-dict names as <c>nn.Linear</c>, so
-/// models built from it load ordinary checkpoints. Without adapters, forward is exactly <c>F.linear</c>.
+/// models built from it load ordinary checkpoints. Without adapters, forward is exactly <c>F.linear</c>; with active
+/// adapters it adds their low-rank products (see <see cref="LoraForwardMode"/>). Adapter tensors are not registered
+/// parameters: <c>state_dict()</c> stays the base model's. Adapters are managed by <see cref="Adapters.LoraComponent"/>.
 /// </summary>
-public sealed class LoraLinear : Module<Tensor, Tensor>
+public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
 {
+    private readonly LoraLayerCore _core;
+
     /// <summary>Creates the layer with uninitialized (empty) parameters; load weights before use.</summary>
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias = true, ScalarType? dtype = null, Device? device = null)
         : base(nameof(LoraLinear))
@@ -23,6 +28,20 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
         OutFeatures = outFeatures;
         weight = new Parameter(torch.empty(new[] { outFeatures, inFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
+        _core = new LoraLayerCore(this);
+        RegisterComponents();
+    }
+
+    /// <summary>Wraps existing parameters (shared, not copied): used to make a plain <c>nn.Linear</c> LoRA-capable.</summary>
+    internal LoraLinear(Parameter existingWeight, Parameter? existingBias)
+        : base(nameof(LoraLinear))
+    {
+        if (existingWeight.dim() != 2) throw new ArgumentException("a Linear weight must be 2-D", nameof(existingWeight));
+        InFeatures = existingWeight.shape[1];
+        OutFeatures = existingWeight.shape[0];
+        weight = existingWeight;
+        bias = existingBias;
+        _core = new LoraLayerCore(this);
         RegisterComponents();
     }
 
@@ -45,5 +64,65 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public Parameter? Bias => bias;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
+    public string? ModulePath => _core.ModulePath;
+
+    /// <inheritdoc />
+    public bool IsConvolution => false;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> AdapterNames => _core.AdapterNames;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ActiveAdapters => _core.ActiveAdapters;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> MergedAdapters => _core.MergedAdapters;
+
+    /// <inheritdoc />
+    public bool AdaptersDisabled => _core.Disabled;
+
+    /// <inheritdoc />
+    public bool IsInjected => _core.IsInjected;
+
+    /// <inheritdoc />
+    public bool IsMaterialized => _core.IsMaterialized;
+
+    internal LoraLayerCore Core => _core;
+
+    /// <inheritdoc />
+    public bool HasAdapter(string adapterName) => _core.HasAdapter(adapterName);
+
+    /// <inheritdoc />
+    public LoraAdapterWeights GetAdapter(string adapterName) => _core.GetAdapter(adapterName);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        var plan = _core.PrepareForward();
+        if (plan == LoraForwardPlan.BaseOnly) return nn.functional.linear(input, weight, bias);
+
+        using var scope = torch.NewDisposeScope();
+        var result = nn.functional.linear(input, weight, bias);
+        var flatInput = input.reshape(-1, InFeatures);
+        var flatResult = result.view(-1, OutFeatures);
+        if (plan == LoraForwardPlan.Single)
+        {
+            var adapter = _core.SingleAdapter!;
+            var hidden = flatInput.mm(adapter.Down.t());
+            flatResult.addmm_(hidden, adapter.Up.t(), 1f, (float)_core.SingleScale);
+        }
+        else
+        {
+            var hidden = flatInput.mm(_core.ConcatDown!.t());
+            flatResult.addmm_(hidden, _core.ConcatUp!.t());
+        }
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        _core.OnModuleMoved(device, dtype);
+    }
 }

@@ -1,0 +1,28 @@
+using System.Collections.Generic;
+
+namespace LoraSdk.Adapters;
+
+/// <summary>
+/// A loaded adapter of one component (diffusers' <c>peft_config[name]</c> plus the engine's index of the layers that
+/// hold it, so scale changes touch only those layers).
+/// </summary>
+internal sealed class LoraAdapterRecord
+{
+    public LoraAdapterRecord(string name, PeftLoraConfig config, List<LoraLayerSlot> slots, Dictionary<LoraLayerSlot, string> sourcePaths)
+    {
+        Name = name;
+        Config = config;
+        Slots = slots;
+        SourcePaths = sourcePaths;
+    }
+
+    public string Name { get; }
+
+    public PeftLoraConfig Config { get; set; }
+
+    /// <summary>The layers holding the adapter, in module order.</summary>
+    public List<LoraLayerSlot> Slots { get; }
+
+    /// <summary>The module path each layer had in the source (diffusers naming), used when saving.</summary>
+    public Dictionary<LoraLayerSlot, string> SourcePaths { get; }
+}

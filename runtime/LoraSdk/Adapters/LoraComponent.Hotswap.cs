@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using LoraSdk.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Adapters;
+
+public sealed partial class LoraComponent
+{
+    /// <summary>
+    /// diffusers' <c>enable_lora_hotswap(target_rank, check_compiled)</c>: the next load pads every adapter of this
+    /// component to <paramref name="targetRank"/> (zero rows/columns, same output) and keeps scalings as tensors, so
+    /// later hotswaps of adapters with other ranks and alphas copy into the same storage. Must precede the first load.
+    /// </summary>
+    /// <param name="targetRank">The highest rank among the adapters that will be swapped in.</param>
+    /// <param name="checkCompiled">"error" (default), "warn" or "ignore": what to do when an adapter is already loaded.</param>
+    /// <returns>A warning to log for "warn", else null.</returns>
+    public string? EnableLoraHotswap(int targetRank = 128, string checkCompiled = "error")
+    {
+        if (checkCompiled != "error" && checkCompiled != "warn" && checkCompiled != "ignore")
+        {
+            throw new LoraException(LoraErrorKind.InvalidWeights,
+                $"check_compiles should be one of 'error', 'warn', or 'ignore', got '{checkCompiled}' instead.", component: Name);
+        }
+        string? warning = null;
+        if (_adapters.Count > 0)
+        {
+            if (checkCompiled == "error")
+                throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call `enable_lora_hotswap` before loading the first adapter.", component: Name);
+            if (checkCompiled == "warn")
+                warning = "It is recommended to call `enable_lora_hotswap` before loading the first adapter to avoid recompilation.";
+        }
+        if (targetRank <= 0) throw new ArgumentOutOfRangeException(nameof(targetRank));
+        _pendingHotswapRank = targetRank;
+        return warning;
+    }
+
+    /// <summary>True while <see cref="EnableLoraHotswap"/> waits for the first load.</summary>
+    public bool IsHotswapPending => _pendingHotswapRank is not null;
+
+    /// <summary>PEFT's <c>prepare_model_for_compiled_hotswap</c>: pad every adapter to the target rank, scalings to tensors.</summary>
+    private void PadForHotswap(int targetRank)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var record in _adapters)
+        {
+            foreach (var slot in record.Slots)
+            {
+                var w = slot.Core!.GetAdapter(record.Name);
+                if (w.TensorRank < targetRank)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    long r = w.TensorRank;
+                    var downShape = (long[])w.Down.shape.Clone();
+                    downShape[0] = targetRank;
+                    var upShape = (long[])w.Up.shape.Clone();
+                    upShape[1] = targetRank;
+                    var down = torch.zeros(downShape, w.Down.dtype, w.Down.device);
+                    down.narrow(0, 0, r).copy_(w.Down);
+                    var up = torch.zeros(upShape, w.Up.dtype, w.Up.device);
+                    up.narrow(1, 0, r).copy_(w.Up);
+                    down.DetachFromDisposeScope();
+                    up.DetachFromDisposeScope();
+                    w.ReplaceTensors(down, up);
+                    slot.Core.Touch();
+                }
+                w.ConvertScalingToTensor();
+            }
+            record.Config = record.Config.WithTargetRank(targetRank);
+        }
+    }
+
+    /// <summary>
+    /// Hotswap checks (PEFT's <c>check_hotswap_configs_compatible</c> and <c>hotswap_adapter_from_state_dict</c>), all
+    /// before any copy: unexpected target layers, shapes, ranks that would need a reallocation.
+    /// </summary>
+    private void PrepareHotswap(LoraPreparedLoad prepared, string sourceName, IReadOnlyList<LoraModuleInput> modules, LoraAdapterRecord old)
+    {
+        foreach (var key in new[] { "use_rslora", "lora_dropout", "alpha_pattern", "use_dora" })
+        {
+            string a = old.Config.ReprOf(key), b = prepared.Config.ReprOf(key);
+            bool equal = key == "alpha_pattern"
+                ? old.Config.AlphaPattern.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(prepared.Config.AlphaPattern.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                : a == b;
+            if (!equal)
+            {
+                throw new LoraException(LoraErrorKind.HotswapIncompatibleConfig, $"Configs are incompatible: for {key}, {a} != {b}",
+                    adapterName: old.Name, sourceName: sourceName, component: Name);
+            }
+        }
+
+        var unexpected = new List<string>();
+        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        foreach (var input in modules)
+        {
+            var slot = ResolveSlot(input.Path);
+            if (slot?.Core is null || !slot.Core.HasAdapter(old.Name))
+            {
+                unexpected.Add(input.Path + ".lora_A.weight");
+                unexpected.Add(input.Path + ".lora_B.weight");
+                continue;
+            }
+            resolved.Add((input, slot));
+        }
+        if (unexpected.Count > 0)
+        {
+            unexpected.Sort(StringComparer.Ordinal);
+            string list = string.Join(", ", unexpected.Select(k => InsertAdapterName(k, old.Name)));
+            throw new LoraException(LoraErrorKind.HotswapUnexpectedKeys,
+                $"Hot swapping the adapter did not succeed, unexpected keys found: {list}.",
+                adapterName: old.Name, sourceName: sourceName, component: Name);
+        }
+        foreach (var (input, slot) in resolved)
+        {
+            CheckShapes(sourceName, input, slot, old.Name, allowLargerRank: false);
+            var w = slot.Core!.GetAdapter(old.Name);
+            if (input.DownShape[0] > w.TensorRank)
+            {
+                throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
+                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.DownShape[0].ToString(CultureInfo.InvariantCulture)} " +
+                    $"at {Name} layer '{slot.Path}', but its loaded weights have rank {w.TensorRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
+                    "never reallocates. Call `enable_lora_hotswap(target_rank=...)` with the largest rank before loading the first adapter.",
+                    adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
+            }
+        }
+        var covered = new HashSet<LoraLayerSlot>(resolved.Select(r => r.Slot));
+        foreach (var slot in old.Slots) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
+        foreach (var (input, slot) in resolved)
+        {
+            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
+            prepared.Modules.Add(module);
+            (module.Down, module.Up) = LoadTensors(input, slot);
+        }
+    }
+
+    private static string InsertAdapterName(string key, string adapterName)
+    {
+        const string suffix = ".weight";
+        return key.Substring(0, key.Length - suffix.Length) + "." + adapterName + suffix;
+    }
+
+    /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
+    private void CommitHotswap(LoraPreparedLoad prepared)
+    {
+        var record = _adapterByName[prepared.AdapterName];
+        using var noGrad = torch.no_grad();
+        foreach (var m in prepared.Modules)
+        {
+            var core = m.Slot.Core!;
+            var w = core.GetAdapter(prepared.AdapterName);
+            long r = m.Down!.shape[0];
+            if (r == w.TensorRank)
+            {
+                w.Down.copy_(m.Down);
+                w.Up.copy_(m.Up!);
+            }
+            else
+            {
+                w.Down.zero_();
+                using (var slice = w.Down.narrow(0, 0, r)) slice.copy_(m.Down);
+                w.Up.zero_();
+                using (var slice = w.Up.narrow(1, 0, r)) slice.copy_(m.Up!);
+            }
+            w.ConfiguredRank = m.Rank;
+            w.Alpha = m.Alpha;
+            w.SetScaling(w.ScalingFor(1.0));
+            w.Touch();
+            core.Touch();
+            m.Down.Dispose();
+            m.Up!.Dispose();
+            m.Down = null;
+            m.Up = null;
+        }
+        foreach (var slot in prepared.ZeroFill)
+        {
+            var w = slot.Core!.GetAdapter(prepared.AdapterName);
+            w.Down.zero_();
+            w.Up.zero_();
+            w.Touch();
+            slot.Core.Touch();
+        }
+        var sourcePaths = prepared.Modules.ToDictionary(m => m.Slot, m => m.SourcePath);
+        foreach (var slot in record.Slots)
+            if (sourcePaths.TryGetValue(slot, out var p)) record.SourcePaths[slot] = p;
+        record.Config = prepared.Config;
+    }
+}

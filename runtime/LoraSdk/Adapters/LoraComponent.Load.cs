@@ -1,0 +1,306 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using LoraSdk.Formats;
+using LoraSdk.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Adapters;
+
+public sealed partial class LoraComponent
+{
+    /// <summary>
+    /// diffusers' <c>load_lora_adapter</c>: loads the modules of <paramref name="path"/> that belong to
+    /// <paramref name="prefix"/> (a component name such as <c>unet</c>; null = keys without a component prefix, as
+    /// <c>save_lora_adapter</c> writes them) into this component, or swaps them into an existing adapter
+    /// (<paramref name="hotswap"/>). Everything is checked before anything changes; on error the model is untouched.
+    /// </summary>
+    /// <returns>What was loaded and what was left out.</returns>
+    public LoraLoadResult LoadLoraAdapter(string path, string? prefix, string? adapterName = null, bool hotswap = false,
+        LoraLoadOptions? options = null)
+    {
+        options ??= LoraLoadOptions.Default;
+        using var source = LoraFileSource.Open(path, options);
+        var (unmapped, skipped) = source.Check(options);
+        var components = source.Components;
+        string fileComponent = prefix ?? (components.Count == 1 ? components[0] : Name);
+        var warnings = new List<string>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var modules = source.ModulesFor(fileComponent);
+        if (modules.Count == 0)
+        {
+            warnings.Add($"No LoRA keys associated to {Name} found with the prefix={(prefix == null ? "None" : PythonRepr.String(prefix))}.");
+        }
+        else
+        {
+            using var prepared = Prepare(source.SourceName, modules, source.MetadataConfig(fileComponent), adapterName, hotswap);
+            Commit(prepared);
+            names[Name] = prepared.AdapterName;
+            counts[Name] = prepared.Modules.Count;
+        }
+        var skippedComponents = components.Where(c => c != fileComponent).ToList();
+        return new LoraLoadResult(source.SourceName, names, counts, unmapped, skipped, skippedComponents, warnings, hotswap);
+    }
+
+    /// <summary>
+    /// Registers an in-memory adapter (e.g. a merge result) under <paramref name="adapterName"/> (null: diffusers'
+    /// default name). Tensors are copied into the layers' dtype and device; the caller keeps its tensors. The new
+    /// adapter becomes the active one, as after a load.
+    /// </summary>
+    /// <returns>The adapter name used.</returns>
+    public string AddAdapter(string? adapterName, LoraAdapterDefinition definition)
+    {
+        if (definition == null) throw new ArgumentNullException(nameof(definition));
+        var inputs = definition.Modules.Select(m => new LoraModuleInput(m.ModulePath, m.ModulePath + ".lora_A.weight",
+            m.ModulePath + ".lora_B.weight", null, m.Down.shape, m.Up.shape, m.Rank, m.Alpha,
+            m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.Down, dtype, device),
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.Up, dtype, device))).ToList();
+        using var prepared = Prepare("in-memory adapter", inputs, definition.Config, adapterName, hotswap: false);
+        Commit(prepared);
+        return prepared.AdapterName;
+    }
+
+    /// <summary>Checks a load completely and loads its tensors; changes nothing.</summary>
+    internal LoraPreparedLoad Prepare(string sourceName, IReadOnlyList<LoraModuleInput> modules, PeftLoraConfig? metadataConfig,
+        string? adapterName, bool hotswap)
+    {
+        if (hotswap)
+        {
+            if (Kind == LoraComponentKind.TextEncoder)
+            {
+                throw new LoraException(LoraErrorKind.HotswapTextEncoder,
+                    "At the moment, hotswapping is not supported for text encoders, please pass `hotswap=False`.",
+                    adapterName: adapterName, sourceName: sourceName, component: Name);
+            }
+            if (adapterName is null || !_adapterByName.ContainsKey(adapterName))
+            {
+                throw new LoraException(LoraErrorKind.HotswapUnknownAdapter,
+                    $"Trying to hotswap LoRA adapter '{adapterName ?? "None"}' but there is no existing adapter by that name. " +
+                    "Please choose an existing adapter name or set `hotswap=False` to prevent hotswapping.",
+                    adapterName: adapterName, sourceName: sourceName, component: Name);
+            }
+        }
+        string name = adapterName ?? DefaultAdapterName();
+        if (!hotswap && _adapterByName.ContainsKey(name))
+        {
+            throw new LoraException(LoraErrorKind.DuplicateAdapterName,
+                $"Adapter name {name} already in use in the model - please select a new adapter name.",
+                adapterName: name, sourceName: sourceName, component: Name);
+        }
+
+        var config = metadataConfig ?? PeftLoraConfig.Derive(
+            modules.Select(m => (m.Path, m.Rank, m.Alpha, m.AlphaIsInteger)).ToList(),
+            modules.Any(m => m.UseRsLora), _moduleNames, Kind == LoraComponentKind.Denoiser);
+        var prepared = new LoraPreparedLoad(this, name, config, hotswap);
+        try
+        {
+            if (hotswap) PrepareHotswap(prepared, sourceName, modules, _adapterByName[name]);
+            else PrepareInjection(prepared, sourceName, modules);
+            return prepared;
+        }
+        catch
+        {
+            prepared.Dispose();
+            throw;
+        }
+    }
+
+    private void PrepareInjection(LoraPreparedLoad prepared, string sourceName, IReadOnlyList<LoraModuleInput> modules)
+    {
+        var seen = new HashSet<LoraLayerSlot>();
+        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        foreach (var input in modules)
+        {
+            var slot = ResolveSlot(input.Path);
+            if (slot is null)
+            {
+                throw new LoraException(LoraErrorKind.MissingModule,
+                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.DownKey}, {input.UpKey}).",
+                    adapterName: prepared.AdapterName, modulePath: input.Path, sourceName: sourceName, component: Name);
+            }
+            if (!seen.Add(slot))
+            {
+                throw new LoraException(LoraErrorKind.MissingModule,
+                    $"{sourceName}: two LoRA modules map to {Name} layer '{slot.Path}'.",
+                    adapterName: prepared.AdapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+            }
+            string? wrapProblem = slot.CheckWrappable();
+            if (wrapProblem != null)
+            {
+                throw new LoraException(LoraErrorKind.UnsupportedLayer,
+                    $"{sourceName}: {Name} layer '{slot.Path}' cannot carry LoRA: {wrapProblem}.",
+                    adapterName: prepared.AdapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+            }
+            CheckShapes(sourceName, input, slot, prepared.AdapterName, allowLargerRank: true);
+            resolved.Add((input, slot));
+        }
+        if (_pendingHotswapRank is int target)
+        {
+            foreach (var (input, slot) in resolved) CheckPaddable(input.DownShape[0], target, slot.Path);
+            foreach (var record in _adapters)
+                foreach (var slot in record.Slots) CheckPaddable(slot.Core!.GetAdapter(record.Name).TensorRank, target, slot.Path);
+        }
+        foreach (var (input, slot) in resolved)
+        {
+            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha,
+                input.UseRsLora || prepared.Config.UseRsLora);
+            prepared.Modules.Add(module);
+            (module.Down, module.Up) = LoadTensors(input, slot);
+        }
+    }
+
+    private static void CheckPaddable(long rank, int target, string path)
+    {
+        if (rank > target)
+        {
+            throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
+                $"Trying to pad the adapter to the target rank {target.ToString(CultureInfo.InvariantCulture)}, but the original rank is larger " +
+                $"({rank.ToString(CultureInfo.InvariantCulture)}). This is not possible.", modulePath: path);
+        }
+    }
+
+    /// <summary>Validates the LoRA tensor shapes of <paramref name="input"/> against the base layer of <paramref name="slot"/>.</summary>
+    private void CheckShapes(string sourceName, LoraModuleInput input, LoraLayerSlot slot, string adapterName, bool allowLargerRank)
+    {
+        bool conv = slot.IsConvolution;
+        long[] w = slot.WeightShape;
+        long outF = w[0], inF = w[1];
+        bool oneByOne = !conv || (w[2] == 1 && w[3] == 1);
+        string layerKind = conv ? "Conv2d" : "Linear";
+        if (input.IsConvolution is bool declaredConv && declaredConv != conv && !oneByOne)
+        {
+            throw new LoraException(LoraErrorKind.LayerKindMismatch,
+                $"{sourceName}: {Name} layer '{slot.Path}' is a {layerKind} layer but the LoRA tensors are for a {(declaredConv ? "Conv2d" : "Linear")} layer.",
+                adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+        }
+        long r = input.DownShape.Length > 0 ? input.DownShape[0] : -1;
+        long[] expectedDown = conv ? new[] { r, inF, w[2], w[3] } : new[] { r, inF };
+        long[] expectedUp = conv ? new[] { outF, r, 1, 1 } : new[] { outF, r };
+        if (!ShapeFits(input.DownShape, expectedDown))
+        {
+            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.DownKey}' has shape {Fmt(input.DownShape)} but the layer needs {FmtExpected(expectedDown)}");
+        }
+        if (!ShapeFits(input.UpShape, expectedUp))
+        {
+            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.UpKey}' has shape {Fmt(input.UpShape)} but the layer needs {FmtExpected(expectedUp)}");
+        }
+        if (input.Rank != r)
+        {
+            throw ShapeError(sourceName, slot, adapterName,
+                $"lora_A '{input.DownKey}' has rank {r.ToString(CultureInfo.InvariantCulture)} but the adapter config says r={input.Rank.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (conv && input.Stride is { Count: 2 } st && (st[0] != slot.Stride.H || st[1] != slot.Stride.W))
+        {
+            throw new LoraException(LoraErrorKind.LayerKindMismatch,
+                $"{sourceName}: {Name} layer '{slot.Path}' has stride ({slot.Stride.H}, {slot.Stride.W}) but the LoRA down convolution has stride ({st[0]}, {st[1]}).",
+                adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+        }
+        if (conv && input.Padding is { Count: 2 } pd && (pd[0] != slot.Padding.H || pd[1] != slot.Padding.W))
+        {
+            throw new LoraException(LoraErrorKind.LayerKindMismatch,
+                $"{sourceName}: {Name} layer '{slot.Path}' has padding ({slot.Padding.H}, {slot.Padding.W}) but the LoRA down convolution has padding ({pd[0]}, {pd[1]}).",
+                adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+        }
+        _ = allowLargerRank;
+    }
+
+    private LoraException ShapeError(string sourceName, LoraLayerSlot slot, string adapterName, string detail) =>
+        new LoraException(LoraErrorKind.ShapeMismatch,
+            $"{sourceName}: shape mismatch for {Name} layer '{slot.Path}' (base weight {Fmt(slot.WeightShape)}): {detail}.",
+            adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+
+    /// <summary>Same shape, allowing a Linear LoRA stored as 1×1 convolution and vice versa.</summary>
+    private static bool ShapeFits(long[] actual, long[] expected)
+    {
+        static long[] Squeeze(long[] s) => s.Length == 4 && s[2] == 1 && s[3] == 1 ? new[] { s[0], s[1] } : s;
+        var a = Squeeze(actual);
+        var e = Squeeze(expected);
+        return a.Length == e.Length && a.Zip(e, (x, y) => x == y).All(b => b);
+    }
+
+    private static string Fmt(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    private static string FmtExpected(long[] shape) => "[" + string.Join(", ", shape.Select(d => d < 0 ? "r" : d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>Loads both tensors in the layer's dtype/device and layout (2-D for Linear, 4-D for Conv2d).</summary>
+    private static (Tensor Down, Tensor Up) LoadTensors(LoraModuleInput input, LoraLayerSlot slot)
+    {
+        var dtype = slot.WeightDType;
+        var device = slot.WeightDevice;
+        Tensor? down = null, up = null;
+        try
+        {
+            down = input.LoadDown(dtype, device);
+            up = input.UpLoad(dtype, device);
+            bool conv = slot.IsConvolution;
+            down = Relayout(down, conv);
+            up = Relayout(up, conv);
+            return (down, up);
+        }
+        catch
+        {
+            down?.Dispose();
+            up?.Dispose();
+            throw;
+        }
+    }
+
+    private static Tensor Relayout(Tensor t, bool conv)
+    {
+        if (conv && t.dim() == 2)
+        {
+            var r = t.reshape(t.shape[0], t.shape[1], 1, 1).contiguous().DetachFromDisposeScope();
+            if (!ReferenceEquals(r, t)) t.Dispose();
+            return r;
+        }
+        if (!conv && t.dim() == 4)
+        {
+            var r = t.reshape(t.shape[0], t.shape[1]).contiguous().DetachFromDisposeScope();
+            if (!ReferenceEquals(r, t)) t.Dispose();
+            return r;
+        }
+        return t;
+    }
+
+    /// <summary>Applies a prepared load. Cannot fail: every check happened in <see cref="Prepare"/>.</summary>
+    internal void Commit(LoraPreparedLoad prepared)
+    {
+        if (prepared.Committed) throw new InvalidOperationException("already committed");
+        if (prepared.Hotswap)
+        {
+            CommitHotswap(prepared);
+            prepared.Committed = true;
+            return;
+        }
+        var slots = new List<LoraLayerSlot>(prepared.Modules.Count);
+        var sourcePaths = new Dictionary<LoraLayerSlot, string>();
+        foreach (var m in prepared.Modules)
+        {
+            var slot = m.Slot;
+            if (slot.IsPlain && slot.Layer is null)
+            {
+                slot.EnsureWrapped();
+                slot.Core!.Adopt(this, _host, slot.Path);
+            }
+            var weights = new LoraAdapterWeights(prepared.AdapterName, m.Down!, m.Up!, m.Rank, m.Alpha, m.UseRsLora);
+            slot.Core!.AddAdapter(weights);
+            slots.Add(slot);
+            sourcePaths[slot] = m.SourcePath;
+        }
+        prepared.Committed = true;
+        slots.Sort((a, b) => a.Order.CompareTo(b.Order));
+        var record = new LoraAdapterRecord(prepared.AdapterName, prepared.Config, slots, sourcePaths);
+        _adapters.Add(record);
+        _adapterByName[record.Name] = record;
+        SetActive(new[] { record.Name });
+        if (_pendingHotswapRank is int target)
+        {
+            PadForHotswap(target);
+            _pendingHotswapRank = null;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LoraSdk.Merging;
+
+namespace LoraSdk.Adapters;
+
+public sealed partial class LoraComponent
+{
+    /// <summary>
+    /// PEFT's <c>add_weighted_adapter</c>: builds adapter <paramref name="adapterName"/> from <paramref name="adapters"/>
+    /// with <paramref name="weights"/> (math in <see cref="LoraMerger"/>) and registers it on every layer some source
+    /// targets, with r = lora_alpha = the merged rank. Like PEFT, the active adapters do not change. Uses each source's
+    /// current scaling (set_adapters weights included, as PEFT reads <c>target.scaling</c>).
+    /// </summary>
+    public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName, LoraMergeOptions options)
+    {
+        if (adapters == null) throw new ArgumentNullException(nameof(adapters));
+        if (weights == null) throw new ArgumentNullException(nameof(weights));
+        if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
+        if (adapters.Count != weights.Count)
+        {
+            throw new LoraException(LoraErrorKind.WeightsLengthMismatch,
+                $"Length of adapter names {LoraScale.Count(adapters.Count)} is not equal to the length of the weights {LoraScale.Count(weights.Count)}",
+                component: Name);
+        }
+        var missing = adapters.Where(a => !_adapterByName.ContainsKey(a)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new LoraException(LoraErrorKind.UnknownAdapter,
+                $"Adapter name(s) {PythonRepr.StringSet(missing)} not in the list of present adapters: {PythonRepr.StringSet(_adapterByName.Keys)}.",
+                component: Name);
+        }
+        if (_adapterByName.ContainsKey(adapterName))
+        {
+            throw new LoraException(LoraErrorKind.DuplicateAdapterName,
+                $"Adapter name {adapterName} already in use in the model - please select a new adapter name.", adapterName: adapterName, component: Name);
+        }
+
+        var records = adapters.Select(a => _adapterByName[a]).ToList();
+        var sources = records.Select((r, i) => new LoraMergeSource(r.Name,
+            Math.Max(r.Config.R, r.Config.RankPattern.Count == 0 ? 0 : r.Config.RankPattern.Max(kv => kv.Value)),
+            weights[i], r.Config.UseRsLora)).ToList();
+        var slots = records.SelectMany(r => r.Slots).Distinct().OrderBy(s => s.Order).ToList();
+        var layers = slots.Select(slot => new LoraMergeLayer(slot.Path, records.Select(r =>
+        {
+            if (!slot.Core!.TryGetAdapter(r.Name, out var w)) return null;
+            return new LoraLayerFactors(w.Down, w.Up, w.Scaling);
+        }).ToList())).ToList();
+
+        using var result = LoraMerger.Merge(sources, layers, options);
+        var sourcePath = slots.ToDictionary(s => s, s => records.First(r => r.SourcePaths.ContainsKey(s)).SourcePaths[s]);
+        var modules = result.Layers.Select((layer, i) => new LoraModuleTensors(sourcePath[slots[i]], layer.A, layer.B, result.Alpha, result.Rank)).ToList();
+        var targets = new List<string>();
+        foreach (var r in records) foreach (var t in r.Config.TargetModules) if (!targets.Contains(t)) targets.Add(t);
+        var config = PeftLoraConfig.Create(result.Rank, result.Alpha, targets, result.Plan.UseRsLora);
+
+        var activeBefore = _host.Active;
+        var overridesBefore = _overridden.Select(s => (s, s.Core!.ActiveOverride)).ToList();
+        AddAdapter(adapterName, new LoraAdapterDefinition(modules, config));
+        _host.Active = activeBefore;
+        foreach (var (slot, active) in overridesBefore)
+        {
+            slot.Core!.SetActiveOverride(active);
+            _overridden.Add(slot);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+namespace LoraSdk.Adapters;
+
+/// <summary>Why a LoRA operation failed (see <see cref="LoraException"/>).</summary>
+public enum LoraErrorKind
+{
+    /// <summary>The adapter name is already used in a component (diffusers' ValueError).</summary>
+    DuplicateAdapterName,
+
+    /// <summary>An adapter name that no component holds (diffusers' ValueError of <c>set_adapters</c>).</summary>
+    UnknownAdapter,
+
+    /// <summary>The number of weights does not match the number of adapter names.</summary>
+    WeightsLengthMismatch,
+
+    /// <summary>A UNet block-scale dict has the wrong number of scales for a block.</summary>
+    BlockScaleLength,
+
+    /// <summary>A UNet block-scale dict names a block without attentions or that does not exist.</summary>
+    UnknownBlock,
+
+    /// <summary>A weight value has an unsupported shape (e.g. a dict where a number is needed).</summary>
+    InvalidWeights,
+
+    /// <summary>A LoRA tensor does not fit the base layer (the message names the layer and both shapes).</summary>
+    ShapeMismatch,
+
+    /// <summary>The file addresses a module that the component does not have or that is not a LoRA-capable layer.</summary>
+    MissingModule,
+
+    /// <summary>A LoRA targets a layer of another kind (Linear vs Conv2d) or with another kernel/stride/padding.</summary>
+    LayerKindMismatch,
+
+    /// <summary>The file was made for another base architecture.</summary>
+    ArchitectureMismatch,
+
+    /// <summary>The file uses a LoRA variant the engine does not implement (LoCon mid, DoRA, LoHa, ...).</summary>
+    UnsupportedVariant,
+
+    /// <summary>The file has keys that map to no component module (only with strict unmapped-key handling).</summary>
+    UnmappedKeys,
+
+    /// <summary>Nothing in the file could be loaded into any component.</summary>
+    NothingToLoad,
+
+    /// <summary><c>enable_lora_hotswap</c> was called after an adapter was loaded (diffusers' RuntimeError).</summary>
+    HotswapAfterLoad,
+
+    /// <summary>Hotswap into an adapter name that does not exist (diffusers' ValueError).</summary>
+    HotswapUnknownAdapter,
+
+    /// <summary>The new adapter targets layers the old one does not have (diffusers' RuntimeError, unexpected keys).</summary>
+    HotswapUnexpectedKeys,
+
+    /// <summary>Hotswap of a text-encoder part (diffusers' ValueError).</summary>
+    HotswapTextEncoder,
+
+    /// <summary>The new adapter's rank exceeds the loaded (padded) rank; swapping would reallocate.</summary>
+    HotswapRankTooLarge,
+
+    /// <summary>The adapters' configs differ in a way hotswap cannot handle (PEFT's ValueError).</summary>
+    HotswapIncompatibleConfig,
+
+    /// <summary>Safe fusing found NaN or Inf in a fused weight (PEFT's ValueError).</summary>
+    NonFiniteFusedWeights,
+
+    /// <summary>An unknown component name.</summary>
+    UnknownComponent,
+
+    /// <summary>The adapter is not in this component (e.g. <c>save_lora_adapter</c>).</summary>
+    AdapterNotFound,
+
+    /// <summary>The model has a layer type that cannot be made LoRA-capable in place.</summary>
+    UnsupportedLayer,
+}

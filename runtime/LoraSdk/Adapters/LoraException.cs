@@ -1,0 +1,45 @@
+using System;
+
+namespace LoraSdk.Adapters;
+
+/// <summary>
+/// A failed LoRA operation. <see cref="Exception.Message"/> is diffusers'/PEFT's message where one exists (so code
+/// and users recognize it); <see cref="PythonType"/> names the Python exception diffusers raises for the same case.
+/// A failed operation changed nothing: weights, adapters, scales and active lists are as before the call.
+/// </summary>
+public sealed class LoraException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public LoraException(LoraErrorKind kind, string message, string? adapterName = null, string? modulePath = null,
+        string? sourceName = null, string? component = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Kind = kind;
+        AdapterName = adapterName;
+        ModulePath = modulePath;
+        SourceName = sourceName;
+        Component = component;
+    }
+
+    /// <summary>Why the operation failed.</summary>
+    public LoraErrorKind Kind { get; }
+
+    /// <summary>The adapter concerned, if any.</summary>
+    public string? AdapterName { get; }
+
+    /// <summary>The module path concerned, if any.</summary>
+    public string? ModulePath { get; }
+
+    /// <summary>The file concerned, if any.</summary>
+    public string? SourceName { get; }
+
+    /// <summary>The component concerned (<c>unet</c>, <c>text_encoder</c>, ...), if any.</summary>
+    public string? Component { get; }
+
+    /// <summary>The Python exception type diffusers/PEFT raise in the same situation (<c>ValueError</c> or <c>RuntimeError</c>).</summary>
+    public string PythonType => Kind switch
+    {
+        LoraErrorKind.HotswapAfterLoad or LoraErrorKind.HotswapUnexpectedKeys => "RuntimeError",
+        _ => "ValueError",
+    };
+}

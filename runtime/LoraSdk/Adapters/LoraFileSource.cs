@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LoraSdk.Formats;
+using LoraSdk.IO;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Adapters;
+
+/// <summary>
+/// A LoRA file opened for loading: the formats core's <see cref="LoraFileModel"/> (key mapping, ranks, alphas) plus
+/// the tensor reader. Checks the file as a whole (invalid modules, unsupported variants, architecture, unmapped keys)
+/// and turns each component's modules into <see cref="LoraModuleInput"/>s. Reads only headers until asked for tensors.
+/// </summary>
+internal sealed class LoraFileSource : IDisposable
+{
+    private readonly SafetensorsFile _file;
+    private readonly Dictionary<string, Dictionary<string, JsonValue>> _metadataByPrefix;
+
+    private LoraFileSource(string path, LoraFileModel model, SafetensorsFile file)
+    {
+        SourceName = path;
+        Model = model;
+        _file = file;
+        _metadataByPrefix = SplitMetadata(model.Header.Metadata);
+    }
+
+    public string SourceName { get; }
+
+    public LoraFileModel Model { get; }
+
+    /// <summary>Opens and maps <paramref name="path"/> (pickle formats are refused).</summary>
+    public static LoraFileSource Open(string path, LoraLoadOptions options)
+    {
+        var file = SafetensorsFile.Open(path);
+        try
+        {
+            var model = LoraFileModel.FromHeader(file.Header, info => file.ReadScalar(info.Name), options.FileModelOptions);
+            return new LoraFileSource(path, model, file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Components that have at least one module, in canonical order.</summary>
+    public IReadOnlyList<string> Components =>
+        LoraComponents.All.Where(c => Model.Components.TryGetValue(c, out var m) && m.Count > 0)
+            .Concat(Model.Components.Keys.Where(c => !LoraComponents.All.Contains(c) && Model.Components[c].Count > 0))
+            .ToList();
+
+    /// <summary>
+    /// Whole-file checks that come before any change: inconsistent modules, unsupported variants (unless skipped),
+    /// architecture, unmapped keys (when strict). Returns the unmapped keys and the skipped unsupported keys.
+    /// </summary>
+    public (IReadOnlyList<string> Unmapped, IReadOnlyList<string> SkippedUnsupported) Check(LoraLoadOptions options)
+    {
+        if (Model.InvalidModules.Count > 0)
+        {
+            var first = Model.InvalidModules[0];
+            throw new LoraException(LoraErrorKind.ShapeMismatch,
+                $"{SourceName}: {Model.InvalidModules.Count} inconsistent LoRA module(s); first: {first.Component}.{first.ModulePath}: {first.Reason} (keys {string.Join(", ", first.Keys)})",
+                modulePath: first.ModulePath, sourceName: SourceName, component: first.Component);
+        }
+        var skipped = new List<string>();
+        foreach (var u in Model.Unsupported) skipped.AddRange(u.Keys);
+        foreach (var component in Model.Components.Values)
+        {
+            foreach (var m in component.Values)
+            {
+                if (m.MidKey != null) skipped.AddRange(KeysOf(m));
+                else if (m.MagnitudeKey != null) skipped.AddRange(KeysOf(m));
+            }
+        }
+        if (skipped.Count > 0 && !options.SkipUnsupportedVariants)
+        {
+            var variants = Model.Unsupported.Select(u => u.Variant).ToList();
+            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MidKey != null))) variants.Add("locon_mid (Tucker)");
+            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MagnitudeKey != null))) variants.Add("dora");
+            throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                $"{SourceName}: the file uses LoRA variant(s) this SDK does not apply ({string.Join(", ", variants.Distinct())}); " +
+                $"{skipped.Count} key(s), first: {skipped[0]}. Pass SkipUnsupportedVariants to load the rest.",
+                sourceName: SourceName);
+        }
+        string? architecture = Model.DeclaredArchitecture ?? Model.ImpliedArchitecture;
+        if (options.ExpectedArchitecture != null && architecture != null
+            && !string.Equals(architecture, options.ExpectedArchitecture, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new LoraException(LoraErrorKind.ArchitectureMismatch,
+                $"{SourceName}: the LoRA is for '{architecture}' ({(Model.DeclaredArchitecture != null ? "declared in its metadata" : "implied by its layers")}) but the model is '{options.ExpectedArchitecture}'.",
+                sourceName: SourceName);
+        }
+        if (Model.Unmapped.Count > 0 && options.ThrowOnUnmappedKeys)
+        {
+            throw new LoraException(LoraErrorKind.UnmappedKeys,
+                $"{SourceName}: {Model.Unmapped.Count} key(s) map to no module: {string.Join(", ", Model.Unmapped.Take(20))}{(Model.Unmapped.Count > 20 ? ", ..." : "")}",
+                sourceName: SourceName);
+        }
+        return (Model.Unmapped, skipped);
+    }
+
+    private static IEnumerable<string> KeysOf(LoraModuleSpec m)
+    {
+        yield return m.DownKey;
+        yield return m.UpKey;
+        if (m.AlphaKey != null) yield return m.AlphaKey;
+        if (m.MidKey != null) yield return m.MidKey;
+        if (m.MagnitudeKey != null) yield return m.MagnitudeKey;
+    }
+
+    /// <summary>The supported modules of <paramref name="component"/>, in file key order.</summary>
+    public List<LoraModuleInput> ModulesFor(string component)
+    {
+        var result = new List<LoraModuleInput>();
+        if (!Model.Components.TryGetValue(component, out var modules)) return result;
+        var metadata = MetadataConfig(component);
+        foreach (var m in modules.Values.OrderBy(m => m.DownKey, StringComparer.Ordinal))
+        {
+            if (m.MidKey != null || m.MagnitudeKey != null) continue;
+            bool alphaInt = m.AlphaSource switch
+            {
+                LoraAlphaSource.Metadata => metadata?.LoraAlphaIsInteger ?? true,
+                LoraAlphaSource.MetadataPattern => m.Alpha == Math.Floor(m.Alpha),
+                LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
+                _ => true,
+            };
+            string downKey = m.DownKey, upKey = m.UpKey;
+            result.Add(new LoraModuleInput(m.ModulePath, downKey, upKey, m.Kind == LoraLayerKind.Conv2d,
+                m.DownShape.ToArray(), m.UpShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
+                (dtype, device) => Load(downKey, dtype, device), (dtype, device) => Load(upKey, dtype, device)));
+        }
+        return result;
+    }
+
+    private bool AlphaTensorIsInteger(LoraModuleSpec m, IEnumerable<LoraModuleSpec> all)
+    {
+        string? key = m.AlphaKey ?? all.FirstOrDefault(o => o.AlphaKey != null && o.Alpha.Equals(m.Alpha))?.AlphaKey;
+        if (key == null || !Model.Header.TryGetTensor(key, out var info)) return false;
+        return info.DType is SafetensorsDType.I64 or SafetensorsDType.I32 or SafetensorsDType.I16 or SafetensorsDType.I8 or SafetensorsDType.U8;
+    }
+
+    private Tensor Load(string key, ScalarType dtype, Device device)
+    {
+        using var raw = _file.Load(key);
+        return LoraModuleInput.OwnedCopy(raw, dtype, device);
+    }
+
+    /// <summary>
+    /// The PEFT config of <paramref name="component"/> from <c>lora_adapter_metadata</c>: keys prefixed
+    /// <c>&lt;component&gt;.</c>, or the unprefixed keys of a file written by <c>save_lora_adapter</c>; null without metadata.
+    /// </summary>
+    public PeftLoraConfig? MetadataConfig(string component)
+    {
+        if (_metadataByPrefix.TryGetValue(component, out var fields) || _metadataByPrefix.TryGetValue("", out fields))
+            return PeftLoraConfig.FromMetadata(fields);
+        return null;
+    }
+
+    private static Dictionary<string, Dictionary<string, JsonValue>> SplitMetadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        var result = new Dictionary<string, Dictionary<string, JsonValue>>(StringComparer.Ordinal);
+        if (!metadata.TryGetValue("lora_adapter_metadata", out var text)) return result;
+        JsonValue root;
+        try
+        {
+            root = JsonValue.Parse(text);
+        }
+        catch (JsonParseException)
+        {
+            return result; // the formats core reports it as a warning; alphas then come from tensors or ranks
+        }
+        if (root.Kind != JsonValueKind.Object) return result;
+        foreach (var p in root.Properties)
+        {
+            string prefix = "";
+            string name = p.Key;
+            int dot = name.IndexOf('.');
+            if (dot > 0 && LoraComponents.All.Contains(name.Substring(0, dot)))
+            {
+                prefix = name.Substring(0, dot);
+                name = name.Substring(dot + 1);
+            }
+            if (!result.TryGetValue(prefix, out var fields)) result[prefix] = fields = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
+            fields[name] = p.Value;
+        }
+        return result;
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Adapters;
+
+/// <summary>One module of an adapter about to be loaded, independent of where its tensors come from.</summary>
+internal sealed class LoraModuleInput
+{
+    public LoraModuleInput(string path, string downKey, string upKey, bool? isConvolution, long[] downShape, long[] upShape,
+        int rank, double alpha, bool alphaIsInteger, bool useRsLora, IReadOnlyList<int>? stride, IReadOnlyList<int>? padding,
+        Func<ScalarType, Device, Tensor> loadDown, Func<ScalarType, Device, Tensor> loadUp)
+    {
+        Path = path;
+        DownKey = downKey;
+        UpKey = upKey;
+        IsConvolution = isConvolution;
+        DownShape = downShape;
+        UpShape = upShape;
+        Rank = rank;
+        Alpha = alpha;
+        AlphaIsInteger = alphaIsInteger;
+        UseRsLora = useRsLora;
+        Stride = stride;
+        Padding = padding;
+        LoadDown = loadDown;
+        UpLoad = loadUp;
+    }
+
+    /// <summary>Module path as the source names it (before <see cref="LoraComponentOptions.ModulePathMap"/>).</summary>
+    public string Path { get; }
+
+    public string DownKey { get; }
+
+    public string UpKey { get; }
+
+    /// <summary>Layer kind declared by the source (null: unknown, decided by the tensor rank).</summary>
+    public bool? IsConvolution { get; }
+
+    public long[] DownShape { get; }
+
+    public long[] UpShape { get; }
+
+    public int Rank { get; }
+
+    public double Alpha { get; }
+
+    public bool AlphaIsInteger { get; }
+
+    public bool UseRsLora { get; }
+
+    public IReadOnlyList<int>? Stride { get; }
+
+    public IReadOnlyList<int>? Padding { get; }
+
+    /// <summary>Loads lora_A as a new tensor owned by the caller, in the given dtype and device.</summary>
+    public Func<ScalarType, Device, Tensor> LoadDown { get; }
+
+    /// <summary>Loads lora_B as a new tensor owned by the caller, in the given dtype and device.</summary>
+    public Func<ScalarType, Device, Tensor> UpLoad { get; }
+
+    /// <summary>Copies <paramref name="source"/> into a new, contiguous tensor of the given dtype and device, outside any dispose scope.</summary>
+    public static Tensor OwnedCopy(Tensor source, ScalarType dtype, Device device)
+    {
+        var copy = source.to(dtype, device, copy: true).contiguous();
+        return copy.DetachFromDisposeScope();
+    }
+}

@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Adapters;
+
+/// <summary>
+/// A load (or hotswap) that passed every check and holds its tensors, ready to be committed without any further
+/// failure point. Disposing it without committing frees the tensors and leaves the model untouched.
+/// </summary>
+internal sealed class LoraPreparedLoad : IDisposable
+{
+    public LoraPreparedLoad(LoraComponent component, string adapterName, PeftLoraConfig config, bool hotswap)
+    {
+        Component = component;
+        AdapterName = adapterName;
+        Config = config;
+        Hotswap = hotswap;
+    }
+
+    public LoraComponent Component { get; }
+
+    public string AdapterName { get; }
+
+    public PeftLoraConfig Config { get; }
+
+    public bool Hotswap { get; }
+
+    public List<PreparedModule> Modules { get; } = new List<PreparedModule>();
+
+    /// <summary>Hotswap: layers of the old adapter that the new one lacks (zero-filled, as PEFT does).</summary>
+    public List<LoraLayerSlot> ZeroFill { get; } = new List<LoraLayerSlot>();
+
+    public bool Committed { get; set; }
+
+    public void Dispose()
+    {
+        if (Committed) return;
+        foreach (var m in Modules)
+        {
+            m.Down?.Dispose();
+            m.Up?.Dispose();
+        }
+        Modules.Clear();
+    }
+
+    /// <summary>One validated module with its loaded tensors (already in the layer's dtype and device and layout).</summary>
+    internal sealed class PreparedModule
+    {
+        public PreparedModule(LoraLayerSlot slot, string sourcePath, int rank, double alpha, bool useRsLora)
+        {
+            Slot = slot;
+            SourcePath = sourcePath;
+            Rank = rank;
+            Alpha = alpha;
+            UseRsLora = useRsLora;
+        }
+
+        public LoraLayerSlot Slot { get; }
+
+        public string SourcePath { get; }
+
+        public int Rank { get; }
+
+        public double Alpha { get; }
+
+        public bool UseRsLora { get; }
+
+        public Tensor? Down { get; set; }
+
+        public Tensor? Up { get; set; }
+    }
+}

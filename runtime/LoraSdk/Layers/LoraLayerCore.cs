@@ -1,0 +1,497 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Layers;
+
+/// <summary>What the forward pass of a layer has to compute.</summary>
+internal enum LoraForwardPlan
+{
+    /// <summary>Only the base layer (no active adapter, disabled, fused, or folded by the materialized mode).</summary>
+    BaseOnly,
+
+    /// <summary>Base output plus one low-rank product with a single adapter (<see cref="LoraLayerCore.SingleAdapter"/>).</summary>
+    Single,
+
+    /// <summary>Base output plus one low-rank product over the concatenated adapters (<see cref="LoraLayerCore.ConcatDown"/>).</summary>
+    Concatenated,
+}
+
+/// <summary>
+/// The adapter state and forward/fuse logic shared by <see cref="LoraLinear"/> and <see cref="LoraConv2d"/>, modelled
+/// on PEFT's <c>LoraLayer</c> (adapters keyed by name, active list, merged list, disable flag) with three changes:
+/// fusing keeps an exact copy of the original weight (unfuse copies it back instead of subtracting a recomputed delta),
+/// several active adapters run as one low-rank product over concatenated pre-scaled factors, and an optional
+/// materialized mode folds the active adapters into the weight with the same exact restore.
+/// </summary>
+internal sealed class LoraLayerCore
+{
+    private readonly ILoraLayer _owner;
+    private readonly List<LoraAdapterWeights> _adapters = new List<LoraAdapterWeights>();
+    private readonly Dictionary<string, LoraAdapterWeights> _byName = new Dictionary<string, LoraAdapterWeights>(StringComparer.Ordinal);
+    private readonly List<string> _names = new List<string>();
+    private readonly List<string> _merged = new List<string>();
+    private readonly List<LoraAdapterWeights> _scratch = new List<LoraAdapterWeights>();
+
+    private IReadOnlyList<string>? _activeOverride;
+    private Tensor? _pristine;
+
+    // What the current cache / materialized weight was built from.
+    private enum Built { None, Cache, Materialized }
+
+    private Built _built;
+    private LoraAdapterWeights[] _sigAdapters = Array.Empty<LoraAdapterWeights>();
+    private int[] _sigVersions = Array.Empty<int>();
+    private double[] _sigScales = Array.Empty<double>();
+    private int _sigLayerVersion = -1;
+    private int _layerVersion;
+    private int _stableCount;
+    private Tensor? _catDown;
+    private Tensor? _catUp;
+
+    internal LoraLayerCore(ILoraLayer owner)
+    {
+        _owner = owner;
+    }
+
+    /// <summary>The component state the layer reads (null until a component adopts the layer).</summary>
+    internal LoraLayerHost? Host { get; private set; }
+
+    /// <summary>The owning component object (identity check against adoption by two components).</summary>
+    internal object? Owner { get; private set; }
+
+    internal string? ModulePath { get; private set; }
+
+    internal IReadOnlyList<string> AdapterNames => _names;
+
+    internal IReadOnlyList<LoraAdapterWeights> Adapters => _adapters;
+
+    internal IReadOnlyList<string> MergedAdapters => _merged;
+
+    internal bool Disabled { get; set; }
+
+    internal bool IsInjected { get; set; }
+
+    internal bool IsMaterialized => _built == Built.Materialized;
+
+    internal bool HasPristineCopy => _pristine is not null;
+
+    /// <summary>The single active adapter for <see cref="LoraForwardPlan.Single"/>.</summary>
+    internal LoraAdapterWeights? SingleAdapter { get; private set; }
+
+    /// <summary>The effective scale (scaling × runtime scale) of <see cref="SingleAdapter"/>.</summary>
+    internal double SingleScale { get; private set; }
+
+    /// <summary>Concatenated A of the active adapters, (R, in[, kh, kw]).</summary>
+    internal Tensor? ConcatDown => _catDown;
+
+    /// <summary>Concatenated, pre-scaled B of the active adapters, (out, R).</summary>
+    internal Tensor? ConcatUp => _catUp;
+
+    internal IReadOnlyList<string> ActiveAdapters => _activeOverride ?? Host?.Active ?? Array.Empty<string>();
+
+    internal IReadOnlyList<string>? ActiveOverride => _activeOverride;
+
+    internal void Adopt(object owner, LoraLayerHost host, string modulePath)
+    {
+        if (Owner is not null && !ReferenceEquals(Owner, owner))
+            throw new InvalidOperationException($"The layer '{modulePath}' already belongs to another LoRA component ('{ModulePath}').");
+        Owner = owner;
+        Host = host;
+        ModulePath = modulePath;
+    }
+
+    internal bool HasAdapter(string name) => _byName.ContainsKey(name);
+
+    internal LoraAdapterWeights GetAdapter(string name) =>
+        _byName.TryGetValue(name, out var w) ? w : throw new KeyNotFoundException($"Layer '{ModulePath}' has no adapter '{name}'.");
+
+    internal bool TryGetAdapter(string name, out LoraAdapterWeights weights) => _byName.TryGetValue(name, out weights!);
+
+    internal void AddAdapter(LoraAdapterWeights weights)
+    {
+        if (_byName.ContainsKey(weights.AdapterName))
+            throw new InvalidOperationException($"Layer '{ModulePath}' already holds adapter '{weights.AdapterName}'.");
+        _adapters.Add(weights);
+        _byName.Add(weights.AdapterName, weights);
+        _names.Add(weights.AdapterName);
+        IsInjected = true;
+        _layerVersion++;
+    }
+
+    /// <summary>Removes and disposes adapter <paramref name="name"/> (the merged list is left as PEFT leaves it).</summary>
+    internal bool RemoveAdapter(string name)
+    {
+        if (!_byName.TryGetValue(name, out var w)) return false;
+        Unbuild();
+        _byName.Remove(name);
+        _adapters.Remove(w);
+        _names.Remove(name);
+        w.Dispose();
+        _layerVersion++;
+        return true;
+    }
+
+    internal void SetActiveOverride(IReadOnlyList<string>? active)
+    {
+        _activeOverride = active;
+        _layerVersion++;
+    }
+
+    internal void Touch() => _layerVersion++;
+
+    // ------------------------------------------------------------------ forward
+
+    /// <summary>
+    /// Decides what the forward pass computes and brings the cache or the folded weight up to date, following PEFT's
+    /// rules: disabled → base (a fused layer is unfused first, as PEFT does); any fused adapter → base only;
+    /// otherwise base + every active adapter the layer holds, in active-list order.
+    /// </summary>
+    internal LoraForwardPlan PrepareForward()
+    {
+        if (_adapters.Count == 0 && _merged.Count == 0)
+        {
+            Unbuild();
+            return LoraForwardPlan.BaseOnly;
+        }
+        if (Disabled)
+        {
+            if (_merged.Count > 0) Unmerge();
+            Unbuild();
+            return LoraForwardPlan.BaseOnly;
+        }
+        if (_merged.Count > 0) return LoraForwardPlan.BaseOnly;
+
+        CollectActive(_scratch);
+        if (_scratch.Count == 0)
+        {
+            Unbuild();
+            return LoraForwardPlan.BaseOnly;
+        }
+
+        double runtime = Host?.RuntimeScale ?? 1.0;
+        bool same = SignatureEquals(_scratch, runtime);
+        _stableCount = same ? _stableCount + 1 : 1;
+        var mode = Host?.Mode ?? LoraForwardMode.Unfused;
+        bool fold = mode == LoraForwardMode.Materialized
+            || (mode == LoraForwardMode.Auto && _stableCount >= Math.Max(1, Host!.AutoMaterializeAfter));
+        if (fold)
+        {
+            if (!(same && _built == Built.Materialized))
+            {
+                Unbuild();
+                Fold(_scratch, runtime);
+                SaveSignature(_scratch, runtime);
+                _built = Built.Materialized;
+            }
+            return LoraForwardPlan.BaseOnly;
+        }
+
+        if (!(same && _built == Built.Cache))
+        {
+            if (_built == Built.Materialized) RestoreMaterialized();
+            BuildCache(_scratch, runtime);
+            SaveSignature(_scratch, runtime);
+            _built = Built.Cache;
+        }
+        return _scratch.Count == 1 ? LoraForwardPlan.Single : LoraForwardPlan.Concatenated;
+    }
+
+    private void CollectActive(List<LoraAdapterWeights> into)
+    {
+        into.Clear();
+        foreach (var name in ActiveAdapters)
+            if (_byName.TryGetValue(name, out var w)) into.Add(w);
+    }
+
+    private bool SignatureEquals(List<LoraAdapterWeights> active, double runtime)
+    {
+        if (_sigLayerVersion != _layerVersion || _sigAdapters.Length != active.Count) return false;
+        for (int i = 0; i < active.Count; i++)
+        {
+            var w = active[i];
+            if (!ReferenceEquals(_sigAdapters[i], w) || _sigVersions[i] != w.Version || !_sigScales[i].Equals(w.Scaling * runtime))
+                return false;
+        }
+        return true;
+    }
+
+    private void SaveSignature(List<LoraAdapterWeights> active, double runtime)
+    {
+        if (_sigAdapters.Length != active.Count)
+        {
+            _sigAdapters = new LoraAdapterWeights[active.Count];
+            _sigVersions = new int[active.Count];
+            _sigScales = new double[active.Count];
+        }
+        for (int i = 0; i < active.Count; i++)
+        {
+            _sigAdapters[i] = active[i];
+            _sigVersions[i] = active[i].Version;
+            _sigScales[i] = active[i].Scaling * runtime;
+        }
+        _sigLayerVersion = _layerVersion;
+    }
+
+    private void InvalidateSignature() => _sigLayerVersion = -1;
+
+    private void BuildCache(List<LoraAdapterWeights> active, double runtime)
+    {
+        if (active.Count == 1)
+        {
+            SingleAdapter = active[0];
+            SingleScale = active[0].Scaling * runtime;
+            return;
+        }
+        SingleAdapter = null;
+        long total = 0;
+        foreach (var w in active) total += w.TensorRank;
+        var first = active[0].Down;
+        long outFeatures = _owner.OutFeatures;
+        long[] downShape = (long[])first.shape.Clone();
+        downShape[0] = total;
+        bool reuse = _catDown is not null && _catUp is not null
+            && SameShape(_catDown.shape, downShape) && _catUp.shape[0] == outFeatures && _catUp.shape[1] == total
+            && _catDown.dtype == first.dtype && _catDown.device.ToString() == first.device.ToString();
+        if (!reuse)
+        {
+            DisposeCache();
+            _catDown = torch.empty(downShape, first.dtype, first.device).DetachFromDisposeScope();
+            _catUp = torch.empty(new[] { outFeatures, total }, first.dtype, first.device).DetachFromDisposeScope();
+        }
+        long offset = 0;
+        using var scope = torch.NewDisposeScope();
+        foreach (var w in active)
+        {
+            long r = w.TensorRank;
+            _catDown!.narrow(0, offset, r).copy_(w.Down);
+            var upSlice = _catUp!.narrow(1, offset, r);
+            upSlice.copy_(w.Up.reshape(outFeatures, r));
+            upSlice.mul_(w.Scaling * runtime);
+            offset += r;
+        }
+    }
+
+    private static bool SameShape(long[] a, long[] b)
+    {
+        if (a.Length != b.Length) return false;
+        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    private void DisposeCache()
+    {
+        _catDown?.Dispose();
+        _catUp?.Dispose();
+        _catDown = null;
+        _catUp = null;
+    }
+
+    /// <summary>Undoes the materialized fold (exact copy back) and forgets the cache signature.</summary>
+    internal void Unbuild()
+    {
+        if (_built == Built.Materialized) RestoreMaterialized();
+        _built = Built.None;
+        SingleAdapter = null;
+        InvalidateSignature();
+    }
+
+    private void RestoreMaterialized()
+    {
+        _owner.Weight.copy_(_pristine!);
+        _built = Built.None;
+        InvalidateSignature();
+    }
+
+    // ------------------------------------------------------------------ folding (materialize and fuse)
+
+    private void EnsurePristine()
+    {
+        if (_pristine is null)
+        {
+            using var noGrad = torch.no_grad();
+            _pristine = _owner.Weight.detach().clone().DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>weight = pristine + Σ scale·B·A, computed in fp32 for half-precision weights.</summary>
+    private void Fold(List<LoraAdapterWeights> active, double runtime)
+    {
+        EnsurePristine();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var weight = _owner.Weight;
+        long outFeatures = _owner.OutFeatures;
+        bool fullPrecision = weight.dtype == ScalarType.Float32 || weight.dtype == ScalarType.Float64;
+        var acc = fullPrecision ? weight.view(outFeatures, -1) : weight.to(ScalarType.Float32).view(outFeatures, -1);
+        foreach (var w in active)
+            AddDelta(acc, w, w.Scaling * runtime);
+        if (!fullPrecision) weight.copy_(acc.view(weight.shape));
+    }
+
+    /// <summary>acc (out, in·kh·kw) += scale · B · A in acc's dtype.</summary>
+    private static void AddDelta(Tensor acc, LoraAdapterWeights w, double scale)
+    {
+        long r = w.TensorRank;
+        var up = w.Up.reshape(acc.shape[0], r);
+        var down = w.Down.reshape(r, -1);
+        if (up.dtype != acc.dtype) up = up.to(acc.dtype);
+        if (down.dtype != acc.dtype) down = down.to(acc.dtype);
+        acc.addmm_(up, down, 1f, (float)scale);
+    }
+
+    /// <summary>
+    /// PEFT's <c>merge(safe_merge, adapter_names)</c>: fuses the given adapters (default: the active ones) that this
+    /// layer holds and that are not fused yet, in that order, using their current scaling. With
+    /// <paramref name="safe"/> the result is checked for NaN/Inf before the weight is touched.
+    /// </summary>
+    /// <returns>The adapters fused by this call.</returns>
+    internal IReadOnlyList<string> Merge(IReadOnlyList<string>? adapterNames, bool safe, LoraFuseTransaction transaction)
+    {
+        var names = adapterNames ?? ActiveAdapters;
+        var toMerge = new List<LoraAdapterWeights>();
+        foreach (var name in names)
+        {
+            if (_merged.Contains(name)) continue;
+            if (_byName.TryGetValue(name, out var w) && !toMerge.Contains(w)) toMerge.Add(w);
+        }
+        if (toMerge.Count == 0) return Array.Empty<string>();
+
+        Unbuild();
+        bool hadPristine = _pristine is not null;
+        EnsurePristine();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var weight = _owner.Weight;
+        long outFeatures = _owner.OutFeatures;
+        var acc = weight.to(ScalarType.Float32, copy: true).view(outFeatures, -1);
+        foreach (var w in toMerge)
+        {
+            AddDelta(acc, w, w.Scaling);
+            if (safe)
+            {
+                using var cast = acc.to(weight.dtype);
+                using var finite = cast.isfinite().all();
+                if (!finite.item<bool>())
+                {
+                    if (!hadPristine) DropPristine();
+                    throw new LoraSdk.Adapters.LoraException(LoraSdk.Adapters.LoraErrorKind.NonFiniteFusedWeights,
+                        $"NaNs detected in the merged weights. The adapter {w.AdapterName} seems to be broken",
+                        adapterName: w.AdapterName, modulePath: ModulePath);
+                }
+            }
+        }
+        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count);
+        weight.copy_(acc.view(weight.shape));
+        var merged = new List<string>(toMerge.Count);
+        foreach (var w in toMerge)
+        {
+            _merged.Add(w.AdapterName);
+            merged.Add(w.AdapterName);
+        }
+        return merged;
+    }
+
+    /// <summary>Rolls a failed fuse back: the weight returns to its state before the call.</summary>
+    internal void RollbackMerge(Tensor? snapshot, int mergedCountBefore)
+    {
+        if (snapshot is null)
+        {
+            _owner.Weight.copy_(_pristine!);
+            DropPristine();
+        }
+        else
+        {
+            _owner.Weight.copy_(snapshot);
+        }
+        _merged.RemoveRange(mergedCountBefore, _merged.Count - mergedCountBefore);
+    }
+
+    /// <summary>PEFT's <c>unmerge</c>, but exact: the original weight is copied back bit for bit.</summary>
+    internal bool Unmerge()
+    {
+        if (_merged.Count == 0) return false;
+        _owner.Weight.copy_(_pristine!);
+        _merged.Clear();
+        DropPristine();
+        InvalidateSignature();
+        return true;
+    }
+
+    private void DropPristine()
+    {
+        if (_built == Built.Materialized) return;
+        _pristine?.Dispose();
+        _pristine = null;
+    }
+
+    // ------------------------------------------------------------------ device / dtype and unload
+
+    /// <summary>Moves or casts the adapters and the pristine copy after the module moved its parameters.</summary>
+    internal void OnModuleMoved(Device? device, ScalarType? dtype)
+    {
+        foreach (var w in _adapters) w.MoveTo(device, dtype);
+        if (_pristine is not null)
+        {
+            Tensor moved = dtype is ScalarType d
+                ? (device is not null ? _pristine.to(d, device) : _pristine.to(d))
+                : (device is not null ? _pristine.to(device) : _pristine);
+            if (!ReferenceEquals(moved, _pristine))
+            {
+                moved.DetachFromDisposeScope();
+                _pristine.Dispose();
+                _pristine = moved;
+            }
+        }
+        DisposeCache();
+        if (_built == Built.Cache) _built = Built.None;
+        InvalidateSignature();
+    }
+
+    /// <summary>Moves adapter <paramref name="name"/> to <paramref name="device"/> (diffusers' <c>set_lora_device</c>).</summary>
+    internal void MoveAdapter(string name, Device device)
+    {
+        if (!_byName.TryGetValue(name, out var w)) return;
+        Unbuild();
+        w.MoveTo(device, null);
+        DisposeCache();
+    }
+
+    /// <summary>
+    /// Removes every adapter and forgets the LoRA state (diffusers' <c>unload_lora</c>): a materialized fold is undone,
+    /// fused adapters stay in the weight (as when PEFT replaces the wrapper by its base layer).
+    /// </summary>
+    internal void Unload()
+    {
+        Unbuild();
+        foreach (var w in _adapters) w.Dispose();
+        _adapters.Clear();
+        _byName.Clear();
+        _names.Clear();
+        _merged.Clear();
+        _pristine?.Dispose();
+        _pristine = null;
+        DisposeCache();
+        _activeOverride = null;
+        Disabled = false;
+        IsInjected = false;
+        _layerVersion++;
+    }
+
+    /// <summary>Releases the component binding (after <see cref="Unload"/>).</summary>
+    internal void Release()
+    {
+        Owner = null;
+        Host = null;
+        ModulePath = null;
+    }
+
+    /// <summary>Undoes a materialized fold so that the weight holds the base (or fused) values.</summary>
+    internal void Dematerialize() => Unbuild();
+
+    internal void DisposeAll()
+    {
+        Unload();
+    }
+}

@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+
+namespace LoraSdk.Layers;
+
+/// <summary>
+/// Component-wide state that every LoRA layer of one component reads in its forward pass: the active adapter list
+/// (shared, so activating adapters is O(1) and not a walk over the layers), the runtime scale and the forward mode.
+/// </summary>
+internal sealed class LoraLayerHost
+{
+    private IReadOnlyList<string> _active = Array.Empty<string>();
+
+    /// <summary>The component's active adapters (PEFT's <c>active_adapters</c> of each layer, shared).</summary>
+    public IReadOnlyList<string> Active
+    {
+        get => _active;
+        set { _active = value; Version++; }
+    }
+
+    /// <summary>
+    /// Multiplies the scaling of every active adapter for the duration of one call (diffusers'
+    /// <c>cross_attention_kwargs["scale"]</c> / <c>lora_scale</c>); 1.0 outside such calls.
+    /// </summary>
+    public double RuntimeScale { get; set; } = 1.0;
+
+    /// <summary>The forward mode of all layers.</summary>
+    public LoraForwardMode Mode { get; set; } = LoraForwardMode.Unfused;
+
+    /// <summary>Consecutive forward calls with an unchanged configuration before <see cref="LoraForwardMode.Auto"/> folds.</summary>
+    public int AutoMaterializeAfter { get; set; } = 2;
+
+    /// <summary>Raised whenever <see cref="Active"/> changes.</summary>
+    public long Version { get; private set; }
+}
