@@ -1,0 +1,126 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text;
+using LoraSdk.Formats;
+
+namespace LoraSdk.Build;
+
+/// <summary>
+/// The layouts of the manifest's base model: the options the LoRA file model reads keys with (SGM block names
+/// depend on the UNet's <c>layers_per_block</c>) and the layouts each component is checked against
+/// (<see cref="LoraFileModel.CheckCompatibility"/>; null = that component is not checked).
+/// </summary>
+internal sealed class BaseModelLayouts
+{
+    private BaseModelLayouts(string name, LoraFileModelOptions options, UnetLayout? unet, TextEncoderLayout? textEncoder,
+        TextEncoderLayout? textEncoder2, bool hasTextEncoder2, string key, string? error)
+    {
+        Name = name;
+        Options = options;
+        Unet = unet;
+        TextEncoder = textEncoder;
+        TextEncoder2 = textEncoder2;
+        HasTextEncoder2 = hasTextEncoder2;
+        Key = key;
+        Error = error;
+    }
+
+    /// <summary>The base model's name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c> or the custom name).</summary>
+    public string Name { get; }
+
+    public LoraFileModelOptions Options { get; }
+
+    public UnetLayout? Unet { get; }
+
+    public TextEncoderLayout? TextEncoder { get; }
+
+    public TextEncoderLayout? TextEncoder2 { get; }
+
+    /// <summary>False for SD 1.x / SD 2.x: a <c>text_encoder_2</c> part has nowhere to go.</summary>
+    public bool HasTextEncoder2 { get; }
+
+    /// <summary>Identifies the layouts (including config file contents) for the sidecar cache stamps.</summary>
+    public string Key { get; }
+
+    /// <summary>Why a configured layout could not be read (reported by the generator as LSDK001), or null.</summary>
+    public string? Error { get; }
+
+    /// <summary>Resolves <c>baseModel</c> (config paths relative to <paramref name="manifestDirectory"/>).</summary>
+    public static BaseModelLayouts Resolve(JsonValue? baseModel, string manifestDirectory)
+    {
+        if (baseModel is { Kind: JsonValueKind.String })
+            return BuiltIn(baseModel.AsString()) ?? BuiltIn("sdxl")!;
+        if (baseModel is not { Kind: JsonValueKind.Object })
+            return BuiltIn("sdxl")!;
+
+        string name = baseModel["name"] is { Kind: JsonValueKind.String } n ? n.AsString() : "custom";
+        string? architecture = baseModel["architecture"] is { Kind: JsonValueKind.String } a ? a.AsString() : null;
+        var start = architecture != null ? BuiltIn(architecture) : null;
+        UnetLayout? unet = start?.Unet;
+        TextEncoderLayout? te = start?.TextEncoder;
+        TextEncoderLayout? te2 = start?.TextEncoder2;
+        bool hasTe2 = start?.HasTextEncoder2 ?? true;
+        var key = new StringBuilder("custom:" + name + "|" + (architecture ?? "-"));
+        string? error = null;
+
+        string? Read(string property)
+        {
+            if (baseModel[property] is not { Kind: JsonValueKind.String } path) return null;
+            string full = Path.GetFullPath(Path.Combine(manifestDirectory, path.AsString()));
+            try
+            {
+                string text = File.ReadAllText(full);
+                key.Append('|').Append(property).Append(':').Append(Hash(text));
+                return text;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+            {
+                error ??= $"{property} '{path.AsString()}' could not be read ({e.Message})";
+                return null;
+            }
+        }
+
+        try
+        {
+            if (Read("unetConfig") is string unetText) unet = UnetLayout.FromUnetConfigJson(unetText, name);
+            if (Read("textEncoderConfig") is string teText) te = TextEncoderLayout.FromConfigJson(teText, "text_encoder");
+            if (Read("textEncoder2Config") is string te2Text)
+            {
+                te2 = TextEncoderLayout.FromConfigJson(te2Text, "text_encoder_2");
+                hasTe2 = true;
+            }
+        }
+        catch (LoraSdkFormatException e)
+        {
+            error ??= e.Message;
+        }
+        var options = new LoraFileModelOptions
+        {
+            Unet = unet ?? UnetLayout.SdxlBase,
+            TextEncoder = te ?? TextEncoderLayout.ClipL,
+            TextEncoder2 = te2 ?? TextEncoderLayout.ClipG,
+        };
+        return new BaseModelLayouts(name, options, unet, te, te2, hasTe2, key.ToString(), error);
+    }
+
+    private static BaseModelLayouts? BuiltIn(string name) => name switch
+    {
+        "sdxl" => new BaseModelLayouts(name, LoraFileModelOptions.Default, UnetLayout.SdxlBase, TextEncoderLayout.ClipL,
+            TextEncoderLayout.ClipG, true, name, null),
+        "sd15" => new BaseModelLayouts(name, new LoraFileModelOptions { Unet = UnetLayout.Sd15, TextEncoder = TextEncoderLayout.ClipL },
+            UnetLayout.Sd15, TextEncoderLayout.ClipL, null, false, name, null),
+        "sd2" => new BaseModelLayouts(name, new LoraFileModelOptions { Unet = UnetLayout.Sd2, TextEncoder = TextEncoderLayout.OpenClipH },
+            UnetLayout.Sd2, TextEncoderLayout.OpenClipH, null, false, name, null),
+        _ => null,
+    };
+
+    internal static string Hash(string text)
+    {
+        using var sha = SHA256.Create();
+        var bytes = sha.ComputeHash(Encoding.UTF8.GetBytes(text));
+        var sb = new StringBuilder(bytes.Length * 2);
+        foreach (var b in bytes) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return sb.ToString();
+    }
+}

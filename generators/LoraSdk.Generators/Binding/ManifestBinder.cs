@@ -1,0 +1,500 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Parsing;
+
+namespace LoraSdk.Generators.Binding;
+
+/// <summary>
+/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK012) and
+/// produces the location-free emission specs.
+/// </summary>
+internal static class ManifestBinder
+{
+    private static readonly string[] BlockContainers =
+    {
+        "down_blocks", "up_blocks", "attentions", "resnets", "transformer_blocks", "layers", "upsamplers", "downsamplers",
+    };
+
+    public static BoundManifest Bind(ManifestSpec manifest, EquatableArray<SidecarSpec> sidecars, CancellationToken cancellationToken = default)
+    {
+        var binder = new Binder(manifest, sidecars, cancellationToken);
+        return binder.Bind();
+    }
+
+    /// <summary>The most frequent value; ties go to the larger value (deterministic, independent of key order).</summary>
+    public static T Mode<T>(IEnumerable<T> values)
+        where T : IComparable<T>
+    {
+        var counts = new Dictionary<T, int>();
+        foreach (var v in values) counts[v] = counts.TryGetValue(v, out int c) ? c + 1 : 1;
+        return counts.OrderByDescending(p => p.Value).ThenByDescending(p => p.Key).First().Key;
+    }
+
+    /// <summary>
+    /// The layer kind of a module path: the part after the last indexed block container, e.g.
+    /// <c>down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q</c> → <c>attn1.to_q</c>.
+    /// </summary>
+    public static string LeafOf(string modulePath)
+    {
+        var parts = modulePath.Split('.');
+        for (int i = parts.Length - 2; i >= 1; i--)
+        {
+            if (IsIndex(parts[i]) && Array.IndexOf(BlockContainers, parts[i - 1]) >= 0)
+                return string.Join(".", parts, i + 1, parts.Length - i - 1);
+        }
+        return modulePath;
+    }
+
+    private static bool SameArchitecture(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsIndex(string part) => part.Length > 0 && part.All(c => c >= '0' && c <= '9');
+
+    private sealed class AdapterFacts
+    {
+        public AdapterFacts(AdapterEntrySpec entry, int index, AdapterEmitSpec spec, SidecarSpec sidecar,
+            IReadOnlyList<ComponentSpec> components)
+        {
+            Entry = entry;
+            Index = index;
+            Spec = spec;
+            Sidecar = sidecar;
+            Components = components;
+        }
+
+        public AdapterEntrySpec Entry { get; }
+        public int Index { get; }
+        public AdapterEmitSpec Spec { get; }
+        public SidecarSpec Sidecar { get; }
+        public IReadOnlyList<ComponentSpec> Components { get; }
+
+        public ComponentSpec? Unet => Components.FirstOrDefault(c => c.Name == "unet");
+
+        public int UnetModuleCount => Unet?.Modules.Count ?? 0;
+    }
+
+    private sealed class Binder
+    {
+        private readonly ManifestSpec _manifest;
+        private readonly EquatableArray<SidecarSpec> _sidecars;
+        private readonly CancellationToken _cancellationToken;
+        private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
+
+        public Binder(ManifestSpec manifest, EquatableArray<SidecarSpec> sidecars, CancellationToken cancellationToken)
+        {
+            _manifest = manifest;
+            _sidecars = sidecars;
+            _cancellationToken = cancellationToken;
+            _diagnostics.AddRange(manifest.Diagnostics);
+        }
+
+        private string ManifestFileName => SidecarParser.FileNameOf(_manifest.Path);
+
+        public BoundManifest Bind()
+        {
+            if (_manifest.IsFatal || _manifest.Namespace == null || _manifest.BaseModel == null) return Result(null, null, null, null, null);
+            bool typesOk = CheckTypeNames(_manifest.Namespace, _manifest.Catalog, _manifest.BaseModel);
+            var validNames = CheckEntityNames();
+            var baseModel = _manifest.BaseModel;
+            var context = new TypeContext(_manifest.Namespace.Value, _manifest.Catalog.Value,
+                baseModel.IsBuiltIn ? "global::LoraSdk.Typed." + baseModel.Name : "global::" + _manifest.Namespace.Value + "." + baseModel.Name,
+                baseModel.IsBuiltIn ? baseModel.Architecture! : baseModel.Name, ManifestFileName);
+
+            var byKey = IndexSidecars();
+            foreach (var error in byKey.Values.Select(v => v.BaseModelError).Where(e => e != null).Distinct().OrderBy(e => e, StringComparer.Ordinal))
+                ManifestError(baseModel.Location, $"baseModel: {error}");
+
+            var facts = new Dictionary<string, AdapterFacts>(StringComparer.Ordinal);
+            var adapters = new List<AdapterEmitSpec>();
+            for (int i = 0; i < _manifest.Adapters.Count; i++)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                var entry = _manifest.Adapters[i];
+                var bound = BindAdapter(entry, i, context, byKey);
+                if (bound == null || !validNames.Contains(entry.Name.Value) || facts.ContainsKey(entry.Name.Value)) continue;
+                facts.Add(entry.Name.Value, bound);
+                adapters.Add(bound.Spec);
+            }
+            var groups = _manifest.HotswapGroups.Select(g => BindGroup(g, context, facts, validNames)).Where(g => g != null).Select(g => g!).ToList();
+            var merges = _manifest.Merges.Select(m => BindMerge(m, context, facts, validNames)).Where(m => m != null).Select(m => m!).ToList();
+            if (!typesOk) return Result(null, null, null, null, null);
+            var catalog = new CatalogEmitSpec(context, adapters.Select(a => a.Name).ToEquatableArray(),
+                groups.Select(g => g.Name).ToEquatableArray(), merges.Select(m => m.Name).ToEquatableArray());
+            var baseModelSpec = baseModel.IsBuiltIn
+                ? null
+                : new BaseModelEmitSpec(context.Namespace, baseModel.Name, baseModel.Architecture, baseModel.UnetConfig, ManifestFileName);
+            return Result(catalog, baseModelSpec, adapters, groups, merges);
+        }
+
+        private BoundManifest Result(CatalogEmitSpec? catalog, BaseModelEmitSpec? baseModel, List<AdapterEmitSpec>? adapters,
+            List<GroupEmitSpec>? groups, List<MergeEmitSpec>? merges)
+        {
+            var diagnostics = _diagnostics
+                .Select((d, i) => (d, i))
+                .OrderBy(p => p.d.Location?.Start ?? -1)
+                .ThenBy(p => p.d.Descriptor.Id, StringComparer.Ordinal)
+                .ThenBy(p => p.i)
+                .Select(p => p.d)
+                .ToEquatableArray();
+            return new BoundManifest(_manifest.Path, catalog, baseModel,
+                (adapters ?? new List<AdapterEmitSpec>()).ToEquatableArray(),
+                (groups ?? new List<GroupEmitSpec>()).ToEquatableArray(),
+                (merges ?? new List<MergeEmitSpec>()).ToEquatableArray(),
+                diagnostics);
+        }
+
+        // ---- names (LSDK011) ----
+
+        private bool CheckTypeNames(Located<string> ns, Located<string> catalog, BaseModelSpec baseModel)
+        {
+            bool ok = true;
+            if (!NameRules.IsValidNamespace(ns.Value))
+            {
+                NameError(ns.Location, $"The namespace '{ns.Value}' is not a valid C# namespace (dotted identifiers, no keywords)");
+                ok = false;
+            }
+            if (!NameRules.IsValidIdentifier(catalog.Value))
+            {
+                NameError(catalog.Location, $"The catalog name '{catalog.Value}' is not a valid C# identifier");
+                ok = false;
+            }
+            else if (catalog.Value == NameRules.GroupsClass || catalog.Value == NameRules.MergesClass)
+            {
+                NameError(catalog.Location, $"The catalog name '{catalog.Value}' is reserved for the generated {catalog.Value} class");
+                ok = false;
+            }
+            if (!baseModel.IsBuiltIn)
+            {
+                if (!NameRules.IsValidIdentifier(baseModel.Name))
+                {
+                    NameError(baseModel.NameLocation, $"The base model name '{baseModel.Name}' is not a valid C# identifier");
+                    ok = false;
+                }
+                else if (baseModel.Name == catalog.Value || baseModel.Name == NameRules.GroupsClass || baseModel.Name == NameRules.MergesClass)
+                {
+                    NameError(baseModel.NameLocation, $"The base model name '{baseModel.Name}' collides with the generated {baseModel.Name} class");
+                    ok = false;
+                }
+            }
+            return ok;
+        }
+
+        /// <summary>Adapter, group and merge names: valid identifiers, unique (they share the pipeline's adapter names), no clash with generated members.</summary>
+        private HashSet<string> CheckEntityNames()
+        {
+            var valid = new HashSet<string>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, Located<string>>(StringComparer.Ordinal);
+            var all = _manifest.Adapters.Select(a => (Kind: "Adapter", Name: a.Name, Class: _manifest.Catalog.Value, Suffix: "Adapter", Reserved: NameRules.CatalogMembers))
+                .Concat(_manifest.HotswapGroups.Select(g => (Kind: "Hotswap group", Name: g.Name, Class: NameRules.GroupsClass, Suffix: "Group", Reserved: NameRules.ListMembers)))
+                .Concat(_manifest.Merges.Select(m => (Kind: "Merge", Name: m.Name, Class: NameRules.MergesClass, Suffix: "Merge", Reserved: NameRules.ListMembers)))
+                .ToList();
+            var generatedTypes = new HashSet<string>(all.Select(e => e.Class + "." + e.Name.Value + e.Suffix), StringComparer.Ordinal);
+            foreach (var e in all)
+            {
+                string name = e.Name.Value;
+                if (!NameRules.IsValidIdentifier(name))
+                {
+                    NameError(e.Name.Location, $"{e.Kind} name '{name}' is not a valid C# identifier");
+                    continue;
+                }
+                if (seen.TryGetValue(name, out var first))
+                {
+                    NameError(e.Name.Location, $"{e.Kind} name '{name}' is used more than once (first at line {first.Location.StartLine + 1}); adapter, hotswap group and merge names share the pipeline's adapter names");
+                    continue;
+                }
+                seen.Add(name, e.Name);
+                if (name == e.Class || Array.IndexOf(e.Reserved, name) >= 0 || generatedTypes.Contains(e.Class + "." + name))
+                {
+                    NameError(e.Name.Location, $"{e.Kind} name '{name}' collides with a member the generator declares in class {e.Class}");
+                    continue;
+                }
+                valid.Add(name);
+            }
+            return valid;
+        }
+
+        private void NameError(LocationInfo location, string message) =>
+            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameInvalid, location, message));
+
+        // ---- adapters (LSDK002–LSDK006, LSDK012) ----
+
+        private Dictionary<string, SidecarSpec> IndexSidecars()
+        {
+            var map = new Dictionary<string, SidecarSpec>(StringComparer.Ordinal);
+            string manifestKey = NormalizePath(_manifest.Path);
+            foreach (var sidecar in _sidecars)
+            {
+                if (NormalizePath(sidecar.ManifestPath) != manifestKey) continue;
+                if (!map.ContainsKey(sidecar.File)) map.Add(sidecar.File, sidecar);
+            }
+            return map;
+        }
+
+        private static string NormalizePath(string path) => path.Replace('\\', '/').ToUpperInvariant();
+
+        private AdapterFacts? BindAdapter(AdapterEntrySpec entry, int index, TypeContext context, Dictionary<string, SidecarSpec> sidecars)
+        {
+            string name = entry.Name.Value;
+            string file = entry.File.Value;
+            if (!sidecars.TryGetValue(file, out var sidecar))
+            {
+                Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
+                    "has no header sidecar from the LoraSdk build step yet (build the project; the LoraSdk.Generators build targets must be imported)");
+                return null;
+            }
+            switch (sidecar.Status)
+            {
+                case SidecarSpec.StatusOk:
+                    break;
+                case SidecarSpec.StatusMissing:
+                    Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
+                        $"was not found{(sidecar.ResolvedPath != null ? " at '" + sidecar.ResolvedPath + "'" : "")}");
+                    return null;
+                case SidecarSpec.StatusInvalid:
+                    Report(DiagnosticDescriptors.InvalidHeader, entry.File.Location, name, file, sidecar.Error ?? "unknown reason");
+                    return null;
+                default:
+                    Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
+                        $"could not be inspected: {sidecar.Error ?? "status '" + sidecar.Status + "'"}");
+                    return null;
+            }
+
+            // Malformed modules (LSDK003).
+            if (sidecar.Invalid.Count > 0)
+            {
+                var first = sidecar.Invalid[0];
+                Report(DiagnosticDescriptors.InvalidHeader, entry.File.Location, name, file,
+                    $"{sidecar.Invalid.Count} malformed module(s), e.g. '{first.Component}: {first.Module}': {first.Reason}");
+            }
+
+            // Components selected by the prefix, and modules the base model has no layer for (LSDK004).
+            string? prefix = entry.Prefix?.Value;
+            var selected = sidecar.Components.Where(c => prefix == null || c.Name == prefix).Where(c => c.Modules.Count > 0).ToList();
+            var issues = sidecar.Compatibility.Where(i => prefix == null || i.Component == prefix).ToList();
+            var missingLayers = issues.Where(i => i.MissingLayer).ToList();
+            var unmapped = new List<string>(sidecar.Unmapped);
+            if (prefix != null && selected.Count == 0)
+            {
+                Report(DiagnosticDescriptors.NoKeyMaps, entry.Prefix!.Location, name, file, $" of component '{prefix}'");
+            }
+            else if (selected.Count == 0)
+            {
+                Report(DiagnosticDescriptors.NoKeyMaps, entry.File.Location, name, file, "");
+            }
+            foreach (var component in selected)
+            {
+                var missing = missingLayers.Where(i => i.Component == component.Name).ToList();
+                if (missing.Count == component.Modules.Count)
+                    Report(DiagnosticDescriptors.NoKeyMaps, entry.File.Location, name, file,
+                        $" of component '{component.Name}' of the base model '{_manifest.BaseModel!.Name}'");
+                else
+                    unmapped.AddRange(missing.Select(i => $"{i.Component}: {i.Module}"));
+            }
+            if (unmapped.Count > 0)
+            {
+                const int shown = 10;
+                string list = string.Join(", ", unmapped.Take(shown).Select(k => "'" + k + "'"))
+                    + (unmapped.Count > shown ? $" and {unmapped.Count - shown} more" : "");
+                Report(DiagnosticDescriptors.UnmappedKeys, entry.File.Location, name, unmapped.Count, file, list);
+            }
+
+            // Unsupported variants (LSDK005).
+            foreach (var variant in sidecar.Unsupported)
+            {
+                Report(DiagnosticDescriptors.UnsupportedVariant, entry.File.Location, name, file, variant.Variant, variant.Keys.Count,
+                    variant.Keys.Count > 0 ? variant.Keys[0] : "");
+            }
+
+            // Architecture: declared, implied by shapes, and layers whose shapes do not fit the base model (LSDK006).
+            var baseModel = _manifest.BaseModel!;
+            var reasons = new List<string>();
+            string? expected = baseModel.Architecture;
+            if (expected != null && sidecar.DeclaredArchitecture != null && !SameArchitecture(sidecar.DeclaredArchitecture, expected))
+                reasons.Add($"the file declares the architecture '{sidecar.DeclaredArchitecture}'");
+            if (sidecar.ImpliedArchitecture != null && !SameArchitecture(sidecar.ImpliedArchitecture, baseModel.Name)
+                && (expected == null ? baseModel.IsBuiltIn : !SameArchitecture(sidecar.ImpliedArchitecture, expected)))
+                reasons.Add($"its tensor shapes imply '{sidecar.ImpliedArchitecture}'");
+            var mismatched = issues.Where(i => !i.MissingLayer).ToList();
+            if (mismatched.Count > 0)
+                reasons.Add($"{mismatched.Count} layer(s) do not fit the base model (e.g. '{mismatched[0].Component}: {mismatched[0].Module}': {mismatched[0].Reason})");
+            if (reasons.Count > 0)
+                Report(DiagnosticDescriptors.ArchitectureMismatch, entry.File.Location, name, string.Join("; ", reasons),
+                    baseModel.IsBuiltIn ? expected! : baseModel.Name);
+
+            // Trigger words (LSDK012).
+            var words = new List<string>();
+            if (!entry.ReplaceTriggerWords) words.AddRange(sidecar.TriggerWords);
+            if (entry.TriggerWords != null)
+            {
+                foreach (var w in entry.TriggerWords.Value)
+                {
+                    if (!words.Contains(w)) words.Add(w);
+                }
+            }
+            bool fromFile = !entry.ReplaceTriggerWords && sidecar.TriggerWords.Count > 0;
+            bool fromManifest = entry.TriggerWords != null && entry.TriggerWords.Value.Count > 0;
+            string source = fromFile && fromManifest ? "file metadata + manifest" : fromFile ? "file metadata" : fromManifest ? "manifest" : "none";
+            var triggerLocation = entry.TriggerWords?.Location ?? entry.Name.Location;
+            if (words.Count == 0)
+            {
+                Report(DiagnosticDescriptors.NoTriggerWords, triggerLocation, name);
+            }
+            else
+            {
+                int tokens = ClipTokenBudget.CountLowerBound(words);
+                if (tokens > ClipTokenBudget.PromptTokens)
+                    Report(DiagnosticDescriptors.TriggerWordsTooLong, triggerLocation, name, tokens, ClipTokenBudget.PromptTokens);
+            }
+
+            // Facts.
+            var components = selected.Select(c => Component(c, sidecar.UsesRsLora)).ToList();
+            var primary = components.FirstOrDefault(c => c.Name == "unet") ?? components.FirstOrDefault();
+            int rank = primary?.Rank ?? 0;
+            int maxRank = selected.SelectMany(c => c.Modules).Select(m => m.Rank).DefaultIfEmpty(0).Max();
+            var spec = new AdapterEmitSpec(
+                context, name, NameRules.AdapterTypeName(name),
+                rank > 0 && RankMarkers.IsSupported(rank) ? rank : (int?)null,
+                file, sidecar.FileName, "loras/" + sidecar.FileName, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
+                rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
+                components.ToEquatableArray(), words.ToEquatableArray(), source,
+                sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight);
+            return new AdapterFacts(entry, index, spec, sidecar, selected);
+        }
+
+        private static ComponentEmitSpec Component(ComponentSpec component, bool rsLora)
+        {
+            var modules = component.Modules;
+            int rank = Mode(modules.Select(m => m.Rank));
+            double alpha = Mode(modules.Select(m => m.Alpha));
+            double scaling = rsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
+            var targets = modules.GroupBy(m => LeafOf(m.Path), StringComparer.Ordinal)
+                .Select(g => new TargetSummary(g.Key, g.Count()))
+                .OrderBy(t => t.Leaf, StringComparer.Ordinal)
+                .ToEquatableArray();
+            return new ComponentEmitSpec(component.Name, rank, alpha, scaling, modules.Count, modules.Count(m => m.IsConv2d),
+                string.Join("\n", modules.Select(m => m.Path)),
+                targets,
+                modules.Where(m => m.Rank != rank).Select(m => new RankEntry(m.Path, m.Rank)).ToEquatableArray(),
+                modules.Where(m => !m.Alpha.Equals(alpha)).Select(m => new AlphaEntry(m.Path, m.Alpha)).ToEquatableArray());
+        }
+
+        // ---- hotswap groups (LSDK007, LSDK008) ----
+
+        private GroupEmitSpec? BindGroup(HotswapGroupEntrySpec group, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
+        {
+            string name = group.Name.Value;
+            var members = new List<(AdapterFacts Facts, LocationInfo Location)>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var member in group.Members)
+            {
+                if (!seen.Add(member.Value))
+                {
+                    ManifestError(member.Location, $"Hotswap group '{name}' lists '{member.Value}' more than once");
+                    continue;
+                }
+                if (facts.TryGetValue(member.Value, out var f)) members.Add((f, member.Location));
+                else if (!_manifest.Adapters.Any(a => a.Name.Value == member.Value))
+                    ManifestError(member.Location, $"Hotswap group '{name}' names the unknown adapter '{member.Value}'");
+            }
+            if (members.Count == 0) return null;
+
+            var loadOrder = members
+                .OrderByDescending(m => m.Facts.UnetModuleCount)
+                .ThenByDescending(m => m.Facts.Spec.MaxRank)
+                .ThenBy(m => m.Facts.Index)
+                .ToList();
+            var first = loadOrder[0].Facts;
+            var firstModules = new HashSet<string>(first.Unet?.Modules.Select(m => m.Path) ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
+            foreach (var (member, location) in members)
+            {
+                foreach (var te in member.Components.Where(c => c.Name != "unet"))
+                    Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name);
+                if (member == first) continue;
+                var outside = (member.Unet?.Modules.Select(m => m.Path) ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
+                if (outside.Count > 0)
+                    Report(DiagnosticDescriptors.HotswapLayersOutside, location, name, member.Spec.Name, outside.Count, first.Spec.Name, outside[0]);
+            }
+
+            int maxRank = members.Max(m => m.Facts.Spec.MaxRank);
+            int targetRank = group.TargetRank ?? maxRank;
+            if (group.TargetRank.HasValue)
+            {
+                foreach (var (member, _) in members.Where(m => m.Facts.Spec.MaxRank > group.TargetRank.Value))
+                    Report(DiagnosticDescriptors.HotswapRankTooLow, group.TargetRankLocation, name, group.TargetRank.Value, member.Spec.MaxRank, member.Spec.Name);
+            }
+            if (!validNames.Contains(name)) return null;
+            return new GroupEmitSpec(context, name, NameRules.GroupTypeName(name), targetRank, !group.TargetRank.HasValue,
+                members.Select(m => new GroupMemberSpec(m.Facts.Spec.Name, m.Facts.Spec.TypeName, m.Facts.Spec.MaxRank, m.Facts.UnetModuleCount)).ToEquatableArray(),
+                loadOrder.Select(m => m.Facts.Spec.Name).ToEquatableArray());
+        }
+
+        // ---- merges (LSDK009, LSDK010) ----
+
+        private MergeEmitSpec? BindMerge(MergeEntrySpec merge, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
+        {
+            string name = merge.Name.Value;
+            string type = merge.CombinationType.Value;
+            bool ok = true;
+            var adapters = new List<(AdapterFacts Facts, LocationInfo Location)>();
+            foreach (var a in merge.Adapters)
+            {
+                if (facts.TryGetValue(a.Value, out var f)) adapters.Add((f, a.Location));
+                else
+                {
+                    ok = false;
+                    if (!_manifest.Adapters.Any(e => e.Name.Value == a.Value))
+                        ManifestError(a.Location, $"Merge '{name}' names the unknown adapter '{a.Value}'");
+                }
+            }
+            if (merge.Weights.Count != merge.Adapters.Count)
+            {
+                Report(DiagnosticDescriptors.MergeArguments, merge.WeightsLocation, name,
+                    $"{merge.Weights.Count} weight(s) for {merge.Adapters.Count} adapter(s); give one weight per adapter");
+                ok = false;
+            }
+            bool usesDensity = type != "svd" && type != "linear" && type != "cat";
+            if (merge.Density != null)
+            {
+                double d = merge.Density.Value;
+                if (!(d > 0 && d <= 1))
+                {
+                    Report(DiagnosticDescriptors.MergeArguments, merge.Density.Location, name,
+                        $"density {d.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is outside (0, 1]");
+                    ok = false;
+                }
+            }
+            else if (usesDensity)
+            {
+                Report(DiagnosticDescriptors.MergeArguments, merge.CombinationType.Location, name,
+                    $"combination type '{type}' needs a \"density\" in (0, 1]");
+                ok = false;
+            }
+            bool equalRanks = type == "linear" || type == "ties" || type == "dare_linear" || type == "dare_ties" || type == "magnitude_prune";
+            if (equalRanks && adapters.Count > 1)
+            {
+                var reference = adapters[0].Facts.Spec;
+                foreach (var (other, location) in adapters.Skip(1).Where(a => a.Facts.Spec.Rank != reference.Rank))
+                {
+                    Report(DiagnosticDescriptors.MergeNeedsEqualRanks, location, name, type, reference.Name, reference.Rank, other.Spec.Name, other.Spec.Rank);
+                    ok = false;
+                }
+            }
+            if (!ok || adapters.Count == 0 || !validNames.Contains(name)) return null;
+            var ranks = adapters.Select(a => a.Facts.Spec.Rank).ToList();
+            int resultRank = type == "cat" ? ranks.Sum()
+                : type == "svd" || type.EndsWith("_svd", StringComparison.Ordinal) ? merge.SvdRank ?? ranks.Max()
+                : ranks[0];
+            return new MergeEmitSpec(context, name, NameRules.MergeTypeName(name), adapters.Select(a => a.Facts.Spec.Name).ToEquatableArray(),
+                merge.Weights, type, merge.Density?.Value, merge.SvdRank, merge.SvdClamp, merge.SvdFullMatrices, merge.MajoritySignMethod,
+                merge.Seed, resultRank);
+        }
+
+        private void ManifestError(LocationInfo location, string message) =>
+            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ManifestInvalid, location, message));
+
+        private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo location, params object[] arguments) =>
+            _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
+    }
+}

@@ -1,0 +1,64 @@
+using System.Linq;
+using LoraSdk.Generators.Binding;
+using LoraSdk.Generators.Emission;
+using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace LoraSdk.Generators;
+
+/// <summary>
+/// Generates typed LoRA adapters from <c>adapters.manifest</c> and the header sidecars the LoraSdk build step writes
+/// (AdditionalFiles; the generator never touches the safetensors files). Pipeline: classify inputs → parse each
+/// manifest and each sidecar → collect sidecars → bind (checks LSDK002–012) → one source per adapter, group and merge
+/// plus a catalog; diagnostics from the binder. Every stage yields value-equal specs, so an unrelated edit is fully
+/// cached and an edit of one adapter re-emits only that adapter.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class LoraSdkGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var inputs = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select((pair, _) => (Text: pair.Left, Role: InputRoles.Classify(pair.Left.Path, pair.Right.GetOptions(pair.Left))))
+            .Where(input => input.Role != InputRole.None)
+            .WithTrackingName(TrackingNames.Inputs);
+
+        var manifests = inputs
+            .Where(input => input.Role == InputRole.Manifest)
+            .Select((input, ct) => ManifestParser.Parse(input.Text.Path, input.Text.GetText(ct)?.ToString() ?? "", ct))
+            .WithTrackingName(TrackingNames.Manifest);
+
+        var sidecars = inputs
+            .Where(input => input.Role == InputRole.Sidecar)
+            .Select((input, ct) => SidecarParser.Parse(input.Text.Path, input.Text.GetText(ct)?.ToString() ?? "", ct))
+            .WithTrackingName(TrackingNames.Sidecar)
+            .Collect()
+            .Select((all, _) => all.OrderBy(s => s.SidecarPath, System.StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(TrackingNames.Sidecars);
+
+        var bound = manifests
+            .Combine(sidecars)
+            .Select((pair, ct) => ManifestBinder.Bind(pair.Left, pair.Right, ct))
+            .WithTrackingName(TrackingNames.Bound);
+
+        var adapters = bound.SelectMany((b, _) => b.Adapters).WithTrackingName(TrackingNames.Adapter);
+        var catalogs = bound.Select((b, _) => b.Catalog).Where(c => c != null).Select((c, _) => c!).WithTrackingName(TrackingNames.Catalog);
+        var baseModels = bound.Select((b, _) => b.BaseModel).Where(m => m != null).Select((m, _) => m!).WithTrackingName(TrackingNames.BaseModel);
+        var groups = bound.SelectMany((b, _) => b.Groups).WithTrackingName(TrackingNames.HotswapGroup);
+        var merges = bound.SelectMany((b, _) => b.Merges).WithTrackingName(TrackingNames.Merge);
+        var diagnostics = bound.Select((b, _) => b.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+
+        context.RegisterSourceOutput(adapters, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(catalogs, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(baseModels, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(groups, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(merges, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(diagnostics, (spc, list) =>
+        {
+            foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+    }
+}

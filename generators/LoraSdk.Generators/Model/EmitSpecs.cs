@@ -1,0 +1,99 @@
+namespace LoraSdk.Generators.Model;
+
+// Location-free, value-equal inputs of the emitter: a manifest edit that moves lines, or that touches one adapter,
+// leaves every other spec equal, so the incremental pipeline re-emits only what changed.
+
+/// <summary>Where the generated types live and which base-model marker they use.</summary>
+internal sealed record TypeContext(string Namespace, string Catalog, string BaseModelType, string BaseModelName, string ManifestFileName);
+
+/// <summary>One generated adapter type.</summary>
+internal sealed record AdapterEmitSpec(
+    TypeContext Context,
+    string Name,
+    string TypeName,
+    int? RankMarker,
+    string FilePath,
+    string FileName,
+    string RuntimePath,
+    long FileSize,
+    string Sha256,
+    string Format,
+    string? Prefix,
+    int Rank,
+    int MaxRank,
+    double Alpha,
+    double Scaling,
+    bool UsesRsLora,
+    EquatableArray<ComponentEmitSpec> Components,
+    EquatableArray<string> TriggerWords,
+    string TriggerWordsSource,
+    string? DeclaredArchitecture,
+    string? ImpliedArchitecture,
+    double DefaultWeight);
+
+/// <summary>One component of a generated adapter.</summary>
+internal sealed record ComponentEmitSpec(
+    string Name,
+    int Rank,
+    double Alpha,
+    double Scaling,
+    int ModuleCount,
+    int Conv2dModuleCount,
+    string PackedModules,
+    EquatableArray<TargetSummary> Targets,
+    EquatableArray<RankEntry> RankPattern,
+    EquatableArray<AlphaEntry> AlphaPattern);
+
+/// <summary>A layer kind (module path without its block indices, e.g. <c>attn1.to_q</c>) and how many modules have it.</summary>
+internal sealed record TargetSummary(string Leaf, int Count);
+
+/// <summary>A module whose rank differs from the component's.</summary>
+internal sealed record RankEntry(string Module, int Rank);
+
+/// <summary>A module whose alpha differs from the component's.</summary>
+internal sealed record AlphaEntry(string Module, double Alpha);
+
+/// <summary>The catalog: adapter names and property names only (facts live in the adapter files).</summary>
+internal sealed record CatalogEmitSpec(TypeContext Context, EquatableArray<string> AdapterNames, EquatableArray<string> GroupNames, EquatableArray<string> MergeNames);
+
+/// <summary>A custom base-model marker type.</summary>
+internal sealed record BaseModelEmitSpec(string Namespace, string TypeName, string? Architecture, string? UnetConfig, string ManifestFileName);
+
+/// <summary>One generated hotswap group type.</summary>
+internal sealed record GroupEmitSpec(
+    TypeContext Context,
+    string Name,
+    string TypeName,
+    int TargetRank,
+    bool TargetRankIsMax,
+    EquatableArray<GroupMemberSpec> Members,
+    EquatableArray<string> LoadOrder);
+
+/// <summary>A member of a hotswap group with the facts its docs show.</summary>
+internal sealed record GroupMemberSpec(string Name, string TypeName, int MaxRank, int UnetModuleCount);
+
+/// <summary>One generated declared-merge type.</summary>
+internal sealed record MergeEmitSpec(
+    TypeContext Context,
+    string Name,
+    string TypeName,
+    EquatableArray<string> Adapters,
+    EquatableArray<double> Weights,
+    string CombinationType,
+    double? Density,
+    int? SvdRank,
+    double? SvdClamp,
+    bool SvdFullMatrices,
+    string MajoritySignMethod,
+    long? Seed,
+    int ResultRank);
+
+/// <summary>Everything the binder produced for one manifest.</summary>
+internal sealed record BoundManifest(
+    string ManifestPath,
+    CatalogEmitSpec? Catalog,
+    BaseModelEmitSpec? BaseModel,
+    EquatableArray<AdapterEmitSpec> Adapters,
+    EquatableArray<GroupEmitSpec> Groups,
+    EquatableArray<MergeEmitSpec> Merges,
+    EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,0 +1,57 @@
+namespace LoraSdk.Generators.Model;
+
+/// <summary>A string from the manifest with the location of its JSON value.</summary>
+internal sealed record Located<T>(T Value, LocationInfo Location);
+
+/// <summary>The parsed manifest (values plus their locations); input of the binder, never of the emitter.</summary>
+internal sealed record ManifestSpec(
+    string Path,
+    Located<string>? Namespace,
+    Located<string> Catalog,
+    BaseModelSpec? BaseModel,
+    EquatableArray<AdapterEntrySpec> Adapters,
+    EquatableArray<HotswapGroupEntrySpec> HotswapGroups,
+    EquatableArray<MergeEntrySpec> Merges,
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    bool IsFatal);
+
+/// <summary><c>baseModel</c>: a built-in name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>) or a custom model.</summary>
+/// <remarks>Name: The marker type name: <c>Sdxl</c>/<c>Sd15</c>/<c>Sd2</c> or the custom <c>name</c>.</remarks>
+/// <remarks>IsBuiltIn: True for the markers shipped in LoraSdk.Typed.</remarks>
+/// <remarks>Architecture: The architecture adapters must match (LSDK006); null = not checked.</remarks>
+/// <remarks>UnetConfig: Custom UNet <c>config.json</c> (relative to the manifest), or null.</remarks>
+internal sealed record BaseModelSpec(string Name, bool IsBuiltIn, string? Architecture, string? UnetConfig, LocationInfo Location, LocationInfo NameLocation);
+
+/// <summary>One <c>adapters[]</c> entry.</summary>
+internal sealed record AdapterEntrySpec(
+    Located<string> Name,
+    Located<string> File,
+    Located<string>? Prefix,
+    Located<EquatableArray<string>>? TriggerWords,
+    bool ReplaceTriggerWords,
+    double DefaultWeight,
+    LocationInfo Location);
+
+/// <summary>One <c>hotswapGroups[]</c> entry; <see cref="TargetRank"/> null means <c>"max"</c>.</summary>
+internal sealed record HotswapGroupEntrySpec(
+    Located<string> Name,
+    EquatableArray<Located<string>> Members,
+    int? TargetRank,
+    LocationInfo TargetRankLocation,
+    LocationInfo Location);
+
+/// <summary>One <c>merges[]</c> entry.</summary>
+internal sealed record MergeEntrySpec(
+    Located<string> Name,
+    EquatableArray<Located<string>> Adapters,
+    LocationInfo AdaptersLocation,
+    EquatableArray<double> Weights,
+    LocationInfo WeightsLocation,
+    Located<string> CombinationType,
+    Located<double>? Density,
+    int? SvdRank,
+    double? SvdClamp,
+    bool SvdFullMatrices,
+    string MajoritySignMethod,
+    long? Seed,
+    LocationInfo Location);

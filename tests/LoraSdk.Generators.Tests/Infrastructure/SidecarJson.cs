@@ -1,0 +1,140 @@
+using System.Collections.Generic;
+using System.Linq;
+using LoraSdk.Formats;
+
+namespace LoraSdk.Generators.Tests.Infrastructure;
+
+/// <summary>
+/// Builds header-sidecar text for generator tests, in the shape the build task writes (inspect --json document +
+/// the task's members), so generator tests need no real adapter files.
+/// </summary>
+internal sealed class SidecarJson
+{
+    private readonly string _manifest;
+    private readonly string _file;
+    private readonly List<(string Component, List<(string Path, int Rank, double Alpha, string Kind)> Modules)> _components = new();
+    private readonly List<string> _unmapped = new();
+    private readonly List<(string Variant, string[] Keys)> _unsupported = new();
+    private readonly List<(string Component, string Module, string Reason, bool Missing)> _compatibility = new();
+    private readonly List<(string Component, string Module, string Reason)> _invalid = new();
+    private readonly List<string> _triggerWords = new();
+    private string _status = "ok";
+    private string? _error;
+    private string? _declared;
+    private string? _implied;
+    private string? _baseModelError;
+    private string _format = "peft";
+    private long _size = 1234;
+
+    private SidecarJson(string manifest, string file)
+    {
+        _manifest = manifest;
+        _file = file;
+    }
+
+    public static SidecarJson For(string manifestPath, string file) => new SidecarJson(manifestPath, file);
+
+    public string FileName => _file.Split('/', '\\').Last();
+
+    public SidecarJson Component(string component, IEnumerable<string> modules, int rank, double alpha, string kind = "linear")
+    {
+        var list = _components.FirstOrDefault(c => c.Component == component).Modules;
+        if (list == null)
+        {
+            list = new List<(string, int, double, string)>();
+            _components.Add((component, list));
+        }
+        list.AddRange(modules.Select(m => (m, rank, alpha, kind)));
+        return this;
+    }
+
+    public SidecarJson Unet(IEnumerable<string> modules, int rank, double alpha, string kind = "linear") => Component("unet", modules, rank, alpha, kind);
+
+    public SidecarJson Format(string format) { _format = format; return this; }
+    public SidecarJson Size(long size) { _size = size; return this; }
+    public SidecarJson TriggerWords(params string[] words) { _triggerWords.AddRange(words); return this; }
+    public SidecarJson Declared(string? architecture) { _declared = architecture; return this; }
+    public SidecarJson Implied(string? architecture) { _implied = architecture; return this; }
+    public SidecarJson Unmapped(params string[] keys) { _unmapped.AddRange(keys); return this; }
+    public SidecarJson Unsupported(string variant, params string[] keys) { _unsupported.Add((variant, keys)); return this; }
+    public SidecarJson Compatibility(string component, string module, string reason, bool missing) { _compatibility.Add((component, module, reason, missing)); return this; }
+    public SidecarJson Invalid(string component, string module, string reason) { _invalid.Add((component, module, reason)); return this; }
+    public SidecarJson BaseModelError(string error) { _baseModelError = error; return this; }
+    public SidecarJson Missing() { _status = "missing"; _error = "not found at '/abs/" + _file + "'"; return this; }
+    public SidecarJson HeaderError(string error) { _status = "invalid"; _error = error; return this; }
+
+    public string ToJson()
+    {
+        var w = new JsonWriter(indented: true);
+        w.StartObject();
+        w.Name("version").Value(1);
+        w.Name("lorasdkSidecar").Value(1);
+        w.Name("manifest").Value(_manifest);
+        w.Name("file").Value(_file);
+        w.Name("path").Value("/abs/" + _file);
+        w.Name("fileName").Value(FileName);
+        w.Name("fileSize").Value(_status == "missing" ? 0 : _size);
+        w.Name("sha256").Value(_status == "ok" ? new string('a', 64) : "");
+        w.Name("status").Value(_status);
+        if (_error != null) w.Name("error").Value(_error);
+        if (_baseModelError != null) w.Name("baseModelError").Value(_baseModelError);
+        if (_status == "ok")
+        {
+            w.Name("compatibility").StartArray();
+            foreach (var c in _compatibility)
+            {
+                w.StartObject().Name("component").Value(c.Component).Name("module").Value(c.Module).Name("reason").Value(c.Reason)
+                    .Name("kind").Value(c.Missing ? "missing" : "mismatch").EndObject();
+            }
+            w.EndArray();
+            w.Name("format").Value(_format);
+            w.Name("components").StartObject();
+            foreach (var (component, modules) in _components)
+            {
+                w.Name(component).StartObject().Name("moduleCount").Value(modules.Count).Name("modules").StartObject();
+                foreach (var m in modules.OrderBy(m => m.Path, System.StringComparer.Ordinal))
+                    w.Name(m.Path).StartObject().Name("rank").Value(m.Rank).Name("alpha").Value(m.Alpha).Name("kind").Value(m.Kind).EndObject();
+                w.EndObject().EndObject();
+            }
+            w.EndObject();
+            w.Name("unmapped").StartArray();
+            foreach (var k in _unmapped) w.Value(k);
+            w.EndArray();
+            w.Name("unsupported").StartArray();
+            foreach (var (variant, keys) in _unsupported)
+            {
+                w.StartObject().Name("variant").Value(variant).Name("keys").StartArray();
+                foreach (var k in keys) w.Value(k);
+                w.EndArray().EndObject();
+            }
+            w.EndArray();
+            w.Name("invalid").StartArray();
+            foreach (var i in _invalid)
+                w.StartObject().Name("component").Value(i.Component).Name("module").Value(i.Module).Name("reason").Value(i.Reason).Name("keys").StartArray().EndArray().EndObject();
+            w.EndArray();
+            w.Name("triggerWords").StartArray();
+            foreach (var t in _triggerWords) w.Value(t);
+            w.EndArray();
+            w.Name("architecture").StartObject().Name("declared").Value(_declared).Name("implied").Value(_implied).EndObject();
+            w.Name("usesRsLora").Value(false);
+        }
+        w.EndObject();
+        return w.ToString();
+    }
+}
+
+/// <summary>Module path sets shaped like SDXL/tiny-SDXL UNet attention modules.</summary>
+internal static class Modules
+{
+    /// <summary><paramref name="blocks"/> transformer blocks × the given projections.</summary>
+    public static IEnumerable<string> Attention(int blocks, params string[] projections)
+    {
+        if (projections.Length == 0) projections = new[] { "attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0" };
+        for (int b = 0; b < blocks; b++)
+            foreach (var p in projections)
+                yield return $"down_blocks.1.attentions.{b / 2}.transformer_blocks.{b % 2}.{p}";
+    }
+
+    public static IEnumerable<string> TextEncoder(int layers) =>
+        Enumerable.Range(0, layers).SelectMany(l => new[] { "q_proj", "k_proj", "v_proj", "out_proj" }.Select(p => $"encoder.layers.{l}.self_attn.{p}"));
+}
