@@ -1,3 +1,5 @@
+using System;
+
 namespace LoraSdk.Merging;
 
 /// <summary>
@@ -17,4 +19,22 @@ public enum MergedAdapterInitialization
 
     /// <summary><c>init_lora_weights="gaussian"</c>: module init, then normal lora_A, lora_B zeros.</summary>
     Gaussian,
+}
+
+/// <summary>Maps PEFT's <c>init_lora_weights</c> config value to <see cref="MergedAdapterInitialization"/>.</summary>
+public static class MergedAdapterInitializations
+{
+    /// <summary>
+    /// The initialisation PEFT performs for a config whose <c>init_lora_weights</c> is <paramref name="initLoraWeights"/>
+    /// (a bool, a string such as <c>"gaussian"</c>, or null = PEFT's default True). Pass the first source adapter's value:
+    /// PEFT copies that config into the merged adapter. Other strings (pissa, olora, eva, …) are mapped to
+    /// <see cref="MergedAdapterInitialization.None"/>; their random draws, if any, are not replayed.
+    /// </summary>
+    public static MergedAdapterInitialization FromInitLoraWeights(object? initLoraWeights) => initLoraWeights switch
+    {
+        null => MergedAdapterInitialization.KaimingUniform,
+        bool b => b ? MergedAdapterInitialization.KaimingUniform : MergedAdapterInitialization.None,
+        string s when string.Equals(s, "gaussian", StringComparison.OrdinalIgnoreCase) => MergedAdapterInitialization.Gaussian,
+        _ => MergedAdapterInitialization.None,
+    };
 }
