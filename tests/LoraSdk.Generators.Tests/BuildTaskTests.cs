@@ -1,0 +1,181 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using LoraSdk.Formats;
+using LoraSdk.Generators.Tests.Infrastructure;
+
+namespace LoraSdk.Generators.Tests;
+
+/// <summary>The InspectLoraAdapters task on real fixture files: sidecar content, failure statuses, caching.</summary>
+public class BuildTaskTests
+{
+    private static string Manifest(params string[] files) =>
+        "{ \"namespace\": \"T\", \"baseModel\": \"sdxl\", \"adapters\": [" +
+        string.Join(",", files.Select((f, i) => $"{{ \"name\": \"A{i}\", \"file\": {JsonWriter.Quote(f)} }}")) + "] }";
+
+    private static JsonValue Sidecar(Microsoft.Build.Framework.ITaskItem item) => JsonValue.Parse(File.ReadAllText(item.ItemSpec));
+
+    [Fact]
+    public void OkSidecarIsTheInspectDocumentPlusFileIdentity()
+    {
+        using var temp = new TempFolder();
+        string lora = RepoPaths.Lora("lora_a");
+        string manifest = temp.Write("adapters.manifest", Manifest(lora));
+        var (task, engine) = BuildStep.Inspect(manifest, temp.File("obj/lorasdk"));
+
+        var item = Assert.Single(task.Sidecars);
+        Assert.Equal("Sidecar", item.GetMetadata("LoraSdkRole"));
+        Assert.EndsWith(".lorasdk.json", item.ItemSpec);
+        var doc = Sidecar(item);
+        Assert.Equal("ok", doc["status"]!.AsString());
+        Assert.Equal(Path.GetFullPath(manifest), doc["manifest"]!.AsString());
+        Assert.Equal(lora, doc["file"]!.AsString());
+        Assert.Equal("lora_a.safetensors", doc["fileName"]!.AsString());
+        Assert.Equal(new FileInfo(lora).Length, doc["fileSize"]!.AsInt64());
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(lora))).ToLowerInvariant(), doc["sha256"]!.AsString());
+        // The inspect --json document of the same file, member for member (minus the task's own members).
+        var inspect = JsonValue.Parse(LoraInspectJson.Write(LoraFileModel.Read(lora)));
+        foreach (var member in inspect.Properties)
+            Assert.True(doc.TryGetProperty(member.Key, out _), $"sidecar lacks inspect member '{member.Key}'");
+        Assert.Equal("peft", doc["format"]!.AsString());
+        var unet = doc["components"]!["unet"]!["modules"]!;
+        Assert.Equal(96, unet.Properties.Count);
+        Assert.All(unet.Properties, m => Assert.Equal(4, m.Value["rank"]!.AsInt64()));
+        Assert.All(unet.Properties, m => Assert.Equal(8.0, m.Value["alpha"]!.AsDouble()));
+        // lora_a was made on the tiny SDXL, so against the real SDXL base every module is "missing" or "mismatch".
+        Assert.NotEmpty(doc["compatibility"]!.Items);
+        Assert.Empty(engine.Warnings);
+        var copied = Assert.Single(task.AdapterFiles);
+        Assert.Equal(lora, copied.ItemSpec);
+        Assert.Equal(Path.Combine("loras", "lora_a.safetensors"), copied.GetMetadata("TargetPath"));
+    }
+
+    [Fact]
+    public void MissingFileGivesAMissingSidecarAndDoesNotFailTheBuild()
+    {
+        using var temp = new TempFolder();
+        string manifest = temp.Write("adapters.manifest", Manifest("loras/nope.safetensors"));
+        var (task, engine) = BuildStep.Inspect(manifest, temp.File("obj/lorasdk"));
+
+        var doc = Sidecar(Assert.Single(task.Sidecars));
+        Assert.Equal("missing", doc["status"]!.AsString());
+        Assert.Equal(temp.File("loras/nope.safetensors"), doc["path"]!.AsString());
+        Assert.Contains("not found", doc["error"]!.AsString());
+        Assert.Empty(task.AdapterFiles);
+        Assert.Empty(engine.Errors);
+    }
+
+    [Fact]
+    public void BadHeaderRecordsTheFormatCoresReason()
+    {
+        using var temp = new TempFolder();
+        var bytes = new byte[64];
+        BitConverter.GetBytes(1_000_000L).CopyTo(bytes, 0); // header length beyond the file
+        File.WriteAllBytes(temp.File("bad.safetensors"), bytes);
+        temp.Write("old.ckpt", "pickle");
+        string manifest = temp.Write("adapters.manifest", Manifest("bad.safetensors", "old.ckpt"));
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj/lorasdk"));
+
+        var bad = Sidecar(task.Sidecars[0]);
+        Assert.Equal("invalid", bad["status"]!.AsString());
+        var expected = Assert.ThrowsAny<LoraSdkFormatException>(() => LoraFileModel.Read(temp.File("bad.safetensors"))).Message;
+        Assert.Equal(expected, bad["error"]!.AsString());
+        var pickle = Sidecar(task.Sidecars[1]);
+        Assert.Equal("invalid", pickle["status"]!.AsString());
+        Assert.Contains("pickle", pickle["error"]!.AsString());
+        Assert.Empty(task.AdapterFiles);
+    }
+
+    [Fact]
+    public void UnchangedFilesAreNeitherReadNorHashedNorRewritten()
+    {
+        using var temp = new TempFolder();
+        string lora = temp.File("a.safetensors");
+        File.Copy(RepoPaths.Lora("lora_c"), lora);
+        string manifest = temp.Write("adapters.manifest", Manifest("a.safetensors"));
+        var (first, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((1, 1, 1), (first.HeadersRead, first.FilesHashed, first.SidecarsWritten));
+        string sidecar = first.Sidecars[0].ItemSpec;
+        var written = File.GetLastWriteTimeUtc(sidecar);
+
+        var (second, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((0, 0, 0), (second.HeadersRead, second.FilesHashed, second.SidecarsWritten));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(sidecar));
+
+        // Touched but identical: hashed and read again, the sidecar text is the same so it is not rewritten.
+        File.SetLastWriteTimeUtc(lora, DateTime.UtcNow.AddMinutes(1));
+        var (touched, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((1, 1, 0), (touched.HeadersRead, touched.FilesHashed, touched.SidecarsWritten));
+
+        // Another base model: the header is read again against the new layouts, the hash is reused.
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"sdxl\"", "\"sd15\""));
+        var (rebased, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((1, 0, 1), (rebased.HeadersRead, rebased.FilesHashed, rebased.SidecarsWritten));
+
+        // New content: everything again.
+        File.Copy(RepoPaths.Lora("lora_d"), lora, overwrite: true);
+        var (changed, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((1, 1, 1), (changed.HeadersRead, changed.FilesHashed, changed.SidecarsWritten));
+        Assert.Equal(new FileInfo(RepoPaths.Lora("lora_d")).Length, Sidecar(changed.Sidecars[0])["fileSize"]!.AsInt64());
+    }
+
+    [Fact]
+    public void SidecarsOfRemovedEntriesAreDeletedAndABrokenManifestKeepsThem()
+    {
+        using var temp = new TempFolder();
+        string manifest = temp.Write("adapters.manifest", Manifest(RepoPaths.Lora("lora_c"), RepoPaths.Lora("lora_d")));
+        var (both, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal(2, both.Sidecars.Length);
+
+        File.WriteAllText(manifest, "{ \"adapters\": [ ");
+        var (broken, engine) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Empty(broken.Sidecars);
+        Assert.Empty(engine.Warnings);
+        Assert.All(both.Sidecars, s => Assert.True(File.Exists(s.ItemSpec)));
+
+        File.WriteAllText(manifest, Manifest(RepoPaths.Lora("lora_d")));
+        var (one, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal(both.Sidecars[1].ItemSpec, Assert.Single(one.Sidecars).ItemSpec);
+        Assert.False(File.Exists(both.Sidecars[0].ItemSpec));
+        Assert.False(File.Exists(both.Sidecars[0].ItemSpec + ".stamp"));
+    }
+
+    [Fact]
+    public void CustomBaseModelLayoutsFromConfigFilesFitTheTinyFixtures()
+    {
+        using var temp = new TempFolder();
+        string tiny = RepoPaths.Combine("tests", "fixtures", "tiny-sdxl");
+        string manifest = temp.Write("adapters.manifest", $$"""
+            { "namespace": "T", "baseModel": { "name": "TinySdxl", "architecture": "sdxl",
+                "unetConfig": {{JsonWriter.Quote(Path.Combine(tiny, "unet", "config.json"))}},
+                "textEncoderConfig": {{JsonWriter.Quote(Path.Combine(tiny, "text_encoder", "config.json"))}},
+                "textEncoder2Config": {{JsonWriter.Quote(Path.Combine(tiny, "text_encoder_2", "config.json"))}} },
+              "adapters": [ { "name": "A", "file": {{JsonWriter.Quote(RepoPaths.Lora("lora_a"))}} },
+                            { "name": "B", "file": {{JsonWriter.Quote(RepoPaths.Lora("lora_b"))}} } ] }
+            """);
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        foreach (var item in task.Sidecars)
+        {
+            var doc = Sidecar(item);
+            Assert.Equal("ok", doc["status"]!.AsString());
+            Assert.Empty(doc["compatibility"]!.Items);
+            Assert.Null(doc["baseModelError"]);
+            Assert.Equal("TinySdxl", doc["baseModel"]!.AsString());
+        }
+    }
+
+    [Fact]
+    public void UnreadableBaseModelConfigIsRecordedForTheGenerator()
+    {
+        using var temp = new TempFolder();
+        string manifest = temp.Write("adapters.manifest", $$"""
+            { "namespace": "T", "baseModel": { "name": "Custom", "unetConfig": "missing/config.json" },
+              "adapters": [ { "name": "A", "file": {{JsonWriter.Quote(RepoPaths.Lora("lora_c"))}} } ] }
+            """);
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        var doc = Sidecar(Assert.Single(task.Sidecars));
+        Assert.Equal("ok", doc["status"]!.AsString());
+        Assert.StartsWith("unetConfig 'missing/config.json' could not be read", doc["baseModelError"]!.AsString());
+    }
+}
