@@ -252,6 +252,16 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// </summary>
     public IDisposable ApplyRuntimeScale(string component, double scale) => this[component].ApplyRuntimeScale(scale);
 
+    /// <summary>
+    /// <see cref="ApplyRuntimeScale(string, double)"/> for the component whose model is <paramref name="module"/> (the
+    /// shape of the host's <c>ILoraScaleHook.Scale(module, scale)</c>); a module that is no component changes nothing.
+    /// </summary>
+    public IDisposable ApplyRuntimeScale(nn.Module module, double scale)
+    {
+        var component = _components.FirstOrDefault(c => ReferenceEquals(c.Module, module));
+        return component is null ? RuntimeScaleScope.Empty : component.ApplyRuntimeScale(scale);
+    }
+
     /// <summary><see cref="ApplyRuntimeScale(string, double)"/> for several components at once (all restored together).</summary>
     public IDisposable ApplyRuntimeScale(double scale, params string[] components)
     {
@@ -385,7 +395,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
         foreach (var c in _components)
         {
             if (c.Kind != LoraComponentKind.Denoiser) continue;
-            if (c.Slots.Any(s => s.Core is { IsInjected: true })) active = c.GetActiveAdapters();
+            if (c.HasInjectedLayers) active = c.GetActiveAdapters();
         }
         return active;
     }

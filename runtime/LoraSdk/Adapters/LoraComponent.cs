@@ -128,6 +128,9 @@ public sealed partial class LoraComponent
         return first is null ? Array.Empty<string>() : first.Core!.ActiveAdapters.ToList();
     }
 
+    /// <summary>True when some layer holds (or held, until unload) an adapter: PEFT's "the model has tuner layers".</summary>
+    public bool HasInjectedLayers => FirstInjected() is not null;
+
     /// <summary>Adapters fused into any layer (PEFT's <c>merged_adapters</c>, union in layer order).</summary>
     public IReadOnlyList<string> GetMergedAdapters()
     {
