@@ -127,7 +127,9 @@ public sealed class LoraFileModel
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.None);
+            // Unbuffered: the header is read in two exact reads and each alpha scalar with one positioned read, so a
+            // 4 KB buffer would only add a copy (and a refill per scattered scalar).
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
         {

@@ -48,6 +48,7 @@ internal sealed class LoraFileModelBuilder
         public long In { get; set; }
         public long Out { get; set; }
         public double? TensorAlpha { get; set; }
+        public bool Invalid { get; set; }
     }
 
     public LoraFileModel Build()
@@ -117,6 +118,10 @@ internal sealed class LoraFileModelBuilder
         var components = new SortedDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(StringComparer.Ordinal);
         foreach (var entry in shapedByComponent)
         {
+            // .alpha scalars matter only where no adapter metadata decides the alphas: read just those bytes.
+            if (_readScalar != null && !HasConfig(configs, entry.Key)) ReadAlphas(entry.Value);
+            entry.Value.RemoveAll(m => m.Invalid);
+            if (entry.Value.Count == 0) continue;
             var specs = ResolveComponent(entry.Key, entry.Value, configs);
             if (specs.Count > 0) components[entry.Key] = new ReadOnlyDictionary<string, LoraModuleSpec>(specs);
         }
@@ -216,18 +221,27 @@ internal sealed class LoraFileModelBuilder
                 Invalid(g, $"alpha tensor '{alpha.Name}' has {alpha.ElementCount} elements, expected a scalar");
                 return null;
             }
-            if (_readScalar != null)
-            {
-                double value = _readScalar(alpha);
-                if (double.IsNaN(value) || double.IsInfinity(value))
-                {
-                    Invalid(g, $"alpha tensor '{alpha.Name}' is not finite ({value.ToString(CultureInfo.InvariantCulture)})");
-                    return null;
-                }
-                s.TensorAlpha = value;
-            }
         }
         return s;
+    }
+
+    private static bool HasConfig(Dictionary<string, LoraAdapterConfig> configs, string component) =>
+        configs.ContainsKey(component) || configs.ContainsKey("");
+
+    private void ReadAlphas(List<Shaped> modules)
+    {
+        foreach (var m in modules)
+        {
+            if (!m.Group.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha)) continue;
+            double value = _readScalar!(alpha);
+            if (double.IsNaN(value) || double.IsInfinity(value))
+            {
+                Invalid(m.Group, $"alpha tensor '{alpha.Name}' is not finite ({value.ToString(CultureInfo.InvariantCulture)})");
+                m.Invalid = true;
+                continue;
+            }
+            m.TensorAlpha = value;
+        }
     }
 
     private SortedDictionary<string, LoraModuleSpec> ResolveComponent(string component, List<Shaped> modules,
