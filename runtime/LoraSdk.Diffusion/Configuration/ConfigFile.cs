@@ -13,14 +13,18 @@ namespace LoraSdk.Diffusion.Configuration;
 /// </summary>
 public sealed class ConfigFile
 {
-    private ConfigFile(string path, JsonValue root)
+    private ConfigFile(string path, JsonValue root, string text)
     {
         Path = path;
         Root = root;
+        Text = text;
     }
 
     /// <summary>The file the config was read from (or a description for in-memory configs).</summary>
     public string Path { get; }
+
+    /// <summary>The JSON text as read.</summary>
+    public string Text { get; }
 
     /// <summary>The parsed JSON object.</summary>
     public JsonValue Root { get; }
@@ -50,7 +54,7 @@ public sealed class ConfigFile
         }
         if (root.Kind != JsonValueKind.Object)
             throw new ModelLoadException(ModelLoadErrorKind.InvalidConfig, sourceName, null, "the config is not a JSON object");
-        return new ConfigFile(sourceName, root);
+        return new ConfigFile(sourceName, root, text);
     }
 
     /// <summary>True when the entry exists and is not <c>null</c>.</summary>

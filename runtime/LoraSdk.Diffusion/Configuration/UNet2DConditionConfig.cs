@@ -12,6 +12,9 @@ namespace LoraSdk.Diffusion.Configuration;
 /// </summary>
 public sealed class UNet2DConditionConfig
 {
+    /// <summary>The config file this was read from (null for configs built in code).</summary>
+    public ConfigFile? Source { get; init; }
+
     /// <summary>Latent channels in.</summary>
     public int InChannels { get; init; } = 4;
 
@@ -176,6 +179,7 @@ public sealed class UNet2DConditionConfig
 
         return new UNet2DConditionConfig
         {
+            Source = c,
             InChannels = c.GetInt("in_channels", 4),
             OutChannels = c.GetInt("out_channels", 4),
             SampleSize = c.Get("sample_size") is JsonValue ss && ss.Kind == JsonValueKind.Number ? c.GetNullableInt("sample_size") : null,
