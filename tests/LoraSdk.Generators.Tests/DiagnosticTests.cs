@@ -1,0 +1,406 @@
+using System.Linq;
+using LoraSdk.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using static LoraSdk.Generators.Tests.Infrastructure.DiagnosticAssert;
+
+namespace LoraSdk.Generators.Tests;
+
+/// <summary>
+/// One negative test (exact ID, severity, message and manifest location) and one positive test (the nearest case
+/// that must not report) per diagnostic ID. Sidecars are hand-written, so no adapter file is needed.
+/// </summary>
+public class DiagnosticTests
+{
+    private static string Manifest(string adapters, string extra = "", string baseModel = "\"sdxl\"") =>
+        "{\n" +
+        "  \"namespace\": \"Demo\",\n" +
+        $"  \"baseModel\": {baseModel},\n" +
+        "  \"adapters\": [\n" +
+        adapters + "\n" +
+        "  ]" + extra + "\n" +
+        "}\n";
+
+    private static string Entry(string name, string file, string more = "") =>
+        $"    {{ \"name\": \"{name}\", \"file\": \"{file}\"{more} }}";
+
+    /// <summary>A clean sidecar: rank/alpha on <paramref name="blocks"/>×4 attention modules, with a trigger word.</summary>
+    private static SidecarJson Lora(string file, int rank = 4, double alpha = 4, int blocks = 2) =>
+        GeneratorHarness.Sidecar(file).Unet(Modules.Attention(blocks), rank, alpha).TriggerWords("tw");
+
+    private static GeneratorOutcome Run(string manifest, params SidecarJson[] sidecars) => GeneratorHarness.Run(manifest, sidecars);
+
+    // ---------------- LSDK001 ----------------
+
+    [Fact]
+    public void Lsdk001_InvalidJson()
+    {
+        string m = "{\n  \"namespace\": \"Demo\",\n  \"adapters\": [],\n}\n";
+        var d = Only(Run(m), "LSDK001").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.StartsWith("invalid JSON: ", d.GetMessage());
+        Assert.Equal(4, d.Location.GetLineSpan().StartLinePosition.Line + 1);
+    }
+
+    [Fact]
+    public void Lsdk001_SchemaViolationsAtTheirValues()
+    {
+        string m = Manifest(Entry("A", "a.safetensors", ", \"defaultWeight\": \"high\", \"nmae\": 1"), ",\n  \"hotswapGroups\": [ { \"name\": \"G\", \"members\": [\"Nobody\"] } ]");
+        var ds = Only(Run(m, Lora("a.safetensors")), "LSDK001", 3);
+        Assert.Equal("adapters[0].defaultWeight must be a number, not the string \"high\"", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"high\"");
+        Assert.Equal("adapters[0] has an unknown property \"nmae\" (allowed: \"name\", \"file\", \"prefix\", \"triggerWords\", \"triggerWordsMode\", \"defaultWeight\")", ds[1].GetMessage());
+        At(ds[1], m, 5, "1");
+        Assert.Equal("Hotswap group 'G' names the unknown adapter 'Nobody'", ds[2].GetMessage());
+        At(ds[2], m, 7, "\"Nobody\"");
+    }
+
+    [Fact]
+    public void Lsdk001_MissingRequiredMemberAndUnreadableBaseModelConfig()
+    {
+        string m = "{ \"baseModel\": \"sdxl\", \"adapters\": [] }";
+        var d = Only(Run(m), "LSDK001").Single();
+        Assert.Equal("the manifest has no \"namespace\"", d.GetMessage());
+        At(d, m, 1, "{ \"baseModel\": \"sdxl\", \"adapters\": [] }");
+
+        string custom = Manifest(Entry("A", "a.safetensors"), baseModel: "{ \"name\": \"Custom\", \"unetConfig\": \"missing.json\" }");
+        var c = Only(Run(custom, Lora("a.safetensors").BaseModelError("unetConfig 'missing.json' could not be read (gone)")), "LSDK001").Single();
+        Assert.Equal("baseModel: unetConfig 'missing.json' could not be read (gone)", c.GetMessage());
+        At(c, custom, 3, "{ \"name\": \"Custom\", \"unetConfig\": \"missing.json\" }");
+    }
+
+    [Fact]
+    public void Lsdk001_NotReportedForAManifestUsingEveryOption()
+    {
+        string m = Manifest(
+            Entry("A", "a.safetensors", ", \"prefix\": \"unet\", \"triggerWords\": [\"x\"], \"triggerWordsMode\": \"replace\", \"defaultWeight\": -0.5") + ",\n" +
+            Entry("B", "b.safetensors"),
+            ",\n  \"catalog\": \"Loras\",\n  \"$schema\": \"s.json\",\n" +
+            "  \"hotswapGroups\": [ { \"name\": \"G\", \"members\": [\"A\", \"B\"], \"targetRank\": 8 } ],\n" +
+            "  \"merges\": [ { \"name\": \"M\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 2], \"combinationType\": \"dare_ties_svd\", \"density\": 0.3,\n" +
+            "                \"svdRank\": 4, \"svdClamp\": 0.99, \"svdFullMatrices\": false, \"majoritySignMethod\": \"frequency\", \"seed\": 42 } ]",
+            "{ \"name\": \"Custom\", \"unetConfig\": \"u.json\", \"textEncoderConfig\": \"t.json\", \"textEncoder2Config\": \"t2.json\", \"architecture\": \"sdxl\" }");
+        var outcome = Run(m, Lora("a.safetensors"), Lora("b.safetensors", 8, 8));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+    }
+
+    // ---------------- LSDK002 ----------------
+
+    [Fact]
+    public void Lsdk002_FileMissing()
+    {
+        string m = Manifest(Entry("A", "loras/gone.safetensors"));
+        var d = Only(Run(m, Lora("loras/gone.safetensors").Missing()), "LSDK002").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Adapter 'A': file 'loras/gone.safetensors' was not found at '/abs/loras/gone.safetensors'", d.GetMessage());
+        At(d, m, 5, "\"loras/gone.safetensors\"");
+
+        var noSidecar = Only(Run(m), "LSDK002").Single();
+        Assert.StartsWith("Adapter 'A': file 'loras/gone.safetensors' has no header sidecar from the LoraSdk build step yet", noSidecar.GetMessage());
+    }
+
+    [Fact]
+    public void Lsdk002_NotReportedWhenTheSidecarOfTheSameManifestExists()
+    {
+        string m = Manifest(Entry("A", "a.safetensors"));
+        // A sidecar of another manifest for the same file string does not count.
+        var foreign = SidecarJson.For("/elsewhere/adapters.manifest", "a.safetensors").Unet(Modules.Attention(1), 4, 4).TriggerWords("t");
+        Assert.Single(Run(m, foreign).Diagnostics("LSDK002"));
+        var outcome = Run(m, Lora("a.safetensors"));
+        None(outcome, "LSDK002");
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+    }
+
+    // ---------------- LSDK003 ----------------
+
+    [Fact]
+    public void Lsdk003_InvalidHeaderWithTheReason()
+    {
+        string m = Manifest(Entry("A", "bad.safetensors") + ",\n" + Entry("B", "b.safetensors"));
+        var ds = Only(Run(m,
+            Lora("bad.safetensors").HeaderError("/abs/bad.safetensors: header length 1000000 exceeds the file length 64"),
+            Lora("b.safetensors").Invalid("unet", "mid_block.attentions.0.proj_in", "lora_A has rank 4 but lora_B has rank 8")), "LSDK003", 2);
+        Assert.Equal("Adapter 'A': 'bad.safetensors' is not a valid safetensors LoRA file: /abs/bad.safetensors: header length 1000000 exceeds the file length 64", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"bad.safetensors\"");
+        Assert.Equal("Adapter 'B': 'b.safetensors' is not a valid safetensors LoRA file: 1 malformed module(s), e.g. 'unet: mid_block.attentions.0.proj_in': lora_A has rank 4 but lora_B has rank 8", ds[1].GetMessage());
+        At(ds[1], m, 6, "\"b.safetensors\"");
+    }
+
+    [Fact]
+    public void Lsdk003_NotReportedForAValidHeader()
+    {
+        var outcome = Run(Manifest(Entry("A", "a.safetensors")), Lora("a.safetensors"));
+        None(outcome, "LSDK003");
+        Assert.Single(outcome.Sources, s => s.HintName == "Demo.Adapters.A.g.cs");
+    }
+
+    // ---------------- LSDK004 ----------------
+
+    [Fact]
+    public void Lsdk004_ErrorWhenNoKeyMapsForAComponent()
+    {
+        string m = Manifest(Entry("A", "a.safetensors", ", \"prefix\": \"text_encoder\"") + ",\n" + Entry("B", "b.safetensors"));
+        var b = GeneratorHarness.Sidecar("b.safetensors").TriggerWords("t").Unet(new[] { "foo.bar" }, 4, 4)
+            .Compatibility("unet", "foo.bar", "the base model has no such layer", missing: true);
+        var ds = Only(Run(m, Lora("a.safetensors"), b), "LSDK004", 2);
+        Assert.All(ds, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Equal("Adapter 'A': no LoRA key of 'a.safetensors' maps to a known layer of component 'text_encoder'", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"text_encoder\"");
+        Assert.Equal("Adapter 'B': no LoRA key of 'b.safetensors' maps to a known layer of component 'unet' of the base model 'Sdxl'", ds[1].GetMessage());
+        At(ds[1], m, 6, "\"b.safetensors\"");
+    }
+
+    [Fact]
+    public void Lsdk004_WarningListsUnmappedKeys()
+    {
+        string m = Manifest(Entry("A", "a.safetensors"));
+        var keys = Enumerable.Range(0, 12).Select(i => $"lora_unet_mystery_{i:D2}.lora_down.weight").ToArray();
+        var d = Only(Run(m, Lora("a.safetensors").Unmapped(keys)), "LSDK004").Single();
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Adapter 'A': 12 key(s) of 'a.safetensors' map to no known layer and will not be applied: " +
+                     string.Join(", ", keys.Take(10).Select(k => "'" + k + "'")) + " and 2 more", d.GetMessage());
+        At(d, m, 5, "\"a.safetensors\"");
+    }
+
+    [Fact]
+    public void Lsdk004_NotReportedWhenEveryKeyMaps()
+    {
+        var outcome = Run(Manifest(Entry("A", "a.safetensors", ", \"prefix\": \"unet\"")), Lora("a.safetensors").Component("text_encoder", Modules.TextEncoder(1), 4, 4));
+        None(outcome, "LSDK004");
+    }
+
+    // ---------------- LSDK005 ----------------
+
+    [Fact]
+    public void Lsdk005_UnsupportedVariant()
+    {
+        string m = Manifest(Entry("A", "loha.safetensors"));
+        var d = Only(Run(m, Lora("loha.safetensors").Unsupported("loha", "lora_unet_x.hada_w1_a", "lora_unet_x.hada_w1_b")), "LSDK005").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Adapter 'A': 'loha.safetensors' uses the unsupported variant 'loha' (2 key(s), e.g. 'lora_unet_x.hada_w1_a')", d.GetMessage());
+        At(d, m, 5, "\"loha.safetensors\"");
+    }
+
+    [Fact]
+    public void Lsdk005_NotReportedForPlainLora()
+    {
+        None(Run(Manifest(Entry("A", "a.safetensors")), Lora("a.safetensors")), "LSDK005");
+    }
+
+    // ---------------- LSDK006 ----------------
+
+    [Fact]
+    public void Lsdk006_ArchitectureMismatch()
+    {
+        string m = Manifest(Entry("A", "sd15.safetensors") + ",\n" + Entry("B", "shapes.safetensors"));
+        var ds = Only(Run(m,
+            Lora("sd15.safetensors").Declared("sd15").Implied("sd15"),
+            Lora("shapes.safetensors").Compatibility("unet", "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k",
+                "the adapter maps 768 -> 640 features but the base layer maps 2048 -> 640", missing: false)), "LSDK006", 2);
+        Assert.Equal("Adapter 'A': the file declares the architecture 'sd15'; its tensor shapes imply 'sd15', but the manifest's base model is 'sdxl'", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"sd15.safetensors\"");
+        Assert.Equal("Adapter 'B': 1 layer(s) do not fit the base model (e.g. 'unet: down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k': " +
+                     "the adapter maps 768 -> 640 features but the base layer maps 2048 -> 640), but the manifest's base model is 'sdxl'", ds[1].GetMessage());
+    }
+
+    [Fact]
+    public void Lsdk006_NotReportedWhenArchitecturesAgreeOrAreUnknown()
+    {
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"));
+        var outcome = Run(m, Lora("a.safetensors").Declared("SDXL").Implied("sdxl"), Lora("b.safetensors"));
+        None(outcome, "LSDK006");
+        // A custom base model accepts its own layout name as the implied architecture.
+        string custom = Manifest(Entry("A", "a.safetensors"), baseModel: "{ \"name\": \"TinySdxl\", \"architecture\": \"sdxl\" }");
+        None(Run(custom, Lora("a.safetensors").Implied("TinySdxl")), "LSDK006");
+    }
+
+    // ---------------- LSDK007 ----------------
+
+    [Fact]
+    public void Lsdk007_MemberOutsideFirstMemberOrWithTextEncoder()
+    {
+        string m = Manifest(Entry("Wide", "wide.safetensors") + ",\n" + Entry("Other", "other.safetensors") + ",\n" + Entry("Te", "te.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Other\", \"Wide\", \"Te\"] } ]");
+        var ds = Only(Run(m,
+            Lora("wide.safetensors", blocks: 4),
+            GeneratorHarness.Sidecar("other.safetensors").TriggerWords("t").Unet(Modules.Attention(2, "attn2.to_k"), 4, 4),
+            Lora("te.safetensors", blocks: 1).Component("text_encoder", Modules.TextEncoder(1), 4, 4)), "LSDK007", 2);
+        Assert.Equal("Hotswap group 'Slot': member 'Other' targets 2 layer(s) that the group's first member 'Wide' does not " +
+                     "(e.g. 'down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k')", ds[0].GetMessage());
+        At(ds[0], m, 9, "\"Other\"");
+        Assert.Equal("Hotswap group 'Slot': member 'Te' has a text-encoder part ('text_encoder'), which cannot be hotswapped; give it \"prefix\": \"unet\"", ds[1].GetMessage());
+        At(ds[1], m, 9, "\"Te\"");
+    }
+
+    [Fact]
+    public void Lsdk007_NotReportedForSubsetsAndUnetPrefixedMembers()
+    {
+        string m = Manifest(Entry("Small", "small.safetensors") + ",\n" + Entry("Wide", "wide.safetensors") + ",\n" +
+                            Entry("Te", "te.safetensors", ", \"prefix\": \"unet\""),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Small\", \"Wide\", \"Te\"] } ]");
+        var outcome = Run(m, Lora("small.safetensors", blocks: 1), Lora("wide.safetensors", blocks: 4),
+            Lora("te.safetensors", blocks: 2).Component("text_encoder", Modules.TextEncoder(1), 4, 4));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Contains("{ global::Demo.Adapters.Wide, global::Demo.Adapters.Te, global::Demo.Adapters.Small }",
+            outcome.Sources.Single(s => s.HintName == "Demo.HotswapGroups.Slot.g.cs").SourceText.ToString());
+    }
+
+    // ---------------- LSDK008 ----------------
+
+    [Fact]
+    public void Lsdk008_TargetRankBelowAMembersRank()
+    {
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"A\", \"B\"], \"targetRank\": 4 } ]");
+        var bigger = GeneratorHarness.Sidecar("b.safetensors").TriggerWords("t").Unet(Modules.Attention(1), 16, 16);
+        var d = Only(Run(m, Lora("a.safetensors", blocks: 2), bigger), "LSDK008").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Hotswap group 'Slot': targetRank 4 is below the rank 16 of member 'B'", d.GetMessage());
+        At(d, m, 8, "4");
+    }
+
+    [Fact]
+    public void Lsdk008_NotReportedAtExactlyTheLargestRankOrForMax()
+    {
+        string exact = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"A\", \"B\"], \"targetRank\": 16 } ]");
+        var sidecars = new[] { Lora("a.safetensors", blocks: 2), GeneratorHarness.Sidecar("b.safetensors").TriggerWords("t").Unet(Modules.Attention(1), 16, 16) };
+        None(Run(exact, sidecars), "LSDK008");
+        var max = Run(exact.Replace("\"targetRank\": 16", "\"targetRank\": \"max\""), sidecars);
+        None(max, "LSDK008");
+        Assert.Contains("public override int TargetRank => 16;", max.Sources.Single(s => s.HintName == "Demo.HotswapGroups.Slot.g.cs").SourceText.ToString());
+    }
+
+    // ---------------- LSDK009 ----------------
+
+    [Fact]
+    public void Lsdk009_EqualRankMergeOfDifferentRanks()
+    {
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"merges\": [ { \"name\": \"M\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"dare_linear\", \"density\": 0.5 } ]");
+        var d = Only(Run(m, Lora("a.safetensors", 4), Lora("b.safetensors", 8)), "LSDK009").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Merge 'M': combination type 'dare_linear' needs adapters of equal rank, but 'A' has rank 4 and 'B' has rank 8", d.GetMessage());
+        At(d, m, 8, "\"B\"");
+    }
+
+    [Fact]
+    public void Lsdk009_NotReportedForCatSvdOrEqualRanks()
+    {
+        string Merge(string type) => Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            $",\n  \"merges\": [ {{ \"name\": \"M\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"{type}\", \"density\": 0.5 }} ]");
+        foreach (var type in new[] { "cat", "svd", "ties_svd", "dare_linear_svd", "dare_ties_svd", "magnitude_prune_svd" })
+            None(Run(Merge(type), Lora("a.safetensors", 4), Lora("b.safetensors", 8)), "LSDK009");
+        // Equal primary ranks pass even when a module deviates (PEFT compares the config r).
+        var equal = Run(Merge("magnitude_prune"), Lora("a.safetensors", 4), Lora("b.safetensors", 4).Unet(new[] { "mid_block.attentions.0.proj_in" }, 16, 16));
+        Assert.True(equal.GeneratorDiagnostics.IsEmpty, equal.Describe());
+    }
+
+    // ---------------- LSDK010 ----------------
+
+    [Fact]
+    public void Lsdk010_DensityOutOfRangeMissingOrWeightsCountWrong()
+    {
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"merges\": [\n" +
+            "    { \"name\": \"M1\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"ties\", \"density\": 1.5 },\n" +
+            "    { \"name\": \"M2\", \"adapters\": [\"A\", \"B\"], \"weights\": [1], \"combinationType\": \"linear\" },\n" +
+            "    { \"name\": \"M3\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"magnitude_prune\" },\n" +
+            "    { \"name\": \"M4\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"dare_ties\", \"density\": 0 }\n  ]");
+        var ds = Only(Run(m, Lora("a.safetensors"), Lora("b.safetensors")), "LSDK010", 4);
+        Assert.All(ds, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Equal("Merge 'M1': density 1.5 is outside (0, 1]", ds[0].GetMessage());
+        At(ds[0], m, 9, "1.5");
+        Assert.Equal("Merge 'M2': 1 weight(s) for 2 adapter(s); give one weight per adapter", ds[1].GetMessage());
+        At(ds[1], m, 10, "[1]");
+        Assert.Equal("Merge 'M3': combination type 'magnitude_prune' needs a \"density\" in (0, 1]", ds[2].GetMessage());
+        At(ds[2], m, 11, "\"magnitude_prune\"");
+        Assert.Equal("Merge 'M4': density 0 is outside (0, 1]", ds[3].GetMessage());
+        At(ds[3], m, 12, "0");
+    }
+
+    [Fact]
+    public void Lsdk010_NotReportedForDensityOneOrNoDensityOnLinear()
+    {
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"merges\": [ { \"name\": \"M1\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 0.5], \"combinationType\": \"ties\", \"density\": 1 },\n" +
+            "               { \"name\": \"M2\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 0.5], \"combinationType\": \"linear\" } ]");
+        var outcome = Run(m, Lora("a.safetensors"), Lora("b.safetensors"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Equal(2, outcome.Sources.Count(s => s.HintName.StartsWith("Demo.Merges.")));
+    }
+
+    // ---------------- LSDK011 ----------------
+
+    [Fact]
+    public void Lsdk011_DuplicateInvalidKeywordOrReservedNames()
+    {
+        string m = Manifest(
+            Entry("A", "a.safetensors") + ",\n" + Entry("A", "b.safetensors") + ",\n" + Entry("9lives", "c.safetensors") + ",\n" +
+            Entry("class", "d.safetensors") + ",\n" + Entry("All", "e.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"A\", \"members\": [\"A\"] } ]");
+        var ds = Only(Run(m, Lora("a.safetensors"), Lora("b.safetensors"), Lora("c.safetensors"), Lora("d.safetensors"), Lora("e.safetensors")), "LSDK011", 5);
+        Assert.Equal("Adapter name 'A' is used more than once (first at line 5); adapter, hotswap group and merge names share the pipeline's adapter names", ds[0].GetMessage());
+        At(ds[0], m, 6, "\"A\"");
+        Assert.Equal("Adapter name '9lives' is not a valid C# identifier", ds[1].GetMessage());
+        At(ds[1], m, 7, "\"9lives\"");
+        Assert.Equal("Adapter name 'class' is not a valid C# identifier", ds[2].GetMessage());
+        Assert.Equal("Adapter name 'All' collides with a member the generator declares in class Adapters", ds[3].GetMessage());
+        Assert.Equal("Hotswap group name 'A' is used more than once (first at line 5); adapter, hotswap group and merge names share the pipeline's adapter names", ds[4].GetMessage());
+        At(ds[4], m, 11, "\"A\"");
+    }
+
+    [Fact]
+    public void Lsdk011_NotReportedForUnicodeAndUnderscoreIdentifiers()
+    {
+        var outcome = Run(Manifest(Entry("Über_Style", "a.safetensors") + ",\n" + Entry("_x2", "b.safetensors")), Lora("a.safetensors"), Lora("b.safetensors"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+    }
+
+    // ---------------- LSDK012 ----------------
+
+    [Fact]
+    public void Lsdk012_NoTriggerWordsOrTooManyTokens()
+    {
+        string words = string.Join(", ", Enumerable.Range(0, 38).Select(i => $"\"w{i}\""));
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors", $", \"triggerWords\": [{words}]"));
+        var ds = Only(Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4), GeneratorHarness.Sidecar("b.safetensors").Unet(Modules.Attention(1), 4, 4)), "LSDK012", 2);
+        Assert.All(ds, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
+        Assert.Equal("Adapter 'A' has no trigger words (none in the file's metadata or the manifest)", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"A\"");
+        // w0..w9 = 2 pieces each, w10..w37 = 3 pieces each (CLIP splits single digits), plus 37 commas: 20 + 84 + 37.
+        Assert.Equal("Adapter 'B': its trigger words alone take at least 141 CLIP tokens, more than the 75 a 77-token prompt leaves", ds[1].GetMessage());
+        At(ds[1], m, 6, "[" + words + "]");
+    }
+
+    [Fact]
+    public void Lsdk012_NotReportedAtExactly75TokensOrForFileTriggerWords()
+    {
+        // 38 one-letter words joined by ", " = 38 words + 37 commas = 75 pieces.
+        string words = string.Join(", ", Enumerable.Range(0, 38).Select(i => "\"" + (char)('a' + i % 26) + "\""));
+        string m = Manifest(Entry("A", "a.safetensors", $", \"triggerWords\": [{words}]") + ",\n" + Entry("B", "b.safetensors"));
+        var outcome = Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4), Lora("b.safetensors"));
+        None(outcome, "LSDK012");
+    }
+
+    // ---------------- severities are overridable ----------------
+
+    [Fact]
+    public void SeveritiesFollowTheCompilationsDiagnosticOptions()
+    {
+        string m = Manifest(Entry("A", "a.safetensors"));
+        var sidecar = GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4);
+        var driver = GeneratorHarness.CreateDriver(GeneratorHarness.Inputs(m, new[] { sidecar }));
+        var compilation = GeneratorHarness.Compilation().WithOptions(GeneratorHarness.Compilation().Options
+            .WithSpecificDiagnosticOptions(new[] { new System.Collections.Generic.KeyValuePair<string, ReportDiagnostic>("LSDK012", ReportDiagnostic.Error) }));
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out _, out var diagnostics);
+        var d = Assert.Single(diagnostics);
+        Assert.Equal(("LSDK012", DiagnosticSeverity.Error), (d.Id, d.Severity));
+
+        compilation = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
+            new[] { new System.Collections.Generic.KeyValuePair<string, ReportDiagnostic>("LSDK012", ReportDiagnostic.Suppress) }));
+        GeneratorHarness.CreateDriver(GeneratorHarness.Inputs(m, new[] { sidecar })).RunGeneratorsAndUpdateCompilation(compilation, out _, out diagnostics);
+        Assert.Empty(diagnostics);
+    }
+}
