@@ -11,22 +11,27 @@ namespace LoraSdk.Benchmarks.Formats;
 /// Bench command (not a test): times, in one run, (1) parsing + validating an SDXL-sized safetensors LoRA header,
 /// (2) building the LoRA file model from it, (3) <see cref="LoraFileModel.Read(string, LoraFileModelOptions?)"/> of the
 /// whole file vs <see cref="File.ReadAllBytes"/> of the same file and vs a raw read of just its header bytes, and
-/// prints medians and ratios. Usage: <c>dotnet run -c Release --project benchmarks/LoraSdk.Benchmarks.Formats [-- --iterations N]</c>.
+/// prints medians and ratios. Usage: <c>dotnet run -c Release --project benchmarks/LoraSdk.Benchmarks.Formats [-- --iterations N] [--rank R]</c>
+/// (default 200 iterations, rank 8).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
         int iterations = 200;
+        int rank = 8;
         for (int i = 0; i + 1 < args.Length; i++)
+        {
             if (args[i] == "--iterations") iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            if (args[i] == "--rank") rank = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        }
 
         string dir = Path.Combine(Path.GetTempPath(), "lorasdk-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
-            string path = Path.Combine(dir, "sdxl_lora_r8.safetensors");
-            var (headerBytes, tensorCount) = SdxlLoraFile.Write(path, rank: 8);
+            string path = Path.Combine(dir, "sdxl_lora.safetensors");
+            var (headerBytes, tensorCount) = SdxlLoraFile.Write(path, rank);
             long fileLength = new FileInfo(path).Length;
             var json = new byte[headerBytes.Length - 8];
             Array.Copy(headerBytes, 8, json, 0, json.Length);
@@ -37,7 +42,7 @@ public static class Program
             if (check.ModuleCount != tensorCount / 3 || check.Unmapped.Count != 0 || check.Format != LoraKeyFormats.KohyaSgm)
                 throw new InvalidOperationException($"unexpected model: {check.ModuleCount} modules, {check.Unmapped.Count} unmapped, {check.Format}");
 
-            Console.WriteLine($"file: {tensorCount} tensors, {check.ModuleCount} modules, header {json.Length:N0} bytes, file {fileLength:N0} bytes; {iterations} iterations each, medians");
+            Console.WriteLine($"file: rank {rank}, {tensorCount} tensors, {check.ModuleCount} modules, header {json.Length:N0} bytes, file {fileLength:N0} bytes; {iterations} iterations each, medians");
             Console.WriteLine($"runtime: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} logical CPUs");
 
             double parse = Measure(iterations, () => SafetensorsHeader.Parse(json, fileLength, "bench"));
