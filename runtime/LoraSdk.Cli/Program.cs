@@ -22,6 +22,10 @@ public static class Program
         {
             case "inspect":
                 return InspectCommand.Run(rest);
+            case "tokenize":
+                return TokenizeCommand.Run(rest);
+            case "generate":
+                return GenerateCommand.Run(rest);
             case "-h":
             case "--help":
                 Console.Out.WriteLine(Usage);
