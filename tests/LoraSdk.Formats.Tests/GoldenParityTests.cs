@@ -105,6 +105,24 @@ public sealed class GoldenParityTests
         Assert.All(fixedAlpha.Components[LoraComponents.TextEncoder2].Values, m => Assert.Equal(4.0, m.Alpha));
     }
 
+    [Fact]
+    public void OldDiffusersStateDictWithoutMetadataGetsAlphaEqualToRankLikeDiffusers()
+    {
+        // goldens: lora_a_old_diffusers_as_dict_no_metadata = load_lora_weights(load_file(...)) — a dict carries no
+        // metadata, so diffusers defaults lora_alpha to r (UNet scale 2.0 -> 1.0, output differs from file_lora_a).
+        var header = SafetensorsHeader.Read(TestPaths.Lora("lora_a_old_diffusers"));
+        var entries = header.Tensors.Select(t => new SafetensorsTensorEntry(t.Name, t.DType, t.Shape)).ToList();
+        var bare = SafetensorsHeaderWriter.Build(entries, null);
+        var stripped = SafetensorsHeader.Read(new MemoryStream(bare.Concat(new byte[header.FileLength - header.DataOffset]).ToArray()),
+            bare.Length + header.FileLength - header.DataOffset, "as_dict_no_metadata");
+        var model = LoraFileModel.FromHeader(stripped);
+        Assert.Equal(136, model.ModuleCount);
+        Assert.All(model.Components.Values.SelectMany(c => c.Values), m =>
+        {
+            Assert.Equal((4.0, LoraAlphaSource.RankDefault, 1.0), (m.Alpha, m.AlphaSource, m.Scaling));
+        });
+    }
+
     [Theory]
     [InlineData("lora_a", LoraAlphaSource.Metadata)]
     [InlineData("lora_a_unet_save_lora_adapter", LoraAlphaSource.Metadata)]

@@ -39,7 +39,7 @@ public sealed class TextEncoderLayout
         }
         if (projectionDim > 0)
             modules.Add(new BaseModuleInfo("text_projection", null, LoraLayerKind.Linear, hiddenSize, projectionDim));
-        Modules = modules;
+        Modules = modules.AsReadOnly();
         foreach (var m in modules) _byPath[m.Path] = m;
     }
 

@@ -11,12 +11,13 @@ namespace LoraSdk.Formats;
 /// </summary>
 internal sealed class UnetLayoutBuilder
 {
-    private static readonly int[] K1 = { 1, 1 };
-    private static readonly int[] K3 = { 3, 3 };
-    private static readonly int[] S1 = { 1, 1 };
-    private static readonly int[] S2 = { 2, 2 };
-    private static readonly int[] P0 = { 0, 0 };
-    private static readonly int[] P1 = { 1, 1 };
+    // Shared by many modules, so exposed read-only (a cast to int[] must not be able to change every layout).
+    private static readonly IReadOnlyList<int> K1 = Array.AsReadOnly(new[] { 1, 1 });
+    private static readonly IReadOnlyList<int> K3 = Array.AsReadOnly(new[] { 3, 3 });
+    private static readonly IReadOnlyList<int> S1 = K1;
+    private static readonly IReadOnlyList<int> S2 = Array.AsReadOnly(new[] { 2, 2 });
+    private static readonly IReadOnlyList<int> P0 = Array.AsReadOnly(new[] { 0, 0 });
+    private static readonly IReadOnlyList<int> P1 = K1;
 
     private readonly List<BaseModuleInfo> _modules = new List<BaseModuleInfo>();
     private readonly string _name;
@@ -147,7 +148,7 @@ internal sealed class UnetLayoutBuilder
         }
 
         Conv("conv_out", "out.2", boc[0], outChannels, convOutKernel, 1, (convOutKernel - 1) / 2);
-        return new UnetLayout(_name, _modules, lpb, cross);
+        return new UnetLayout(_name, _modules.AsReadOnly(), lpb.AsReadOnly(), cross.AsReadOnly());
     }
 
     private bool IsCrossAttention(string type, string direction)
@@ -197,9 +198,9 @@ internal sealed class UnetLayoutBuilder
 
     private void Conv(string path, string? sgm, long input, long output, int kernel, int stride, int padding) =>
         _modules.Add(new BaseModuleInfo(path, sgm, LoraLayerKind.Conv2d, input, output,
-            kernel == 1 ? K1 : kernel == 3 ? K3 : new[] { kernel, kernel },
-            stride == 1 ? S1 : stride == 2 ? S2 : new[] { stride, stride },
-            padding == 0 ? P0 : padding == 1 ? P1 : new[] { padding, padding }));
+            kernel == 1 ? K1 : kernel == 3 ? K3 : Array.AsReadOnly(new[] { kernel, kernel }),
+            stride == 1 ? S1 : stride == 2 ? S2 : Array.AsReadOnly(new[] { stride, stride }),
+            padding == 0 ? P0 : padding == 1 ? P1 : Array.AsReadOnly(new[] { padding, padding })));
 
     private static int PerLayer(List<int> counts, int layer) => counts.Count == 1 ? counts[0] : layer < counts.Count ? counts[layer] : counts[counts.Count - 1];
 

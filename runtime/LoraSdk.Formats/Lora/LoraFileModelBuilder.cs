@@ -130,7 +130,7 @@ internal sealed class LoraFileModelBuilder
         foreach (var u in unsupported)
         {
             u.Value.Sort(StringComparer.Ordinal);
-            unsupportedList.Add(new UnsupportedVariant(u.Key, u.Value));
+            unsupportedList.Add(new UnsupportedVariant(u.Key, u.Value.AsReadOnly()));
         }
         _invalid.Sort((a, b) =>
         {
@@ -142,8 +142,9 @@ internal sealed class LoraFileModelBuilder
         var triggerWords = LoraMetadata.ExtractTriggerWords(_header.Metadata, _warnings);
         var readOnlyComponents = new ReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(components);
         string? implied = LoraArchitectureInference.Infer(readOnlyComponents, _options);
-        return new LoraFileModel(_header, _options, OverallFormat(formatList), formatList, readOnlyComponents, mappings, unmapped,
-            unsupportedList, _invalid, _warnings, triggerWords, LoraMetadata.DeclaredArchitectureRaw(_header.Metadata), implied);
+        return new LoraFileModel(_header, _options, OverallFormat(formatList), formatList.AsReadOnly(), readOnlyComponents, mappings.AsReadOnly(),
+            unmapped.AsReadOnly(), unsupportedList.AsReadOnly(), _invalid.AsReadOnly(), _warnings.AsReadOnly(), triggerWords,
+            LoraMetadata.DeclaredArchitectureRaw(_header.Metadata), implied);
     }
 
     private static string OverallFormat(List<string> formats)
@@ -357,7 +358,7 @@ internal sealed class LoraFileModelBuilder
     {
         var keys = new List<string>(g.Keys);
         keys.Sort(StringComparer.Ordinal);
-        _invalid.Add(new InvalidLoraModule(g.Component, g.Path, keys, reason));
+        _invalid.Add(new InvalidLoraModule(g.Component, g.Path, keys.AsReadOnly(), reason));
     }
 
     private static int[]? Kernel(long h, long w) =>

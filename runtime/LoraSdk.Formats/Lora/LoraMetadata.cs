@@ -31,9 +31,9 @@ public static class LoraMetadata
                 string w = part.Trim();
                 if (w.Length > 0 && seen.Add(w)) words.Add(w);
             }
-            if (words.Count > 0) return words;
+            if (words.Count > 0) return words.AsReadOnly();
         }
-        if (!metadata.TryGetValue("ss_tag_frequency", out var tagJson) || string.IsNullOrWhiteSpace(tagJson)) return words;
+        if (!metadata.TryGetValue("ss_tag_frequency", out var tagJson) || string.IsNullOrWhiteSpace(tagJson)) return words.AsReadOnly();
         JsonValue root;
         try
         {
@@ -42,12 +42,12 @@ public static class LoraMetadata
         catch (JsonParseException e)
         {
             warnings?.Add("ss_tag_frequency is not valid JSON (" + e.Message + "); no trigger words taken from it");
-            return words;
+            return words.AsReadOnly();
         }
         if (root.Kind != JsonValueKind.Object)
         {
             warnings?.Add("ss_tag_frequency is not a JSON object; no trigger words taken from it");
-            return words;
+            return words.AsReadOnly();
         }
         var counts = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var dataset in root.Properties)
@@ -67,7 +67,7 @@ public static class LoraMetadata
         var ordered = new List<KeyValuePair<string, double>>(counts);
         ordered.Sort((a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : string.CompareOrdinal(a.Key, b.Key));
         for (int i = 0; i < ordered.Count && i < TagFrequencyTriggerWordCount; i++) words.Add(ordered[i].Key);
-        return words;
+        return words.AsReadOnly();
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class LoraModuleSpec
         AlphaSource = alphaSource;
         UseRsLora = useRsLora;
         Kind = kind;
-        KernelSize = kernelSize;
+        KernelSize = kernelSize == null ? null : new List<int>(kernelSize).AsReadOnly();
         Stride = stride;
         Padding = padding;
         InFeatures = inFeatures;
@@ -29,9 +29,9 @@ public sealed class LoraModuleSpec
         AlphaKey = alphaTensor?.Name;
         MidKey = mid?.Name;
         MagnitudeKey = magnitude?.Name;
-        DownShape = down.Shape;
-        UpShape = up.Shape;
-        MidShape = mid?.Shape;
+        DownShape = Array.AsReadOnly((long[])down.Shape.Clone());
+        UpShape = Array.AsReadOnly((long[])up.Shape.Clone());
+        MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
         DType = down.DType;
     }
 
