@@ -33,3 +33,6 @@ internal static class InputRoles
         return string.Equals(name, "adapters.manifest", StringComparison.OrdinalIgnoreCase) ? InputRole.Manifest : InputRole.None;
     }
 }
+
+/// <summary>An AdditionalFiles item's path, role and text: value-equal, so re-adding an identical file changes nothing downstream.</summary>
+internal sealed record InputFile(string Path, InputRole Role, string Text);

@@ -24,16 +24,17 @@ public sealed class LoraSdkGenerator : IIncrementalGenerator
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Select((pair, _) => (Text: pair.Left, Role: InputRoles.Classify(pair.Left.Path, pair.Right.GetOptions(pair.Left))))
             .Where(input => input.Role != InputRole.None)
+            .Select((input, ct) => new InputFile(input.Text.Path, input.Role, input.Text.GetText(ct)?.ToString() ?? ""))
             .WithTrackingName(TrackingNames.Inputs);
 
         var manifests = inputs
             .Where(input => input.Role == InputRole.Manifest)
-            .Select((input, ct) => ManifestParser.Parse(input.Text.Path, input.Text.GetText(ct)?.ToString() ?? "", ct))
+            .Select((input, ct) => ManifestParser.Parse(input.Path, input.Text, ct))
             .WithTrackingName(TrackingNames.Manifest);
 
         var sidecars = inputs
             .Where(input => input.Role == InputRole.Sidecar)
-            .Select((input, ct) => SidecarParser.Parse(input.Text.Path, input.Text.GetText(ct)?.ToString() ?? "", ct))
+            .Select((input, ct) => SidecarParser.Parse(input.Path, input.Text, ct))
             .WithTrackingName(TrackingNames.Sidecar)
             .Collect()
             .Select((all, _) => all.OrderBy(s => s.SidecarPath, System.StringComparer.Ordinal).ToEquatableArray())
