@@ -53,7 +53,7 @@ public sealed partial class LoraComponent
         foreach (var slot in record.Slots)
         {
             var w = slot.Core!.GetAdapter(adapterName);
-            string module = (prefix is null ? "" : prefix + ".") + record.SourcePaths[slot];
+            string module = (prefix is null ? "" : prefix + ".") + (Options.SavedModulePathMap?.Invoke(slot.Path) ?? record.SourcePaths[slot]);
             result.Add(new KeyValuePair<string, Tensor>(module + ".lora_A.weight", upcast ? w.Down.to(ScalarType.Float32) : w.Down));
             result.Add(new KeyValuePair<string, Tensor>(module + ".lora_B.weight", upcast ? w.Up.to(ScalarType.Float32) : w.Up));
         }

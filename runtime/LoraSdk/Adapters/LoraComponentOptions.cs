@@ -40,4 +40,12 @@ public sealed class LoraComponentOptions
     /// component's module path, or null for identity.
     /// </summary>
     public Func<string, string>? ModulePathMap { get; init; }
+
+    /// <summary>
+    /// Maps a component module path to the module path that save_lora_adapter / save_lora_weights write (the naming
+    /// of the original diffusers/transformers model), or null to write the path the adapter was loaded with. Example:
+    /// transformers' <c>CLIPTextModelWithProjection</c> keeps a <c>text_model.</c> level that the host's text encoder
+    /// does not have, so SDXL's <c>text_encoder_2</c> uses <c>path =&gt; "text_model." + path</c>.
+    /// </summary>
+    public Func<string, string>? SavedModulePathMap { get; init; }
 }

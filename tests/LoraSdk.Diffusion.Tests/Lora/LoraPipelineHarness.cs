@@ -38,7 +38,11 @@ internal sealed class LoraPipelineHarness : IDisposable
             TextEncoder = ComponentLoader.LoadClipTextModel(Path.Combine(RepoPaths.TinySdxl, "text_encoder"));
             TextEncoder2 = ComponentLoader.LoadClipTextModelWithProjection(Path.Combine(RepoPaths.TinySdxl, "text_encoder_2"));
             components.Add(new LoraComponent(LoraComponents.TextEncoder, TextEncoder, new LoraComponentOptions { Kind = LoraComponentKind.TextEncoder }));
-            components.Add(new LoraComponent(LoraComponents.TextEncoder2, TextEncoder2, new LoraComponentOptions { Kind = LoraComponentKind.TextEncoder }));
+            components.Add(new LoraComponent(LoraComponents.TextEncoder2, TextEncoder2, new LoraComponentOptions
+            {
+                Kind = LoraComponentKind.TextEncoder,
+                SavedModulePathMap = path => "text_model." + path, // transformers 5 keeps text_model. in CLIPTextModelWithProjection
+            }));
         }
         Manager = new LoraAdapterManager(components, LoadOptions);
         Unet.LoraScaleHook = new ScaleHook(Manager);
