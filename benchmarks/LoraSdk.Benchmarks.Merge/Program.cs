@@ -10,10 +10,11 @@ using static TorchSharp.torch;
 // Bench command: merge two SDXL-sized adapters (700 Linear layers, rank 32) with every PEFT combination type and print
 // a table of wall-clock times measured in this one run (ratios are to `linear`).
 // Usage: dotnet run -c Release --project benchmarks/LoraSdk.Benchmarks.Merge -- [--rank 32] [--layers N] [--repeat N]
-//        [--types linear,cat,...] [--threads N] [--reduced-svd] [--only <module-name substring>]
+//        [--types linear,cat,...] [--threads N] [--reduced-svd] [--dense-svd]
+//        [--only <module-name substring>]
 var culture = CultureInfo.InvariantCulture;
 int rank = 32, repeat = 1, maxLayers = int.MaxValue, threads = 0;
-bool reducedSvd = false;
+bool reducedSvd = false, denseSvd = false;
 string? only = null;
 var types = CombinationTypes.All.ToList();
 for (int i = 0; i < args.Length; i++)
@@ -25,6 +26,7 @@ for (int i = 0; i < args.Length; i++)
         case "--repeat": repeat = int.Parse(args[++i], culture); break;
         case "--threads": threads = int.Parse(args[++i], culture); break;
         case "--reduced-svd": reducedSvd = true; break;
+        case "--dense-svd": denseSvd = true; break;
         case "--only": only = args[++i]; break;
         case "--types": types = args[++i].Split(',').Select(CombinationTypes.Parse).ToList(); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
@@ -50,11 +52,12 @@ long parameters = shapes.Sum(s => rank * (s.In + s.Out));
 
 Console.WriteLine($"LoraMerger benchmark: 2 adapters × {layers.Count} Linear layers (SDXL UNet attention + feed-forward), rank {rank}, " +
     $"{parameters / 1e6:F1} M parameters per adapter; weights [1.0, 0.5], density 0.5, svd_rank = {rank}, " +
-    $"svd_full_matrices = {(!reducedSvd).ToString().ToLowerInvariant()}; torch threads {get_num_threads()}, {Environment.ProcessorCount} logical CPUs, float32 CPU.");
+    $"svd_full_matrices = {(!reducedSvd).ToString().ToLowerInvariant()}, svd algorithm {(denseSvd ? "dense (PEFT's)" : "auto")}; torch threads {get_num_threads()}, {Environment.ProcessorCount} logical CPUs, float32 CPU.");
 
 LoraMergeOptions Options(CombinationType type) => new LoraMergeOptions
 {
     CombinationType = type, Density = 0.5, Seed = 0, SvdFullMatrices = !reducedSvd,
+    SvdAlgorithm = denseSvd ? SvdAlgorithm.Dense : SvdAlgorithm.Auto,
     Initialization = MergedAdapterInitialization.KaimingUniform,
 };
 
