@@ -37,6 +37,13 @@ internal sealed class SyntheticUnet : nn.Module
                 nn.Module layer = a.Length == 2
                     ? new LoraLinear(a[1], b[0])
                     : new LoraConv2d(a[1], b[0], a[2], stride: 1, padding: a[2] / 2);
+                // The layers allocate their base parameters uninitialised (a loader fills them): give them values.
+                using (no_grad())
+                {
+                    var l = (ILoraLayer)layer;
+                    l.Weight.normal_(0, 0.05);
+                    l.Bias?.normal_(0, 0.05);
+                }
                 AddPath(path, layer);
                 Layers[path] = layer;
             }
