@@ -100,23 +100,21 @@ public sealed class MergeFixture : IDisposable
     private FixtureAdapter LoadAdapter(string tag)
     {
         string path = Path.Combine(Fixtures, "loras", $"lora_{tag}.safetensors");
+        // The formats core maps keys and resolves rank / alpha / rsLoRA per module (from lora_adapter_metadata).
+        var model = LoraFileModel.Read(path);
+        var unet = model.Components[LoraComponents.Unet];
         using var file = SafetensorsFile.Open(path);
         var meta = JsonValue.Parse(file.Header.Metadata["lora_adapter_metadata"]);
         int rank = (int)meta["unet.r"]!.AsInt64();
         double alpha = meta["unet.lora_alpha"]!.AsDouble();
         bool rs = meta["unet.use_rslora"]?.AsBool() ?? false;
         var init = meta["unet.init_lora_weights"];
-        var initialization = init == null || init.Kind == JsonValueKind.True ? MergedAdapterInitialization.KaimingUniform
-            : init.Kind == JsonValueKind.False ? MergedAdapterInitialization.None
-            : init.AsString() == "gaussian" ? MergedAdapterInitialization.Gaussian
-            : throw new InvalidOperationException($"{path}: init_lora_weights {init}");
-        double scaling = rs ? alpha / Math.Sqrt(rank) : alpha / rank;
-        const string prefix = "unet.", aSuffix = ".lora_A.weight", bSuffix = ".lora_B.weight";
+        var initialization = MergedAdapterInitializations.FromInitLoraWeights(
+            init == null ? null : init.Kind == JsonValueKind.String ? init.AsString() : (object)init.AsBool());
         var factors = new Dictionary<string, LoraLayerFactors>(StringComparer.Ordinal);
-        foreach (var key in file.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(aSuffix, StringComparison.Ordinal)))
+        foreach (var (module, spec) in unet)
         {
-            string module = key.Substring(prefix.Length, key.Length - prefix.Length - aSuffix.Length);
-            factors[module] = new LoraLayerFactors(file.Load(key), file.Load(prefix + module + bSuffix), scaling);
+            factors[module] = new LoraLayerFactors(file.Load(spec.DownKey), file.Load(spec.UpKey), spec.Scaling);
         }
         return new FixtureAdapter(tag, rank, alpha, rs, initialization, factors);
     }
