@@ -15,6 +15,11 @@ internal static class RepoPaths
 
     public static string Root => LazyRoot.Value;
 
+    /// <summary>The configuration these tests were built in (Debug/Release); end-to-end builds use the same.</summary>
+    public static string Configuration { get; } =
+        typeof(RepoPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+            is [System.Reflection.AssemblyConfigurationAttribute a, ..] ? a.Configuration : "Debug";
+
     public static string Fixtures => Path.Combine(Root, "tests", "fixtures");
 
     public static string Lora(string name) => Path.Combine(Fixtures, "loras", name + ".safetensors");

@@ -1,0 +1,109 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using LoraSdk.Generators.Tests.Infrastructure;
+
+namespace LoraSdk.Generators.Tests;
+
+/// <summary>
+/// `dotnet build` of real projects: the TypedAdapters sample (generator + build task from source, the fixture LoRAs),
+/// and a throw-away consumer with a broken manifest whose diagnostics must point at manifest lines.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public class EndToEndTests
+{
+    [Fact]
+    public void SampleBuildsWithDocumentedTypesAndRuns()
+    {
+        string project = RepoPaths.Combine("samples", "TypedAdapters");
+        var (code, output) = DotnetCli.Build(project, "TypedAdapters.csproj", "-c", RepoPaths.Configuration);
+        Assert.True(code == 0, output);
+        Assert.Contains("0 Warning(s)", output);
+
+        string bin = Path.Combine(project, "bin", RepoPaths.Configuration, "net10.0");
+        // IntelliSense facts: the generated members carry XML docs (the compiler writes them to TypedAdapters.xml).
+        string xml = File.ReadAllText(Path.Combine(bin, "TypedAdapters.xml"));
+        Assert.Contains("<member name=\"P:TypedAdapters.Loras.Adapters.Ikea\">", xml);
+        Assert.Contains("LoRA adapter <c>Ikea</c> (<c>lora_a.safetensors</c>) for <c>TinySdxl</c>: rank 4, alpha 8, scaling 2", xml);
+        Assert.Contains("<member name=\"P:TypedAdapters.Loras.HotswapGroups.StylesGroup.TargetRank\">", xml);
+        // Sidecars in obj/, adapter files copied next to the app.
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(project, "obj", RepoPaths.Configuration, "net10.0", "lorasdk"), "*.lorasdk.json", SearchOption.AllDirectories).Length);
+        foreach (var name in new[] { "lora_a", "lora_a_kohya", "lora_b", "lora_c", "lora_d" })
+            Assert.True(File.Exists(Path.Combine(bin, "loras", name + ".safetensors")), name);
+
+        var (runCode, run) = DotnetCli.Run(bin, TimeSpan.FromMinutes(2), "TypedAdapters.dll");
+        Assert.True(runCode == 0, run);
+        Assert.Contains("6 adapters for TinySdxl:", run);
+        Assert.Matches(new Regex(@"Feng\s+lora_b\.safetensors\s+rank 8 alpha 4 scaling 0\.5 peft\s+unet\[108\]"), run);
+        Assert.Contains("load_lora_weights(loras/lora_a.safetensors, adapter_name=Ikea, hotswap=False, prefix=None)", run);
+        Assert.Contains("set_adapters([Ikea, Feng], [0.8, 1])", run);
+        Assert.Contains("add_weighted_adapter([IkeaUnet, Light], [1, 0.5], IkeaLight, combination_type=ties, density=0.5)", run);
+        Assert.Contains("group Styles: target rank 4, load order IkeaUnet, Light, Subtle", run);
+        Assert.Contains("load_lora_weights(loras/lora_c.safetensors, adapter_name=Styles, hotswap=True, prefix=None)", run);
+    }
+
+    [Fact]
+    public void BrokenManifestFailsTheBuildAtManifestLinesAndGlobalConfigRatesSeverities()
+    {
+        // Uses the outputs the sample build produced (same collection, so the builds do not overlap).
+        var (code0, output0) = DotnetCli.Build(RepoPaths.Combine("samples", "TypedAdapters"), "TypedAdapters.csproj", "-c", RepoPaths.Configuration);
+        Assert.True(code0 == 0, output0);
+        using var temp = new TempFolder("lorasdk-consumer-");
+        string repo = RepoPaths.Root;
+        string config = RepoPaths.Configuration;
+        temp.Write("Consumer.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{repo}/generators/LoraSdk.Build/build/LoraSdk.Generators.props" />
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <LoraSdkTaskAssembly>{repo}/generators/LoraSdk.Build/bin/{config}/netstandard2.0/LoraSdk.Build.dll</LoraSdkTaskAssembly>
+                <LoraSdkUseTaskHost>true</LoraSdkUseTaskHost>
+              </PropertyGroup>
+              <ItemGroup>
+                <Reference Include="{repo}/runtime/LoraSdk.Typed/bin/{config}/netstandard2.0/LoraSdk.Typed.dll" />
+                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Generators.dll" />
+                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Formats.dll" />
+              </ItemGroup>
+              <Import Project="{repo}/generators/LoraSdk.Build/build/LoraSdk.Generators.targets" />
+            </Project>
+            """);
+        temp.Write("C.cs", "class C { }");
+        temp.Write("adapters.manifest", $$"""
+            {
+              "namespace": "Consumer.Loras",
+              "baseModel": "sdxl",
+              "adapters": [
+                { "name": "Gone", "file": "loras/gone.safetensors" },
+                { "name": "9bad", "file": "{{RepoPaths.Lora("lora_c")}}", "triggerWords": ["c"] },
+                { "name": "NoWords", "file": "{{RepoPaths.Lora("lora_c")}}" }
+              ]
+            }
+            """);
+        var (code, output) = DotnetCli.Build(temp.Path);
+        Assert.NotEqual(0, code);
+        string manifest = temp.File("adapters.manifest");
+        Assert.Contains($"{manifest}(5,31): error LSDK002: Adapter 'Gone': file 'loras/gone.safetensors' was not found at '{temp.File("loras/gone.safetensors")}'", output);
+        Assert.Contains($"{manifest}(6,15): error LSDK011: Adapter name '9bad' is not a valid C# identifier", output);
+        Assert.Contains($"{manifest}(7,15): warning LSDK012: Adapter 'NoWords' has no trigger words", output);
+        // The tiny-SDXL LoRA does not fit the real SDXL UNet.
+        Assert.Contains($"{manifest}(7,34): error LSDK006: Adapter 'NoWords': 48 layer(s) do not fit the base model", output);
+
+        // Diagnostics located in the manifest (not a source file) are rated by .globalconfig (roslyn#55921: .editorconfig
+        // sections apply to source files only), like any compiler diagnostic.
+        temp.Write(".globalconfig", "is_global = true\ndotnet_diagnostic.LSDK012.severity = none\ndotnet_diagnostic.LSDK006.severity = warning\n");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("""{ "name": "Gone", "file": "loras/gone.safetensors" },""", "").Replace("9bad", "Good"));
+        var (code2, output2) = DotnetCli.Build(temp.Path);
+        Assert.True(code2 == 0, output2);
+        Assert.DoesNotContain("LSDK012", output2);
+        Assert.Contains("warning LSDK006: Adapter 'NoWords'", output2);
+    }
+}
+
+/// <summary>End-to-end builds share the repository's outputs: run them one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public class EndToEndCollection
+{
+    public const string Name = "End-to-end builds";
+}
