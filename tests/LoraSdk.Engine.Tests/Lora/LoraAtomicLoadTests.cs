@@ -158,6 +158,8 @@ public sealed class LoraAtomicLoadTests
         c.EnableLoraHotswap(4);
         c.LoadLoraAdapter(good, "unet", "slot");
         var pointers = c.GetAdapterWeights("slot").Select(kv => (kv.Value.Down.storage<float>().data_ptr(), kv.Value.Up.storage<float>().data_ptr())).ToList();
+        var scaling = m.Conv1Layer.GetAdapter("slot").ScalingTensor!; // hotswap-prepared: scalings live in tensors
+        Assert.Equal(1.0, scaling.item<double>());
         var before = LoraTestData.Checksums(c);
         var e = Assert.Throws<LoraException>(() => c.LoadLoraAdapter(bad, "unet", "slot", hotswap: true));
         Assert.Equal(LoraErrorKind.ShapeMismatch, e.Kind);
@@ -172,5 +174,7 @@ public sealed class LoraAtomicLoadTests
         var (_, convAfter) = m.Run(x, img);
         Assert.False(LoraForwardTests.Same(convBefore, convAfter));
         Assert.Equal(new long[] { 4, 4, 3, 3 }, m.Conv1Layer.GetAdapter("slot").Down.shape);
+        Assert.Same(scaling, m.Conv1Layer.GetAdapter("slot").ScalingTensor); // updated in place, never replaced
+        Assert.Equal(m.Conv1Layer.GetAdapter("slot").Scaling, scaling.item<double>());
     }
 }
