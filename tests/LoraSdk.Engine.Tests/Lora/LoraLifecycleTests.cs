@@ -161,6 +161,28 @@ public sealed class LoraLifecycleTests
     }
 
     [Fact]
+    public void ModuleToDtypeCastsTheAdaptersAndThePristineCopy()
+    {
+        using var m = new TinyModel();
+        var c = LoraTestData.Component(m);
+        c.AddAdapter("a", LoraTestData.Adapter(4, 8, 1));
+        c.FuseLora();
+        m.to(ScalarType.BFloat16);
+        Assert.Equal(ScalarType.BFloat16, m.ProjInLayer.Weight.dtype);
+        Assert.Equal(ScalarType.BFloat16, m.ProjInLayer.GetAdapter("a").Down.dtype);
+        c.UnfuseLora();
+        using var reference = new TinyModel();
+        using var expected = reference.ProjInLayer.Weight.to(ScalarType.BFloat16);
+        Assert.True(LoraForwardTests.Same(m.ProjInLayer.Weight, expected)); // restored = the original cast once
+        var (x, img) = LoraTestData.Inputs();
+        using var xb = x.to(ScalarType.BFloat16);
+        using var ib = img.to(ScalarType.BFloat16);
+        var (y, conv) = m.Run(xb, ib);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        Assert.Equal(ScalarType.BFloat16, conv.dtype);
+    }
+
+    [Fact]
     public void ALayerBelongsToOneComponent()
     {
         using var m = new TinyModel();
