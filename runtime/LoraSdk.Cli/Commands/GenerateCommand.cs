@@ -18,7 +18,7 @@ namespace LoraSdk.Cli.Commands;
 /// <summary>
 /// <c>lorasdk generate --model &lt;folder&gt; --prompt "…" [--negative-prompt "…"] [--steps N] [--guidance G]
 /// [--seed S] [--latents &lt;file.safetensors&gt;] [--lora &lt;file&gt;[:&lt;weight&gt;] …] [--scale s] [--height H]
-/// [--width W] [--dtype float32|bfloat16|float16] [--device cpu|cuda] --out &lt;png&gt; [--save-tensor &lt;file&gt;]</c>:
+/// [--width W] [--dtype float32|bfloat16|float16] [--device cpu|cuda] [--threads N] --out &lt;png&gt; [--save-tensor &lt;file&gt;]</c>:
 /// runs the SDXL pipeline of a diffusers folder. <c>--latents</c> holds a tensor named <c>latents</c> (the initial
 /// noise, before scaling by <c>init_noise_sigma</c>, like diffusers' <c>latents=</c>). Every <c>--lora</c> is loaded
 /// as an adapter (diffusers' default names <c>default_0</c>, …) and all are combined with <c>set_adapters</c> using
@@ -42,12 +42,12 @@ public static class GenerateCommand
     public const string Usage =
         "usage: lorasdk generate --model <folder> --prompt \"<text>\" [--negative-prompt \"<text>\"] [--steps N] [--guidance G] " +
         "[--seed S] [--latents <file.safetensors>] [--lora <file>[:<weight>] ...] [--scale s] [--height H] [--width W] " +
-        "[--dtype float32|bfloat16|float16] [--device cpu|cuda] --out <file.png> [--save-tensor <file.safetensors>] [--quiet]";
+        "[--dtype float32|bfloat16|float16] [--device cpu|cuda] [--threads N] --out <file.png> [--save-tensor <file.safetensors>] [--quiet]";
 
     private static readonly string[] ValueOptions =
     {
         "--model", "--prompt", "--negative-prompt", "--steps", "--guidance", "--seed", "--latents", "--scale", "--height",
-        "--width", "--dtype", "--device", "--out", "--save-tensor",
+        "--width", "--dtype", "--device", "--out", "--save-tensor", "--threads",
     };
 
     private static readonly string[] FlagOptions = { "--quiet", "--help", "-h" };
@@ -94,6 +94,7 @@ public static class GenerateCommand
 
     private static int Execute(Request r, TextWriter stdout, TextWriter stderr, bool showProgress)
     {
+        if (r.Threads is int threads) set_num_threads(threads);
         using var pipe = StableDiffusionXLPipeline.FromPretrained(r.Model, new ModelLoadOptions { DType = r.DType, Device = r.Device });
         LoraAdapterManager? lora = null;
         if (r.Loras.Count > 0)
@@ -228,6 +229,9 @@ public static class GenerateCommand
         /// <summary>Optional path of the image tensor file.</summary>
         public string? SaveTensor { get; private init; }
 
+        /// <summary>libtorch intra-op threads, or null for its default.</summary>
+        public int? Threads { get; private init; }
+
         /// <summary>No progress output.</summary>
         public bool Quiet { get; private init; }
 
@@ -271,6 +275,7 @@ public static class GenerateCommand
                 },
                 Out = output,
                 SaveTensor = p.Value("--save-tensor"),
+                Threads = PositiveInt(p, "--threads"),
                 Quiet = p.Has("--quiet"),
             };
         }
