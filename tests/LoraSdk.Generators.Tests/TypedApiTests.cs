@@ -132,6 +132,46 @@ public class TypedApiTests
     }
 
     [Fact]
+    public void InvalidRuntimeArgumentsAreRefusedBeforeThePipelineIsCalled()
+    {
+        string source = """
+            using System;
+            using LoraSdk.Typed;
+            using Demo;
+            public class Thrower : System.Reflection.DispatchProxy
+            {
+                protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args) =>
+                    throw new InvalidOperationException("pipeline called: " + method!.Name);
+            }
+            public static class Use
+            {
+                public static string Run()
+                {
+                    var typed = System.Reflection.DispatchProxy.Create<ILoraPipeline, Thrower>().AssumeBaseModel<Sdxl>();
+                    string Catch(Action a) { try { a(); return "no exception"; } catch (Exception e) { return e.GetType().Name + ": " + e.Message.Split('\n')[0]; } }
+                    return string.Join("\n",
+                        Catch(() => typed.AddWeightedAdapter("m", Adapters.Ikea.At(1).And(Adapters.Feng.At(1)), EqualRankCombination.Ties)),
+                        Catch(() => typed.AddWeightedAdapter("m", Adapters.Ikea.At(1).And(Adapters.Feng.At(1)), EqualRankCombination.MagnitudePrune, density: 1.5)),
+                        Catch(() => typed.AddWeightedAdapter("m", LoraMerge.Of(Adapters.Ikea.At(1)), AnyRankCombination.Svd, svdRank: 0)),
+                        Catch(() => Adapters.Ikea.At(double.NaN)));
+                }
+            }
+            """;
+        var outcome = GeneratorHarness.Run(Inputs(), source);
+        using var stream = new MemoryStream();
+        var emit = outcome.Compilation.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        string result = (string)System.Reflection.Assembly.Load(stream.ToArray()).GetType("Use")!.GetMethod("Run")!.Invoke(null, null)!;
+        Assert.Equal(new[]
+        {
+            "ArgumentException: Combination type 'ties' needs a density in (0, 1]. (Parameter 'density')",
+            "ArgumentOutOfRangeException: density must be in (0, 1]. (Parameter 'density')",
+            "ArgumentOutOfRangeException: Merge 'm': svd_rank must be positive. (Parameter 'svdRank')",
+            "ArgumentOutOfRangeException: The weight of adapter 'Ikea' must be finite. (Parameter 'weight')",
+        }, result.Split('\n'));
+    }
+
+    [Fact]
     public void TypedCallsForwardToTheStringApiWithDiffusersArguments()
     {
         string source = """
