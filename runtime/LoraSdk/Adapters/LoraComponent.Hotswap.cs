@@ -115,7 +115,7 @@ public sealed partial class LoraComponent
         }
         foreach (var (input, slot) in resolved)
         {
-            CheckShapes(sourceName, input, slot, old.Name, allowLargerRank: false);
+            CheckShapes(sourceName, input, slot, old.Name);
             var w = slot.Core!.GetAdapter(old.Name);
             if (input.DownShape[0] > w.TensorRank)
             {

@@ -135,7 +135,7 @@ public sealed partial class LoraComponent
                     $"{sourceName}: {Name} layer '{slot.Path}' cannot carry LoRA: {wrapProblem}.",
                     adapterName: prepared.AdapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
-            CheckShapes(sourceName, input, slot, prepared.AdapterName, allowLargerRank: true);
+            CheckShapes(sourceName, input, slot, prepared.AdapterName);
             resolved.Add((input, slot));
         }
         if (_pendingHotswapRank is int target)
@@ -164,7 +164,7 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Validates the LoRA tensor shapes of <paramref name="input"/> against the base layer of <paramref name="slot"/>.</summary>
-    private void CheckShapes(string sourceName, LoraModuleInput input, LoraLayerSlot slot, string adapterName, bool allowLargerRank)
+    private void CheckShapes(string sourceName, LoraModuleInput input, LoraLayerSlot slot, string adapterName)
     {
         bool conv = slot.IsConvolution;
         long[] w = slot.WeightShape;
@@ -205,7 +205,6 @@ public sealed partial class LoraComponent
                 $"{sourceName}: {Name} layer '{slot.Path}' has padding ({slot.Padding.H}, {slot.Padding.W}) but the LoRA down convolution has padding ({pd[0]}, {pd[1]}).",
                 adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
         }
-        _ = allowLargerRank;
     }
 
     private LoraException ShapeError(string sourceName, LoraLayerSlot slot, string adapterName, string detail) =>

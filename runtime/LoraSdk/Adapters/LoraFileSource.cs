@@ -144,7 +144,7 @@ internal sealed class LoraFileSource : IDisposable
     }
 
     /// <summary>
-    /// Reads one tensor into new memory with a single buffered read (no memory map: mapping costs a page fault per
+    /// Reads one tensor into new memory with one positioned read straight into tensor memory (no memory map: mapping costs a page fault per
     /// 4 KiB on every load, which dominated load time), then converts it to <paramref name="dtype"/> / moves it to
     /// <paramref name="device"/> if needed. float8 tensors go through <see cref="SafetensorsFile.Load"/>'s decoder.
     /// </summary>
@@ -161,14 +161,15 @@ internal sealed class LoraFileSource : IDisposable
         {
             if (info.ByteLength > 0)
             {
-                _stream ??= new FileStream(SourceName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-                _stream.Position = Model.Header.DataOffset + info.Begin;
+                _handle ??= File.OpenHandle(SourceName, FileMode.Open, FileAccess.Read, FileShare.Read);
+                long offset = Model.Header.DataOffset + info.Begin;
                 var destination = raw.bytes;
                 while (destination.Length > 0)
                 {
-                    int n = _stream.Read(destination);
+                    int n = RandomAccess.Read(_handle, destination, offset);
                     if (n <= 0) throw new EndOfStreamException($"{SourceName}: file ended inside tensor '{key}'");
                     destination = destination.Slice(n);
+                    offset += n;
                 }
             }
             if (raw.dtype == dtype && device.type == DeviceType.CPU) return raw;
@@ -181,7 +182,7 @@ internal sealed class LoraFileSource : IDisposable
         }
     }
 
-    private FileStream? _stream;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
 
     /// <summary>
     /// The PEFT config of <paramref name="component"/> from <c>lora_adapter_metadata</c>: keys prefixed
@@ -226,7 +227,7 @@ internal sealed class LoraFileSource : IDisposable
 
     public void Dispose()
     {
-        _stream?.Dispose();
+        _handle?.Dispose();
         _file.Dispose();
     }
 }

@@ -489,9 +489,4 @@ internal sealed class LoraLayerCore
 
     /// <summary>Undoes a materialized fold so that the weight holds the base (or fused) values.</summary>
     internal void Dematerialize() => Unbuild();
-
-    internal void DisposeAll()
-    {
-        Unload();
-    }
 }
