@@ -311,7 +311,8 @@ internal sealed class LoraLayerCore
         if (_pristine is null)
         {
             using var noGrad = torch.no_grad();
-            _pristine = _owner.Weight.detach().clone().DetachFromDisposeScope();
+            using var detached = _owner.Weight.detach();
+            _pristine = detached.clone().DetachFromDisposeScope();
         }
     }
 
@@ -382,7 +383,7 @@ internal sealed class LoraLayerCore
                 }
             }
         }
-        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count);
+        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count); // detach() alias: disposed with the scope
         weight.copy_(acc.view(weight.shape));
         var merged = new List<string>(toMerge.Count);
         foreach (var w in toMerge)
