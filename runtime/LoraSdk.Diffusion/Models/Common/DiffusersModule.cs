@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,6 +23,13 @@ public abstract class DiffusersModule : nn.Module
 
     /// <summary>No reflection-based registration: children are registered by name in constructors.</summary>
     protected override void RegisterComponents() { }
+
+    /// <summary>
+    /// All descendants in PyTorch's <c>named_modules()</c> order (depth-first pre-order: a child, then its
+    /// descendants, then the next child), excluding this module. TorchSharp's default lists all direct children first;
+    /// PEFT-compatible code (adapter injection order, DARE's random masks) needs PyTorch's order.
+    /// </summary>
+    public override IEnumerable<(string name, nn.Module module)> named_modules() => ModuleOrder.PreOrder(this);
 }
 
 /// <summary>
@@ -43,4 +51,11 @@ public abstract class DiffusersModule<TIn, TOut> : nn.Module<TIn, TOut>
 
     /// <summary>No reflection-based registration: children are registered by name in constructors.</summary>
     protected override void RegisterComponents() { }
+
+    /// <summary>
+    /// All descendants in PyTorch's <c>named_modules()</c> order (depth-first pre-order: a child, then its
+    /// descendants, then the next child), excluding this module. TorchSharp's default lists all direct children first;
+    /// PEFT-compatible code (adapter injection order, DARE's random masks) needs PyTorch's order.
+    /// </summary>
+    public override IEnumerable<(string name, nn.Module module)> named_modules() => ModuleOrder.PreOrder(this);
 }

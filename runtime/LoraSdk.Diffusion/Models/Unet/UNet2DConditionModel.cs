@@ -72,9 +72,9 @@ public sealed class UNet2DConditionModel : DiffusersModule
 
         if (c.MidBlockType == "UNetMidBlock2DCrossAttn")
         {
-            _midBlock = Register("mid_block", new UNetMidBlock2DCrossAttn(c.BlockOutChannels[n - 1], temb, c.MidTransformerLayers,
+            _midBlock = new UNetMidBlock2DCrossAttn(c.BlockOutChannels[n - 1], temb, c.MidTransformerLayers,
                 c.NumAttentionHeads[n - 1], c.CrossAttentionDim[n - 1], c.UseLinearProjection, c.NormNumGroups, c.NormEps,
-                c.ActFn, c.MidBlockScaleFactor, placement));
+                c.ActFn, c.MidBlockScaleFactor, placement);
         }
 
         var reversedChannels = c.BlockOutChannels.Reverse().ToArray();
@@ -99,6 +99,9 @@ public sealed class UNet2DConditionModel : DiffusersModule
             _upBlocks.Add(block);
         }
         Register("up_blocks", new ModuleList<UNetUpBlock>(_upBlocks.ToArray()));
+        // diffusers creates the (empty) up_blocks list before assigning mid_block, so named_modules() visits
+        // down_blocks, up_blocks, mid_block; PEFT's per-module order (e.g. DARE's random masks) depends on it.
+        if (_midBlock is not null) Register("mid_block", _midBlock);
 
         _convNormOut = Register("conv_norm_out", nn.GroupNorm(c.NormNumGroups, c.BlockOutChannels[0], c.NormEps, true,
             placement.Device, placement.DType));
