@@ -35,13 +35,17 @@ internal sealed class JsonParser
         {
             case '{': return ParseObject(depth, line, col, offset);
             case '[': return ParseArray(depth, line, col, offset);
-            case '"': return new JsonValue(JsonValueKind.String, ParseString(), null, null, line, col, offset);
+            case '"': return ParseStringValue(line, col, offset);
             case 't': Expect("true"); return new JsonValue(JsonValueKind.True, null, null, null, line, col, offset);
             case 'f': Expect("false"); return new JsonValue(JsonValueKind.False, null, null, null, line, col, offset);
             case 'n': Expect("null"); return new JsonValue(JsonValueKind.Null, null, null, null, line, col, offset);
             default:
                 if (c == '-' || (c >= '0' && c <= '9'))
-                    return new JsonValue(JsonValueKind.Number, ParseNumber(), null, null, line, col, offset);
+                {
+                    int start = _pos;
+                    SkipNumber();
+                    return new JsonValue(JsonValueKind.Number, _s, start, _pos - start, line, col, offset);
+                }
                 throw Error($"unexpected character '{Printable(c)}'");
         }
     }
@@ -50,7 +54,8 @@ internal sealed class JsonParser
     {
         _pos++; // {
         var members = new List<KeyValuePair<string, JsonValue>>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string>? seen = null; // small objects check duplicates by a linear scan
+        const int LinearScanLimit = 8;
         SkipWhitespace();
         if (Peek() == '}')
         {
@@ -63,7 +68,21 @@ internal sealed class JsonParser
             if (Peek() != '"') throw Error("expected a member name in double quotes");
             int nameLine = _line, nameCol = _pos - _lineStart + 1, nameOffset = _pos;
             string name = ParseString();
-            if (!seen.Add(name))
+            bool duplicate;
+            if (seen != null) duplicate = !seen.Add(name);
+            else
+            {
+                duplicate = false;
+                for (int i = 0; i < members.Count; i++)
+                    if (string.Equals(members[i].Key, name, StringComparison.Ordinal)) { duplicate = true; break; }
+                if (!duplicate && members.Count + 1 > LinearScanLimit)
+                {
+                    seen = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var m in members) seen.Add(m.Key);
+                    seen.Add(name);
+                }
+            }
+            if (duplicate)
                 throw new JsonParseException($"duplicate member name \"{name}\"", nameLine, nameCol, nameOffset);
             SkipWhitespace();
             if (Peek() != ':') throw Error("expected ':' after a member name");
@@ -100,6 +119,23 @@ internal sealed class JsonParser
             throw Error("expected ',' or ']' in an array");
         }
         return new JsonValue(JsonValueKind.Array, null, items, null, line, col, offset);
+    }
+
+    private JsonValue ParseStringValue(int line, int col, int offset)
+    {
+        // Scan ahead: a string without escapes becomes a slice of the source (no allocation until it is read).
+        int start = _pos + 1;
+        for (int i = start; i < _s.Length; i++)
+        {
+            char c = _s[i];
+            if (c == '"')
+            {
+                _pos = i + 1;
+                return new JsonValue(JsonValueKind.String, _s, start, i - start, line, col, offset);
+            }
+            if (c == '\\' || c < 0x20) break;
+        }
+        return new JsonValue(JsonValueKind.String, ParseString(), null, null, line, col, offset);
     }
 
     private string ParseString()
@@ -152,9 +188,8 @@ internal sealed class JsonParser
         }
     }
 
-    private string ParseNumber()
+    private void SkipNumber()
     {
-        int start = _pos;
         if (Peek() == '-') _pos++;
         if (Peek() == '0') _pos++;
         else if (IsDigit(Peek())) while (IsDigit(Peek())) _pos++;
@@ -172,7 +207,6 @@ internal sealed class JsonParser
             if (!IsDigit(Peek())) throw Error("digit expected in exponent");
             while (IsDigit(Peek())) _pos++;
         }
-        return _s.Substring(start, _pos - start);
     }
 
     private void Expect(string literal)

@@ -13,7 +13,12 @@ public sealed class JsonValue
     private static readonly IReadOnlyList<JsonValue> NoItems = new JsonValue[0];
     private static readonly IReadOnlyList<KeyValuePair<string, JsonValue>> NoProperties = new KeyValuePair<string, JsonValue>[0];
 
-    private readonly string? _text;
+    // Strings without escapes and numbers keep a slice of the source text and are materialized on first use, so
+    // parsing large documents (build sidecars) allocates one object per node and nothing else.
+    private readonly string? _source;
+    private readonly int _sliceStart;
+    private readonly int _sliceLength;
+    private string? _text;
     private readonly IReadOnlyList<JsonValue> _items;
     private readonly IReadOnlyList<KeyValuePair<string, JsonValue>> _properties;
     private Dictionary<string, JsonValue>? _index;
@@ -29,6 +34,21 @@ public sealed class JsonValue
         Column = column;
         Offset = offset;
     }
+
+    internal JsonValue(JsonValueKind kind, string source, int sliceStart, int sliceLength, int line, int column, int offset)
+    {
+        Kind = kind;
+        _source = source;
+        _sliceStart = sliceStart;
+        _sliceLength = sliceLength;
+        _items = NoItems;
+        _properties = NoProperties;
+        Line = line;
+        Column = column;
+        Offset = offset;
+    }
+
+    private string Text => _text ??= _source!.Substring(_sliceStart, _sliceLength);
 
     /// <summary>The node's kind.</summary>
     public JsonValueKind Kind { get; }
@@ -69,20 +89,38 @@ public sealed class JsonValue
     }
 
     /// <summary>The string value; throws for other kinds.</summary>
-    public string AsString() => Kind == JsonValueKind.String ? _text! : throw WrongKind("a string");
+    public string AsString() => Kind == JsonValueKind.String ? Text : throw WrongKind("a string");
 
     /// <summary>The raw number text as written in the source (for exact integer checks).</summary>
-    public string NumberText => Kind == JsonValueKind.Number ? _text! : throw WrongKind("a number");
+    public string NumberText => Kind == JsonValueKind.Number ? Text : throw WrongKind("a number");
 
     /// <summary>The number as a double (invariant culture); throws for other kinds.</summary>
     public double AsDouble() =>
-        Kind == JsonValueKind.Number ? double.Parse(_text!, NumberStyles.Float, CultureInfo.InvariantCulture) : throw WrongKind("a number");
+        Kind == JsonValueKind.Number ? double.Parse(Text, NumberStyles.Float, CultureInfo.InvariantCulture) : throw WrongKind("a number");
 
     /// <summary>True when the number is an integer that fits in <see cref="long"/>.</summary>
     public bool TryGetInt64(out long value)
     {
         value = 0;
-        return Kind == JsonValueKind.Number && long.TryParse(_text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        if (Kind != JsonValueKind.Number) return false;
+        if (_text == null && _sliceLength <= 18)
+        {
+            // Fast path for plain integers (the bulk of header numbers): no substring, no culture lookup.
+            long v = 0;
+            int i = _sliceStart, end = _sliceStart + _sliceLength;
+            bool negative = _source![i] == '-';
+            if (negative) i++;
+            if (i == end) return false;
+            for (; i < end; i++)
+            {
+                char c = _source[i];
+                if (c < '0' || c > '9') return long.TryParse(Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+                v = v * 10 + (c - '0');
+            }
+            value = negative ? -v : v;
+            return true;
+        }
+        return long.TryParse(Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>The number as a 64-bit integer; throws when it is not an integer in range.</summary>
@@ -101,8 +139,8 @@ public sealed class JsonValue
     /// <inheritdoc />
     public override string ToString() => Kind switch
     {
-        JsonValueKind.String => _text!,
-        JsonValueKind.Number => _text!,
+        JsonValueKind.String => Text,
+        JsonValueKind.Number => Text,
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Null => "null",
