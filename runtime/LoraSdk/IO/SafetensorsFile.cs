@@ -121,6 +121,8 @@ public sealed class SafetensorsFile : IDisposable
         {
             // A private mapping of the whole file, viewed as elements of this type (shared: false = copy-on-write).
             map = torch.from_file(Path, false, Header.FileLength / size, type);
+            // The mapping is cached across calls: it must not die with a DisposeScope the caller happens to be in.
+            map.DetachFromDisposeScope();
             _maps[type] = map;
         }
         long start = (Header.DataOffset + info.Begin) / size;

@@ -108,6 +108,21 @@ public sealed class SafetensorsFileTests : IDisposable
     }
 
     [Fact]
+    public void The_cached_mapping_survives_a_dispose_scope_around_an_earlier_load()
+    {
+        string path = Path.Combine(_dir, "scoped.safetensors");
+        using (var w = arange(0, 4, ScalarType.Float32)) SafetensorsWriter.Save(path, new[] { KeyValuePair.Create("w", w) });
+        using var st = SafetensorsFile.Open(path);
+        using (NewDisposeScope())
+        {
+            var inside = st.Load("w"); // the first load creates the mapping inside the caller's scope
+            Assert.Equal(3f, inside[3].item<float>());
+        }
+        using var after = st.Load("w");
+        Assert.Equal(3f, after[3].item<float>());
+    }
+
+    [Fact]
     public void Unaligned_tensors_load_with_one_copy_and_correct_values()
     {
         // Hand-made header of odd length: the data section starts at an offset that is not a multiple of 4.
