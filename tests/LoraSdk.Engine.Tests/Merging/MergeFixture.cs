@@ -25,8 +25,8 @@ public sealed class MergeFixture : IDisposable
         Fixtures = Path.Combine(Root, "tests", "fixtures");
         Goldens = JsonValue.Parse(File.ReadAllText(Path.Combine(Fixtures, "goldens.json")));
         _goldens = SafetensorsFile.Open(Path.Combine(Fixtures, "goldens.safetensors"));
-        // SafetensorsFile caches its file map on first use; create it here, outside every test's dispose scope, or a
-        // scope would dispose the shared map (reported to the lead).
+        // SafetensorsFile caches its file map on first use; create it here, outside every test's dispose scope
+        // (older SafetensorsFile versions let the first caller's scope dispose the shared map).
         _owned.Add(_goldens.Load(_goldens.Header.Tensors.First(t => t.DType == SafetensorsDType.F32).Name));
         Adapters = new Dictionary<string, FixtureAdapter>(StringComparer.Ordinal);
         foreach (var tag in new[] { "a", "b", "d" }) Adapters[tag] = LoadAdapter(tag);
