@@ -100,6 +100,7 @@ public sealed partial class LoraComponent
         _adapterByName.Clear();
         _overridden.Clear();
         _host.Active = Array.Empty<string>();
+        _host.ReleaseScratch();
     }
 
     /// <summary>
@@ -144,6 +145,7 @@ public sealed partial class LoraComponent
             foreach (var name in core.Merge(adapterNames, safeFusing, transaction))
                 if (!fused.Contains(name)) fused.Add(name);
         }
+        if (_host.Mode == LoraForwardMode.Unfused) _host.ReleaseScratch();
         return fused;
     }
 

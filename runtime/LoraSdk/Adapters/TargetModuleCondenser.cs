@@ -17,8 +17,8 @@ internal static class TargetModuleCondenser
     {
         var targets = new HashSet<string>(targetModules, StringComparer.Ordinal);
         if (targets.Count < MinTargetModulesForOptimization || targets.Contains("")) return targetModules.Distinct(StringComparer.Ordinal).ToList();
-        var suffixes = targets.Select(t => "." + t).ToArray();
-        var others = allModuleNames.Where(n => n.Length > 0 && !targets.Contains(n) && !suffixes.Any(s => n.EndsWith(s, StringComparison.Ordinal))).ToList();
+        // PEFT: names that are no target and do not end with "." + a target (checked via the name's dotted suffixes).
+        var others = allModuleNames.Where(n => n.Length > 0 && !targets.Contains(n) && !EndsWithATarget(n, targets)).ToList();
 
         var otherSuffixes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in others) foreach (var s in SuffixesShortestFirst(name)) otherSuffixes.Add(s);
@@ -41,6 +41,13 @@ internal static class TargetModuleCondenser
         var result = required.ToList();
         result.Sort(StringComparer.Ordinal);
         return result.Count < targets.Count ? result : targetModules.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static bool EndsWithATarget(string name, HashSet<string> targets)
+    {
+        for (int i = name.IndexOf('.'); i >= 0; i = name.IndexOf('.', i + 1))
+            if (targets.Contains(name.Substring(i + 1))) return true;
+        return false;
     }
 
     // PEFT's generate_suffixes: shortest suffix first.

@@ -325,10 +325,23 @@ internal sealed class LoraLayerCore
         var weight = _owner.Weight;
         long outFeatures = _owner.OutFeatures;
         bool fullPrecision = weight.dtype == ScalarType.Float32 || weight.dtype == ScalarType.Float64;
-        var acc = fullPrecision ? weight.view(outFeatures, -1) : weight.to(ScalarType.Float32).view(outFeatures, -1);
+        var acc = fullPrecision ? weight.view(outFeatures, -1) : Scratch(weight, outFeatures);
         foreach (var w in active)
             AddDelta(acc, w, w.Scaling * runtime);
         if (!fullPrecision) weight.copy_(acc.view(weight.shape));
+    }
+
+    /// <summary>
+    /// An fp32 copy of <paramref name="weight"/> as (out, in·kh·kw) in the component's reusable scratch buffer (one
+    /// buffer per component and device, grown to the largest layer), so fusing or folding half-precision weights does
+    /// not allocate per layer. Valid until the next call; single-threaded like the rest of the engine.
+    /// </summary>
+    private Tensor Scratch(Tensor weight, long outFeatures)
+    {
+        var flat = Host is not null ? Host.Scratch(weight.numel(), weight.device) : torch.empty(weight.numel(), ScalarType.Float32, weight.device);
+        var acc = flat.view(outFeatures, -1);
+        acc.copy_(weight.view(outFeatures, -1));
+        return acc;
     }
 
     /// <summary>acc (out, in·kh·kw) += scale · B · A in acc's dtype.</summary>
@@ -366,25 +379,30 @@ internal sealed class LoraLayerCore
         using var scope = torch.NewDisposeScope();
         var weight = _owner.Weight;
         long outFeatures = _owner.OutFeatures;
-        var acc = weight.to(ScalarType.Float32, copy: true).view(outFeatures, -1);
+        bool fullPrecision = weight.dtype == ScalarType.Float32 || weight.dtype == ScalarType.Float64;
+        // Full precision without safe fusing adds in place (the pristine copy restores); otherwise the sum is built in
+        // an fp32 scratch and written back once (one rounding for fp16/bf16; nothing written when a check fails).
+        bool inPlace = fullPrecision && !safe;
+        // Recorded before anything changes: a rollback restores the pristine copy (layer not fused before this call)
+        // or the snapshot of the already fused weight.
+        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count); // detach() alias: disposed with the scope
+        var acc = inPlace ? weight.view(outFeatures, -1) : Scratch(weight, outFeatures);
         foreach (var w in toMerge)
         {
             AddDelta(acc, w, w.Scaling);
             if (safe)
             {
-                using var cast = acc.to(weight.dtype);
+                using var cast = fullPrecision ? acc.alias() : acc.to(weight.dtype);
                 using var finite = cast.isfinite().all();
                 if (!finite.item<bool>())
                 {
-                    if (!hadPristine) DropPristine();
                     throw new LoraSdk.Adapters.LoraException(LoraSdk.Adapters.LoraErrorKind.NonFiniteFusedWeights,
                         $"NaNs detected in the merged weights. The adapter {w.AdapterName} seems to be broken",
                         adapterName: w.AdapterName, modulePath: ModulePath);
                 }
             }
         }
-        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count); // detach() alias: disposed with the scope
-        weight.copy_(acc.view(weight.shape));
+        if (!inPlace) weight.copy_(acc.view(weight.shape));
         var merged = new List<string>(toMerge.Count);
         foreach (var w in toMerge)
         {

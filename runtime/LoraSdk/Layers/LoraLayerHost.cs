@@ -32,4 +32,24 @@ internal sealed class LoraLayerHost
 
     /// <summary>Raised whenever <see cref="Active"/> changes.</summary>
     public long Version { get; private set; }
+
+    private TorchSharp.torch.Tensor? _scratch;
+
+    /// <summary>A float32 view of <paramref name="numel"/> elements of a reused buffer on <paramref name="device"/> (see LoraLayerCore.Scratch).</summary>
+    public TorchSharp.torch.Tensor Scratch(long numel, TorchSharp.torch.Device device)
+    {
+        if (_scratch is null || _scratch.numel() < numel || _scratch.device.ToString() != device.ToString())
+        {
+            _scratch?.Dispose();
+            _scratch = TorchSharp.torch.empty(numel, TorchSharp.torch.ScalarType.Float32, device).DetachFromDisposeScope();
+        }
+        return _scratch.narrow(0, 0, numel);
+    }
+
+    /// <summary>Frees the scratch buffer.</summary>
+    public void ReleaseScratch()
+    {
+        _scratch?.Dispose();
+        _scratch = null;
+    }
 }
