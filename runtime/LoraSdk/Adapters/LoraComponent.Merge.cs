@@ -11,7 +11,9 @@ public sealed partial class LoraComponent
     /// PEFT's <c>add_weighted_adapter</c>: builds adapter <paramref name="adapterName"/> from <paramref name="adapters"/>
     /// with <paramref name="weights"/> (math in <see cref="LoraMerger"/>) and registers it on every layer some source
     /// targets, with r = lora_alpha = the merged rank. Like PEFT, the active adapters do not change. Uses each source's
-    /// current scaling (set_adapters weights included, as PEFT reads <c>target.scaling</c>).
+    /// current scaling (set_adapters weights included, as PEFT reads <c>target.scaling</c>). The merged adapter's
+    /// initialization (which decides the random draws before DARE's masks) follows the first adapter's
+    /// <c>init_lora_weights</c>, as in PEFT; <see cref="LoraMergeOptions.Initialization"/> is ignored.
     /// </summary>
     public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName, LoraMergeOptions options)
     {
@@ -48,7 +50,21 @@ public sealed partial class LoraComponent
             return new LoraLayerFactors(w.Down, w.Up, w.Scaling);
         }).ToList())).ToList();
 
-        using var result = LoraMerger.Merge(sources, layers, options);
+        // PEFT builds the merged adapter from a copy of the first adapter's config, so its init_lora_weights decides the
+        // random draws that precede DARE's masks; that is config, not a caller option.
+        var effective = new LoraMergeOptions
+        {
+            CombinationType = options.CombinationType,
+            SvdRank = options.SvdRank,
+            SvdClamp = options.SvdClamp,
+            SvdFullMatrices = options.SvdFullMatrices,
+            SvdAlgorithm = options.SvdAlgorithm,
+            Density = options.Density,
+            MajoritySignMethod = options.MajoritySignMethod,
+            Seed = options.Seed,
+            Initialization = MergedAdapterInitializations.FromInitLoraWeights(records[0].Config.ToDict()["init_lora_weights"]),
+        };
+        using var result = LoraMerger.Merge(sources, layers, effective);
         var sourcePath = slots.ToDictionary(s => s, s => records.First(r => r.SourcePaths.ContainsKey(s)).SourcePaths[s]);
         var modules = result.Layers.Select((layer, i) => new LoraModuleTensors(sourcePath[slots[i]], layer.A, layer.B, result.Alpha, result.Rank)).ToList();
         var targets = new List<string>();
