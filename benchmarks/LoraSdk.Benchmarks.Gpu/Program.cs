@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using LoraSdk.Adapters;
+using LoraSdk.Benchmarks.Host;
+using LoraSdk.Diffusion.Lora;
+using LoraSdk.Diffusion.Loading;
+using LoraSdk.Diffusion.Models.Common;
+using LoraSdk.Diffusion.Models.Unet;
+using LoraSdk.Diffusion.Pipelines;
+using LoraSdk.IO;
+using LoraSdk.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// usage: LoraSdk.Benchmarks.Gpu [--device cuda] [--dtypes float16,bfloat16] [--latent 128] [--iterations 20]
+//        [--rank 32] [--repo <folder holding LoraSdk.sln>] [--skip-parity] [--skip-sdxl]
+// 1. CUDA parity: the tiny prompt pipeline (fp32) on the device vs diffusers' CPU goldens (base and lora_a).
+// 2. One SDXL-base-sized UNet step (CFG batch 2, random weights) with 0/1/2/4 rank-r adapters on every attention
+//    projection (to_q/to_k/to_v/to_out.0), unfused (the engine's batched low-rank path) and materialized.
+var o = Options.Parse(args);
+var device = new Device(o.Device);
+Console.WriteLine($"LoraSdk GPU bench on {o.Device}; cuda available: {cuda.is_available()}, devices: {(cuda.is_available() ? cuda.device_count() : 0)}");
+if (!o.SkipParity) Parity(o, device);
+if (!o.SkipSdxl) foreach (var dtype in o.DTypes) SdxlStep(o, device, dtype);
+return 0;
+
+static void Parity(Options o, Device device)
+{
+    string repo = o.Repo ?? FindRepo();
+    string model = Path.Combine(repo, "models", "tiny-sdxl-prompt");
+    using var goldens = SafetensorsFile.Open(Path.Combine(repo, "tests", "fixtures-prompt", "goldens.safetensors"));
+    using var pipe = StableDiffusionXLPipeline.FromPretrained(model, new ModelLoadOptions { DType = ScalarType.Float32, Device = device });
+    var call = new StableDiffusionXLCallOptions
+    {
+        Prompt = "bears, pizza bites", NegativePrompt = "", NumInferenceSteps = 4, GuidanceScale = 5.0,
+        Height = 64, Width = 64, Seed = 1000,
+    };
+    Compare("base/p0_neg_empty/image", pipe, call, goldens);
+    var lora = pipe.AttachLora();
+    lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_a.safetensors"), "a");
+    Compare("lora_a/p0_neg_empty/image", pipe, call, goldens);
+}
+
+static void Compare(string key, StableDiffusionXLPipeline pipe, StableDiffusionXLCallOptions call, SafetensorsFile goldens)
+{
+    using var scope = NewDisposeScope();
+    var sw = Stopwatch.StartNew();
+    using var output = pipe.Generate(call);
+    var image = output.Images.cpu().to(ScalarType.Float64);
+    sw.Stop();
+    var golden = goldens.Load(key).to(ScalarType.Float64);
+    var diff = (image - golden).abs();
+    double maxAbs = diff.max().item<double>(), scale = golden.abs().max().item<double>();
+    long worst = diff.flatten().argmax().item<long>();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  parity {key}: max abs {maxAbs:E2}, relative to max|golden| {maxAbs / scale:E2}, worst flat index {worst} ({image.flatten()[worst].item<double>():F6} vs {golden.flatten()[worst].item<double>():F6}); {sw.Elapsed.TotalMilliseconds:F0} ms"));
+}
+
+static void SdxlStep(Options o, Device device, ScalarType dtype)
+{
+    using var noGrad = no_grad();
+    var config = SdxlBaseUNetConfig.Create();
+    using var unet = new UNet2DConditionModel(config, new ModelPlacement(dtype, device));
+    // Device-side random init (TorchSharp's Generator is CPU-only: seed the device's default generator instead).
+    manual_seed(1234);
+    {
+        foreach (var (name, p) in unet.named_parameters())
+        {
+            if (p.Dimensions >= 2) p.normal_(0, 0.02);
+            else if (name.Contains("norm")) p.fill_(1.0);
+            else p.zero_();
+        }
+    }
+    unet.eval();
+    var c = unet.Config;
+    int latent = o.Latent;
+    using var sample = randn(new long[] { 2, c.InChannels, latent, latent }, dtype, device);
+    using var context = randn(new long[] { 2, 77, c.CrossAttentionDim[0] }, dtype, device);
+    int pooled = (c.ProjectionClassEmbeddingsInputDim ?? 0) - 6 * (c.AdditionTimeEmbedDim ?? 0);
+    using var textEmbeds = randn(new long[] { 2, pooled }, dtype, device);
+    using var timeIds = tensor(new float[] { 1024, 1024, 0, 0, 1024, 1024, 1024, 1024, 0, 0, 1024, 1024 }, new long[] { 2, 6 }).to(dtype, device);
+    using var timestep = tensor(500f).to(device);
+
+    double Step()
+    {
+        var times = new List<double>();
+        for (int i = 0; i < 3 + o.Iterations; i++)
+        {
+            cuda.synchronize(device);
+            var sw = Stopwatch.StartNew();
+            using (var y = unet.Forward(sample, timestep, context, textEmbeds, timeIds)) { }
+            cuda.synchronize(device);
+            sw.Stop();
+            if (i >= 3) times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    string[] targets = { "to_q", "to_k", "to_v", "to_out.0" };
+    var layers = unet.named_modules().Where(m => m.module is LoraLinear && targets.Any(t => m.name.EndsWith("." + t, StringComparison.Ordinal)))
+        .Select(m => (m.name, (LoraLinear)m.module)).ToList();
+    var component = new LoraComponent("unet", unet);
+    double baseMs = Step();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"SDXL-base UNet step, {dtype}, CFG batch 2, latent {latent}x{latent} ({latent * 8}px), {layers.Count} adapted layers, rank {o.Rank}, median of {o.Iterations}:"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  no adapter: {baseMs,8:F1} ms"));
+    var names = new List<string>();
+    foreach (int k in new[] { 1, 2, 4 })
+    {
+        while (names.Count < k)
+        {
+            manual_seed(100 + names.Count);
+            var modules = layers.Select(l => new LoraModuleTensors(l.name,
+                randn(new long[] { o.Rank, l.Item2.InFeatures }, dtype, device) * 0.01,
+                randn(new long[] { l.Item2.OutFeatures, o.Rank }, dtype, device) * 0.01, alpha: o.Rank)).ToList();
+            names.Add(component.AddAdapter("a" + names.Count, new LoraAdapterDefinition(modules)));
+            foreach (var m in modules) { m.Down.Dispose(); m.Up.Dispose(); }
+        }
+        component.SetAdapter(names);
+        component.ForwardMode = LoraForwardMode.Unfused;
+        double unfused = Step();
+        component.ForwardMode = LoraForwardMode.Materialized;
+        double materialized = Step();
+        component.ForwardMode = LoraForwardMode.Unfused;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {k} adapter(s): unfused {unfused,8:F1} ms ({unfused / baseMs:F2}x base) | materialized {materialized,8:F1} ms ({materialized / baseMs:F2}x base)"));
+    }
+    component.UnloadLora();
+    double baseAgain = Step();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  no adapter (again, after unload): {baseAgain,8:F1} ms  — the spread of the two base runs is this run's noise"));
+}
+
+static string FindRepo()
+{
+    for (var d = new DirectoryInfo(Environment.CurrentDirectory); d != null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "LoraSdk.sln"))) return d.FullName;
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "LoraSdk.sln"))) return d.FullName;
+    throw new DirectoryNotFoundException("LoraSdk.sln not found; pass --repo");
+}
+
+internal sealed class Options
+{
+    public string Device { get; private set; } = "cuda";
+    public ScalarType[] DTypes { get; private set; } = { ScalarType.Float16, ScalarType.BFloat16 };
+    public int Latent { get; private set; } = 128;
+    public int Iterations { get; private set; } = 20;
+    public int Rank { get; private set; } = 32;
+    public string? Repo { get; private set; }
+    public bool SkipParity { get; private set; }
+    public bool SkipSdxl { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--device": o.Device = Next(); break;
+                case "--dtypes": o.DTypes = Next().Split(',').Select(s => s switch
+                {
+                    "float16" or "fp16" => ScalarType.Float16, "bfloat16" or "bf16" => ScalarType.BFloat16,
+                    "float32" or "fp32" => ScalarType.Float32, _ => throw new ArgumentException($"unknown dtype {s}"),
+                }).ToArray(); break;
+                case "--latent": o.Latent = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--iterations": o.Iterations = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rank": o.Rank = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--repo": o.Repo = Next(); break;
+                case "--skip-parity": o.SkipParity = true; break;
+                case "--skip-sdxl": o.SkipSdxl = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        return o;
+    }
+}
