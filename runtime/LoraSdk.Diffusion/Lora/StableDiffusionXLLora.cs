@@ -37,7 +37,12 @@ public static class StableDiffusionXLLora
         if (pipeline.TextEncoder is not null)
             components.Add(new LoraComponent(LoraComponents.TextEncoder, pipeline.TextEncoder, new LoraComponentOptions { Kind = LoraComponentKind.TextEncoder }));
         if (pipeline.TextEncoder2 is not null)
-            components.Add(new LoraComponent(LoraComponents.TextEncoder2, pipeline.TextEncoder2, new LoraComponentOptions { Kind = LoraComponentKind.TextEncoder }));
+            components.Add(new LoraComponent(LoraComponents.TextEncoder2, pipeline.TextEncoder2, new LoraComponentOptions
+            {
+                Kind = LoraComponentKind.TextEncoder,
+                // transformers keeps the text_model. level in CLIPTextModelWithProjection, so diffusers' files do too.
+                SavedModulePathMap = p => "text_model." + p,
+            }));
         if (options is null && unet.Config.Source is { } source)
             options = new LoraLoadOptions { FileModelOptions = LoraFileModelOptions.ForUnetConfigJson(source.Text, "unet") };
         var manager = new LoraAdapterManager(components, options);
