@@ -40,14 +40,27 @@ public sealed partial class LoraComponent
         }
 
         var records = adapters.Select(a => _adapterByName[a]).ToList();
-        var sources = records.Select((r, i) => new LoraMergeSource(r.Name,
-            Math.Max(r.Config.R, r.Config.RankPattern.Count == 0 ? 0 : r.Config.RankPattern.Max(kv => kv.Value)),
-            weights[i], r.Config.UseRsLora)).ToList();
+        int ConfiguredRank(LoraAdapterRecord r) => r.Slots.Max(slot => slot.Core!.TryGetAdapter(r.Name, out var w) ? w.ConfiguredRank : 0);
+        // The rank PEFT compares is the adapter's own (largest configured) rank: after enable_lora_hotswap the config
+        // says target_rank, but the merge must see the adapter as loaded (PEFT merges unpadded adapters).
+        var sources = records.Select((r, i) => new LoraMergeSource(r.Name, ConfiguredRank(r), weights[i], r.Config.UseRsLora)).ToList();
         var slots = records.SelectMany(r => r.Slots).Distinct().OrderBy(s => s.Order).ToList();
+        // After enable_lora_hotswap the stored factors are zero-padded past the configured rank: merge the configured
+        // part only (views, disposed after the merge), as PEFT would on unpadded adapters.
+        var views = new List<TorchSharp.torch.Tensor>();
+        TorchSharp.torch.Tensor View(TorchSharp.torch.Tensor t, int dim, int rank)
+        {
+            var v = t.narrow(dim, 0, rank);
+            views.Add(v);
+            return v;
+        }
         var layers = slots.Select(slot => new LoraMergeLayer(slot.Path, records.Select(r =>
         {
             if (!slot.Core!.TryGetAdapter(r.Name, out var w)) return null;
-            return new LoraLayerFactors(w.Down, w.Up, w.Scaling);
+            bool padded = w.Down.shape[0] != w.ConfiguredRank;
+            return padded
+                ? new LoraLayerFactors(View(w.Down, 0, w.ConfiguredRank), View(w.Up, 1, w.ConfiguredRank), w.Scaling)
+                : new LoraLayerFactors(w.Down, w.Up, w.Scaling);
         }).ToList())).ToList();
 
         // PEFT builds the merged adapter from a copy of the first adapter's config, so its init_lora_weights decides the
@@ -64,7 +77,16 @@ public sealed partial class LoraComponent
             Seed = options.Seed,
             Initialization = MergedAdapterInitializations.FromInitLoraWeights(records[0].Config.ToDict()["init_lora_weights"]),
         };
-        using var result = LoraMerger.Merge(sources, layers, effective);
+        LoraMergeResult mergeResult;
+        try
+        {
+            mergeResult = LoraMerger.Merge(sources, layers, effective);
+        }
+        finally
+        {
+            foreach (var v in views) v.Dispose();
+        }
+        using var result = mergeResult;
         var sourcePath = slots.ToDictionary(s => s, s => records.First(r => r.SourcePaths.ContainsKey(s)).SourcePaths[s]);
         var modules = result.Layers.Select((layer, i) => new LoraModuleTensors(sourcePath[slots[i]], layer.A, layer.B, result.Alpha, result.Rank)).ToList();
         var targets = new List<string>();

@@ -37,6 +37,24 @@ public sealed class MergeLoraParityTests
         _output.WriteLine($"unet/merge/{name}: {p.AssertUnet($"unet/merge/{name}")}");
     }
 
+    /// <summary>
+    /// After <c>enable_lora_hotswap(8)</c> the stored factors are zero-padded to rank 8; merging must use the configured
+    /// ranks (4 + 4 for cat), giving PEFT's unpadded result.
+    /// </summary>
+    [Theory]
+    [InlineData("ad_cat", "cat")]
+    [InlineData("ad_linear", "linear")]
+    public void MergingHotswapPaddedAdaptersUsesTheirConfiguredRanks(string name, string type)
+    {
+        using var p = new LoraPipelineHarness(textEncoders: false);
+        p.Manager.EnableLoraHotswap(8);
+        p.Load("lora_a", "a");
+        p.Load("lora_d", "d");
+        p.Manager.AddWeightedAdapter(new[] { "a", "d" }, new[] { 1.0, 0.5 }, name, type, seed: 0);
+        p.Manager.SetAdapters(new[] { name });
+        _output.WriteLine($"unet/merge/{name} (hotswap-padded sources): {p.AssertUnet($"unet/merge/{name}")}");
+    }
+
     [Fact]
     public void DifferentRanksWithLinearRaisePeftsError()
     {
