@@ -42,12 +42,7 @@ internal sealed class LoraLayerSlot
     /// <summary>The LoRA layer, or null while a plain layer is not wrapped.</summary>
     public ILoraLayer? Layer => _layer;
 
-    public LoraLayerCore? Core => _layer switch
-    {
-        LoraLinear l => l.Core,
-        LoraConv2d c => c.Core,
-        _ => null,
-    };
+    public LoraLayerCore? Core => (_layer as LoraLayerModule)?.Core;
 
     public bool IsPlain => _plain is not null;
 

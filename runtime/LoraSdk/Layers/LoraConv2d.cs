@@ -13,9 +13,8 @@ namespace LoraSdk.Layers;
 /// adapters, forward is exactly <c>F.conv2d</c> with the layer's stride and padding (groups = dilation = 1). An
 /// adapter's A is a convolution with the base kernel, stride and padding, its B a 1×1 convolution (PEFT's layout).
 /// </summary>
-public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
+public sealed class LoraConv2d : LoraLayerModule
 {
-    private readonly LoraLayerCore _core;
 
     /// <summary>Creates a square-kernel convolution with uninitialized parameters.</summary>
     public LoraConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
@@ -38,7 +37,7 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
         Padding = padding;
         weight = new Parameter(torch.empty(new[] { outChannels, inChannels, kernelSize.H, kernelSize.W }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outChannels }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
-        _core = new LoraLayerCore(this);
+        AttachCore();
         RegisterComponents();
     }
 
@@ -54,7 +53,7 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
         Padding = padding;
         weight = existingWeight;
         bias = existingBias;
-        _core = new LoraLayerCore(this);
+        AttachCore();
         RegisterComponents();
     }
 
@@ -79,53 +78,24 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
     public (long H, long W) Padding { get; }
 
     /// <summary>The (out, in, kh, kw) weight.</summary>
-    public Parameter Weight => weight;
+    public override Parameter Weight => weight;
 
     /// <summary>The bias, or null.</summary>
-    public Parameter? Bias => bias;
+    public override Parameter? Bias => bias;
 
     /// <inheritdoc />
-    public long InFeatures => InChannels;
+    public override long InFeatures => InChannels;
 
     /// <inheritdoc />
-    public long OutFeatures => OutChannels;
+    public override long OutFeatures => OutChannels;
 
     /// <inheritdoc />
-    public string? ModulePath => _core.ModulePath;
-
-    /// <inheritdoc />
-    public bool IsConvolution => true;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> AdapterNames => _core.AdapterNames;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ActiveAdapters => _core.ActiveAdapters;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> MergedAdapters => _core.MergedAdapters;
-
-    /// <inheritdoc />
-    public bool AdaptersDisabled => _core.Disabled;
-
-    /// <inheritdoc />
-    public bool IsInjected => _core.IsInjected;
-
-    /// <inheritdoc />
-    public bool IsMaterialized => _core.IsMaterialized;
-
-    internal LoraLayerCore Core => _core;
-
-    /// <inheritdoc />
-    public bool HasAdapter(string adapterName) => _core.HasAdapter(adapterName);
-
-    /// <inheritdoc />
-    public LoraAdapterWeights GetAdapter(string adapterName) => _core.GetAdapter(adapterName);
+    public override bool IsConvolution => true;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        var plan = _core.PrepareForward();
+        var plan = Core.PrepareForward();
         long[] stride = { Stride.H, Stride.W };
         long[] padding = { Padding.H, Padding.W };
         if (plan == LoraForwardPlan.BaseOnly) return nn.functional.conv2d(input, weight, bias, stride, padding);
@@ -134,25 +104,18 @@ public sealed class LoraConv2d : Module<Tensor, Tensor>, ILoraLayer
         var result = nn.functional.conv2d(input, weight, bias, stride, padding);
         if (plan == LoraForwardPlan.Single)
         {
-            var adapter = _core.SingleAdapter!;
+            var adapter = Core.SingleAdapter!;
             var hidden = nn.functional.conv2d(input, adapter.Down, null, stride, padding);
             var delta = nn.functional.conv2d(hidden, adapter.Up);
-            result.add_(delta, _core.SingleScale);
+            result.add_(delta, Core.SingleScale);
         }
         else
         {
-            var catUp = _core.ConcatUp!;
-            var hidden = nn.functional.conv2d(input, _core.ConcatDown!, null, stride, padding);
+            var catUp = Core.ConcatUp!;
+            var hidden = nn.functional.conv2d(input, Core.ConcatDown!, null, stride, padding);
             var delta = nn.functional.conv2d(hidden, catUp.view(catUp.shape[0], catUp.shape[1], 1, 1));
             result.add_(delta);
         }
         return result.MoveToOuterDisposeScope();
-    }
-
-    /// <inheritdoc />
-    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
-    {
-        base._toEpilog(dtype, device, non_blocking);
-        _core.OnModuleMoved(device, dtype);
     }
 }

@@ -14,9 +14,8 @@ namespace LoraSdk.Layers;
 /// adapters it adds their low-rank products (see <see cref="LoraForwardMode"/>). Adapter tensors are not registered
 /// parameters: <c>state_dict()</c> stays the base model's. Adapters are managed by <see cref="Adapters.LoraComponent"/>.
 /// </summary>
-public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
+public sealed class LoraLinear : LoraLayerModule
 {
-    private readonly LoraLayerCore _core;
 
     /// <summary>Creates the layer with uninitialized (empty) parameters; load weights before use.</summary>
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias = true, ScalarType? dtype = null, Device? device = null)
@@ -28,7 +27,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
         OutFeatures = outFeatures;
         weight = new Parameter(torch.empty(new[] { outFeatures, inFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
-        _core = new LoraLayerCore(this);
+        AttachCore();
         RegisterComponents();
     }
 
@@ -41,7 +40,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
         OutFeatures = existingWeight.shape[0];
         weight = existingWeight;
         bias = existingBias;
-        _core = new LoraLayerCore(this);
+        AttachCore();
         RegisterComponents();
     }
 
@@ -52,53 +51,24 @@ public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
 #pragma warning restore IDE1006
 
     /// <summary>Input features.</summary>
-    public long InFeatures { get; }
+    public override long InFeatures { get; }
 
     /// <summary>Output features.</summary>
-    public long OutFeatures { get; }
+    public override long OutFeatures { get; }
 
     /// <summary>The (out, in) weight.</summary>
-    public Parameter Weight => weight;
+    public override Parameter Weight => weight;
 
     /// <summary>The bias, or null.</summary>
-    public Parameter? Bias => bias;
+    public override Parameter? Bias => bias;
 
     /// <inheritdoc />
-    public string? ModulePath => _core.ModulePath;
-
-    /// <inheritdoc />
-    public bool IsConvolution => false;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> AdapterNames => _core.AdapterNames;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ActiveAdapters => _core.ActiveAdapters;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> MergedAdapters => _core.MergedAdapters;
-
-    /// <inheritdoc />
-    public bool AdaptersDisabled => _core.Disabled;
-
-    /// <inheritdoc />
-    public bool IsInjected => _core.IsInjected;
-
-    /// <inheritdoc />
-    public bool IsMaterialized => _core.IsMaterialized;
-
-    internal LoraLayerCore Core => _core;
-
-    /// <inheritdoc />
-    public bool HasAdapter(string adapterName) => _core.HasAdapter(adapterName);
-
-    /// <inheritdoc />
-    public LoraAdapterWeights GetAdapter(string adapterName) => _core.GetAdapter(adapterName);
+    public override bool IsConvolution => false;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        var plan = _core.PrepareForward();
+        var plan = Core.PrepareForward();
         if (plan == LoraForwardPlan.BaseOnly) return nn.functional.linear(input, weight, bias);
 
         using var scope = torch.NewDisposeScope();
@@ -107,22 +77,15 @@ public sealed class LoraLinear : Module<Tensor, Tensor>, ILoraLayer
         var flatResult = result.view(-1, OutFeatures);
         if (plan == LoraForwardPlan.Single)
         {
-            var adapter = _core.SingleAdapter!;
+            var adapter = Core.SingleAdapter!;
             var hidden = flatInput.mm(adapter.Down.t());
-            flatResult.addmm_(hidden, adapter.Up.t(), 1f, (float)_core.SingleScale);
+            flatResult.addmm_(hidden, adapter.Up.t(), 1f, (float)Core.SingleScale);
         }
         else
         {
-            var hidden = flatInput.mm(_core.ConcatDown!.t());
-            flatResult.addmm_(hidden, _core.ConcatUp!.t());
+            var hidden = flatInput.mm(Core.ConcatDown!.t());
+            flatResult.addmm_(hidden, Core.ConcatUp!.t());
         }
         return result.MoveToOuterDisposeScope();
-    }
-
-    /// <inheritdoc />
-    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
-    {
-        base._toEpilog(dtype, device, non_blocking);
-        _core.OnModuleMoved(device, dtype);
     }
 }
