@@ -1,39 +1,82 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using LoraSdk.Formats;
 
 namespace LoraSdk.Build;
 
 /// <summary>
-/// Builds the text of one header sidecar: the <c>lorasdk inspect --json</c> document
-/// (<see cref="LoraInspectJson.WriteTo"/>) with the build step's members after <c>"version"</c>:
-/// <c>lorasdkSidecar</c> (format version), <c>manifest</c>, <c>file</c> (as written in the manifest), <c>path</c>,
-/// <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c> (<c>ok</c>/<c>missing</c>/<c>invalid</c>),
-/// <c>error</c>, <c>baseModel</c>, <c>baseModelError</c> and <c>compatibility</c> (modules that do not fit the base
-/// model, <c>kind</c> <c>missing</c> = no such layer, <c>mismatch</c> = kind or shape differs).
+/// Builds the text of one header sidecar (format version <see cref="FormatVersion"/>, documented in
+/// docs/generator.md): only what the source generator reads, so a cold generator run parses a few dozen KB per
+/// SDXL-sized adapter instead of the full <c>lorasdk inspect --json</c> document.
+/// <list type="bullet">
+/// <item><description>Identity and status (always): <c>lorasdkSidecar</c>, <c>manifest</c>, <c>file</c> (as written in
+/// the manifest), <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>
+/// (<c>ok</c>/<c>missing</c>/<c>invalid</c>), <c>error</c>, <c>baseModel</c>, <c>baseModelError</c>.</description></item>
+/// <item><description>File facts (<c>ok</c> only): <c>format</c>, <c>triggerWords</c>, <c>declaredArchitecture</c>,
+/// <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>, <c>unsupported</c>
+/// (<c>{variant, keys}</c>: the formats core's variants plus those the runtime engine refuses at load — PEFT DoRA
+/// magnitude vectors and LoCon/Tucker mid weights), <c>invalid</c> (<c>{component, module, reason}</c>) and
+/// <c>compatibility</c> (<c>{component, module, reason, kind: missing|mismatch}</c> against the base model).</description></item>
+/// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> —
+/// <c>modules</c> is the ordinal-sorted module paths; every module has rank <c>rank</c> and alpha <c>alpha</c> (the
+/// most common values, ties → the larger) except those listed in <c>ranks</c> / <c>alphas</c> (objects path →
+/// value); <c>conv2d</c> lists the Conv2d modules (every other module is Linear). Empty lists are omitted.</description></item>
+/// </list>
 /// </summary>
 internal static class SidecarDocument
 {
-    public const int FormatVersion = 1;
+    /// <summary>Version 1 was the full inspect document; version 2 is the slim document above.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The variant name LSDK005 reports for PEFT DoRA (the engine refuses <c>lora_magnitude_vector</c> at load).</summary>
+    public const string PeftDoraVariant = "dora (PEFT lora_magnitude_vector)";
+
+    /// <summary>The variant name for LoCon/Tucker mid weights (the engine refuses them at load).</summary>
+    public const string LoconMidVariant = "locon_mid (Tucker)";
 
     public static string Ok(SidecarIdentity id, long fileSize, string sha256, LoraFileModel model, BaseModelLayouts layouts)
     {
         var w = new JsonWriter(indented: false);
-        LoraInspectJson.WriteTo(w, model, extra =>
+        w.StartObject();
+        Identity(w, id, fileSize, sha256, "ok", null, layouts);
+        w.Name("format").Value(model.Format);
+        Strings(w.Name("triggerWords"), model.TriggerWords);
+        w.Name("declaredArchitecture").Value(model.DeclaredArchitecture);
+        w.Name("impliedArchitecture").Value(model.ImpliedArchitecture);
+        w.Name("usesRsLora").Value(model.UsesRsLora);
+        w.Name("components").StartObject();
+        foreach (var component in model.Components)
         {
-            Identity(extra, id, fileSize, sha256, "ok", null, layouts);
-            extra.Name("compatibility").StartArray();
-            foreach (var issue in Compatibility(model, layouts))
-            {
-                extra.StartObject();
-                extra.Name("component").Value(issue.Component);
-                extra.Name("module").Value(issue.Module);
-                extra.Name("reason").Value(issue.Reason);
-                extra.Name("kind").Value(issue.Missing ? "missing" : "mismatch");
-                extra.EndObject();
-            }
-            extra.EndArray();
-        });
+            if (component.Value.Count == 0) continue;
+            WriteComponent(w.Name(component.Key), component.Value.Values);
+        }
+        w.EndObject();
+        Strings(w.Name("unmapped"), model.Unmapped);
+        w.Name("unsupported").StartArray();
+        foreach (var (variant, keys) in Unsupported(model))
+        {
+            w.StartObject().Name("variant").Value(variant);
+            Strings(w.Name("keys"), keys);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Name("invalid").StartArray();
+        foreach (var i in model.InvalidModules)
+            w.StartObject().Name("component").Value(i.Component).Name("module").Value(i.ModulePath).Name("reason").Value(i.Reason).EndObject();
+        w.EndArray();
+        w.Name("compatibility").StartArray();
+        foreach (var issue in Compatibility(model, layouts))
+        {
+            w.StartObject();
+            w.Name("component").Value(issue.Component);
+            w.Name("module").Value(issue.Module);
+            w.Name("reason").Value(issue.Reason);
+            w.Name("kind").Value(issue.Missing ? "missing" : "mismatch");
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
         return w.ToString();
     }
 
@@ -44,6 +87,57 @@ internal static class SidecarDocument
         Identity(w, id, fileSize, "", status, error, layouts);
         w.EndObject();
         return w.ToString();
+    }
+
+    /// <summary>The most frequent value; ties go to the larger value (the generator's rule for an adapter's rank/alpha).</summary>
+    public static T Mode<T>(IEnumerable<T> values)
+        where T : IComparable<T>
+    {
+        var counts = new Dictionary<T, int>();
+        foreach (var v in values) counts[v] = counts.TryGetValue(v, out int c) ? c + 1 : 1;
+        return counts.OrderByDescending(p => p.Value).ThenByDescending(p => p.Key).First().Key;
+    }
+
+    private static void WriteComponent(JsonWriter w, IEnumerable<LoraModuleSpec> moduleSpecs)
+    {
+        var modules = moduleSpecs.OrderBy(m => m.ModulePath, StringComparer.Ordinal).ToList();
+        int rank = Mode(modules.Select(m => m.Rank));
+        double alpha = Mode(modules.Select(m => m.Alpha));
+        w.StartObject();
+        w.Name("rank").Value(rank);
+        w.Name("alpha").Value(alpha);
+        w.Name("modules").StartArray();
+        foreach (var m in modules) w.Value(m.ModulePath);
+        w.EndArray();
+        if (modules.Any(m => m.Rank != rank))
+        {
+            w.Name("ranks").StartObject();
+            foreach (var m in modules.Where(m => m.Rank != rank)) w.Name(m.ModulePath).Value(m.Rank);
+            w.EndObject();
+        }
+        if (modules.Any(m => !m.Alpha.Equals(alpha)))
+        {
+            w.Name("alphas").StartObject();
+            foreach (var m in modules.Where(m => !m.Alpha.Equals(alpha))) w.Name(m.ModulePath).Value(m.Alpha);
+            w.EndObject();
+        }
+        if (modules.Any(m => m.Kind == LoraLayerKind.Conv2d))
+            Strings(w.Name("conv2d"), modules.Where(m => m.Kind == LoraLayerKind.Conv2d).Select(m => m.ModulePath).ToList());
+        w.EndObject();
+    }
+
+    /// <summary>
+    /// Variants the runtime engine refuses to load: the formats core's unsupported variants, then modules with a PEFT
+    /// DoRA magnitude vector and modules with a LoCon/Tucker mid weight (the engine's <c>LoraFileSource.Check</c>).
+    /// </summary>
+    private static IEnumerable<(string Variant, IReadOnlyList<string> Keys)> Unsupported(LoraFileModel model)
+    {
+        foreach (var u in model.Unsupported) yield return (u.Variant, u.Keys);
+        var modules = model.Components.Values.SelectMany(c => c.Values).ToList();
+        var dora = modules.Where(m => m.MagnitudeKey != null).Select(m => m.MagnitudeKey!).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (dora.Count > 0) yield return (PeftDoraVariant, dora);
+        var mid = modules.Where(m => m.MidKey != null).Select(m => m.MidKey!).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (mid.Count > 0) yield return (LoconMidVariant, mid);
     }
 
     private static void Identity(JsonWriter w, SidecarIdentity id, long fileSize, string sha256, string status, string? error, BaseModelLayouts layouts)
@@ -59,6 +153,13 @@ internal static class SidecarDocument
         if (error != null) w.Name("error").Value(error);
         w.Name("baseModel").Value(layouts.Name);
         if (layouts.Error != null) w.Name("baseModelError").Value(layouts.Error);
+    }
+
+    private static void Strings(JsonWriter w, IReadOnlyList<string> items)
+    {
+        w.StartArray();
+        foreach (var s in items) w.Value(s);
+        w.EndArray();
     }
 
     private static IEnumerable<(string Component, string Module, string Reason, bool Missing)> Compatibility(LoraFileModel model, BaseModelLayouts layouts)

@@ -17,7 +17,7 @@ public class BuildTaskTests
     private static JsonValue Sidecar(Microsoft.Build.Framework.ITaskItem item) => JsonValue.Parse(File.ReadAllText(item.ItemSpec));
 
     [Fact]
-    public void OkSidecarIsTheInspectDocumentPlusFileIdentity()
+    public void OkSidecarHoldsTheGeneratorsFactsAndTheFileIdentity()
     {
         using var temp = new TempFolder();
         string lora = RepoPaths.Lora("lora_a");
@@ -28,21 +28,30 @@ public class BuildTaskTests
         Assert.Equal("Sidecar", item.GetMetadata("LoraSdkRole"));
         Assert.EndsWith(".lorasdk.json", item.ItemSpec);
         var doc = Sidecar(item);
+        Assert.Equal(2, doc["lorasdkSidecar"]!.AsInt64());
         Assert.Equal("ok", doc["status"]!.AsString());
         Assert.Equal(Path.GetFullPath(manifest), doc["manifest"]!.AsString());
         Assert.Equal(lora, doc["file"]!.AsString());
         Assert.Equal("lora_a.safetensors", doc["fileName"]!.AsString());
         Assert.Equal(new FileInfo(lora).Length, doc["fileSize"]!.AsInt64());
         Assert.Equal(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(lora))).ToLowerInvariant(), doc["sha256"]!.AsString());
-        // The inspect --json document of the same file, member for member (minus the task's own members).
-        var inspect = JsonValue.Parse(LoraInspectJson.Write(LoraFileModel.Read(lora)));
-        foreach (var member in inspect.Properties)
-            Assert.True(doc.TryGetProperty(member.Key, out _), $"sidecar lacks inspect member '{member.Key}'");
-        Assert.Equal("peft", doc["format"]!.AsString());
-        var unet = doc["components"]!["unet"]!["modules"]!;
-        Assert.Equal(96, unet.Properties.Count);
-        Assert.All(unet.Properties, m => Assert.Equal(4, m.Value["rank"]!.AsInt64()));
-        Assert.All(unet.Properties, m => Assert.Equal(8.0, m.Value["alpha"]!.AsDouble()));
+        // The facts of the formats core's file model, in the slim encoding (baseline rank/alpha + exceptions).
+        var model = LoraFileModel.Read(lora);
+        Assert.Equal(model.Format, doc["format"]!.AsString());
+        Assert.Equal(model.TriggerWords, doc["triggerWords"]!.Items.Select(i => i.AsString()));
+        Assert.Equal(model.DeclaredArchitecture, doc["declaredArchitecture"]!.IsNull ? null : doc["declaredArchitecture"]!.AsString());
+        Assert.Equal(model.ImpliedArchitecture, doc["impliedArchitecture"]!.IsNull ? null : doc["impliedArchitecture"]!.AsString());
+        Assert.Equal(model.UsesRsLora, doc["usesRsLora"]!.AsBool());
+        Assert.Equal(model.Components.Keys.Where(c => model.Components[c].Count > 0), doc["components"]!.Properties.Select(p => p.Key));
+        var unet = doc["components"]!["unet"]!;
+        Assert.Equal(model.Components["unet"].Keys.OrderBy(k => k, StringComparer.Ordinal), unet["modules"]!.Items.Select(i => i.AsString()));
+        Assert.Equal(96, unet["modules"]!.Items.Count);
+        Assert.Equal(4, unet["rank"]!.AsInt64());
+        Assert.Equal(8.0, unet["alpha"]!.AsDouble());
+        Assert.Null(unet["ranks"]);
+        Assert.Null(unet["alphas"]);
+        Assert.Null(unet["conv2d"]);
+        Assert.Empty(doc["unsupported"]!.Items);
         // lora_a was made on the tiny SDXL, so against the real SDXL base every module is "missing" or "mismatch".
         Assert.NotEmpty(doc["compatibility"]!.Items);
         Assert.Empty(engine.Warnings);
@@ -162,7 +171,17 @@ public class BuildTaskTests
             Assert.Empty(doc["compatibility"]!.Items);
             Assert.Null(doc["baseModelError"]);
             Assert.Equal("TinySdxl", doc["baseModel"]!.AsString());
+            // Far smaller than the full inspect --json document (sidecar format 1).
+            var model = LoraFileModel.Read(doc["path"]!.AsString());
+            long inspect = LoraInspectJson.Write(model, indented: false).Length;
+            Assert.True(new FileInfo(item.ItemSpec).Length * 5 < inspect, $"sidecar {new FileInfo(item.ItemSpec).Length} B vs inspect {inspect} B");
         }
+        // lora_b: Linear and Conv2d modules; the Conv2d ones are listed.
+        var b = Sidecar(task.Sidecars[1])["components"]!["unet"]!;
+        var modelB = LoraFileModel.Read(RepoPaths.Lora("lora_b"));
+        Assert.Equal(modelB.Components["unet"].Values.Where(m => m.Kind == LoraLayerKind.Conv2d).Select(m => m.ModulePath).OrderBy(p => p, StringComparer.Ordinal),
+            b["conv2d"]!.Items.Select(i => i.AsString()));
+        Assert.Equal(24, b["conv2d"]!.Items.Count);
     }
 
     [Fact]

@@ -13,44 +13,13 @@ namespace LoraSdk.Generators.Binding;
 /// </summary>
 internal static class ManifestBinder
 {
-    private static readonly string[] BlockContainers =
-    {
-        "down_blocks", "up_blocks", "attentions", "resnets", "transformer_blocks", "layers", "upsamplers", "downsamplers",
-    };
-
     public static BoundManifest Bind(ManifestSpec manifest, EquatableArray<SidecarSpec> sidecars, CancellationToken cancellationToken = default)
     {
         var binder = new Binder(manifest, sidecars, cancellationToken);
         return binder.Bind();
     }
 
-    /// <summary>The most frequent value; ties go to the larger value (deterministic, independent of key order).</summary>
-    public static T Mode<T>(IEnumerable<T> values)
-        where T : IComparable<T>
-    {
-        var counts = new Dictionary<T, int>();
-        foreach (var v in values) counts[v] = counts.TryGetValue(v, out int c) ? c + 1 : 1;
-        return counts.OrderByDescending(p => p.Value).ThenByDescending(p => p.Key).First().Key;
-    }
-
-    /// <summary>
-    /// The layer kind of a module path: the part after the last indexed block container, e.g.
-    /// <c>down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q</c> → <c>attn1.to_q</c>.
-    /// </summary>
-    public static string LeafOf(string modulePath)
-    {
-        var parts = modulePath.Split('.');
-        for (int i = parts.Length - 2; i >= 1; i--)
-        {
-            if (IsIndex(parts[i]) && Array.IndexOf(BlockContainers, parts[i - 1]) >= 0)
-                return string.Join(".", parts, i + 1, parts.Length - i - 1);
-        }
-        return modulePath;
-    }
-
     private static bool SameArchitecture(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
-
-    private static bool IsIndex(string part) => part.Length > 0 && part.All(c => c >= '0' && c <= '9');
 
     private sealed class AdapterFacts
     {
@@ -349,10 +318,10 @@ internal static class ManifestBinder
             }
 
             // Facts.
-            var components = selected.Select(c => Component(c, sidecar.UsesRsLora)).ToList();
+            var components = selected.Select(c => sidecar.ComponentFacts.First(f => f.Name == c.Name)).ToList();
             var primary = components.FirstOrDefault(c => c.Name == "unet") ?? components.FirstOrDefault();
             int rank = primary?.Rank ?? 0;
-            int maxRank = selected.SelectMany(c => c.Modules).Select(m => m.Rank).DefaultIfEmpty(0).Max();
+            int maxRank = selected.Select(c => c.MaxRank).DefaultIfEmpty(0).Max();
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
                 rank > 0 && RankMarkers.IsSupported(rank) ? rank : (int?)null,
@@ -361,23 +330,6 @@ internal static class ManifestBinder
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
                 sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight);
             return new AdapterFacts(entry, index, spec, sidecar, selected);
-        }
-
-        private static ComponentEmitSpec Component(ComponentSpec component, bool rsLora)
-        {
-            var modules = component.Modules;
-            int rank = Mode(modules.Select(m => m.Rank));
-            double alpha = Mode(modules.Select(m => m.Alpha));
-            double scaling = rsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
-            var targets = modules.GroupBy(m => LeafOf(m.Path), StringComparer.Ordinal)
-                .Select(g => new TargetSummary(g.Key, g.Count()))
-                .OrderBy(t => t.Leaf, StringComparer.Ordinal)
-                .ToEquatableArray();
-            return new ComponentEmitSpec(component.Name, rank, alpha, scaling, modules.Count, modules.Count(m => m.IsConv2d),
-                string.Join("\n", modules.Select(m => m.Path)),
-                targets,
-                modules.Where(m => m.Rank != rank).Select(m => new RankEntry(m.Path, m.Rank)).ToEquatableArray(),
-                modules.Where(m => !m.Alpha.Equals(alpha)).Select(m => new AlphaEntry(m.Path, m.Alpha)).ToEquatableArray());
         }
 
         // ---- hotswap groups (LSDK007, LSDK008) ----
@@ -406,13 +358,13 @@ internal static class ManifestBinder
                 .ThenBy(m => m.Facts.Index)
                 .ToList();
             var first = loadOrder[0].Facts;
-            var firstModules = new HashSet<string>(first.Unet?.Modules.Select(m => m.Path) ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
+            var firstModules = new HashSet<string>(first.Unet?.Modules ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
             foreach (var (member, location) in members)
             {
                 foreach (var te in member.Components.Where(c => c.Name != "unet"))
                     Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name);
                 if (member == first) continue;
-                var outside = (member.Unet?.Modules.Select(m => m.Path) ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
+                var outside = (member.Unet?.Modules ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
                 if (outside.Count > 0)
                     Report(DiagnosticDescriptors.HotswapLayersOutside, location, name, member.Spec.Name, outside.Count, first.Spec.Name, outside[0]);
             }

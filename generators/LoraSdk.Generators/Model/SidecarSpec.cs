@@ -1,14 +1,15 @@
 namespace LoraSdk.Generators.Model;
 
 /// <summary>
-/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>): the
-/// <c>lorasdk inspect --json</c> document of one adapter file plus the file's identity and the build step's status.
+/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>, format version 2, see
+/// docs/generator.md): the facts of one adapter file the generator needs, its identity and the build step's status.
 /// </summary>
 /// <remarks>SidecarPath: The sidecar's own path.</remarks>
 /// <remarks>ManifestPath: Full path of the manifest that references the file.</remarks>
 /// <remarks>File: The file as written in the manifest.</remarks>
 /// <remarks>Status: <c>ok</c>, <c>missing</c> (file not found) or <c>invalid</c> (header unreadable; see <paramref name="Error"/>).</remarks>
 /// <remarks>Error: Why the file is invalid (missing/invalid), or why the sidecar itself is unreadable.</remarks>
+/// <remarks>ComponentFacts: The derived facts of each component (same order as Components), computed once here.</remarks>
 internal sealed record SidecarSpec(
     string SidecarPath,
     string ManifestPath,
@@ -21,6 +22,7 @@ internal sealed record SidecarSpec(
     string? Error,
     string Format,
     EquatableArray<ComponentSpec> Components,
+    EquatableArray<ComponentEmitSpec> ComponentFacts,
     EquatableArray<string> Unmapped,
     EquatableArray<UnsupportedSpec> Unsupported,
     EquatableArray<string> TriggerWords,
@@ -38,11 +40,31 @@ internal sealed record SidecarSpec(
     public const string StatusUnreadable = "unreadable";
 }
 
-/// <summary>One component of the file model with its modules (ordinal-sorted by path).</summary>
-internal sealed record ComponentSpec(string Name, EquatableArray<ModuleSpec> Modules);
-
-/// <summary>One LoRA module.</summary>
-internal sealed record ModuleSpec(string Path, int Rank, double Alpha, bool IsConv2d);
+/// <summary>
+/// One component of the file model: its module paths (ordinal-sorted) with a baseline rank and alpha, the modules
+/// whose rank or alpha differs from the baseline (<paramref name="OtherRanks"/>, <paramref name="OtherAlphas"/>, in
+/// module order) and the Conv2d modules (every other module is Linear).
+/// </summary>
+internal sealed record ComponentSpec(
+    string Name,
+    int Rank,
+    double Alpha,
+    EquatableArray<string> Modules,
+    EquatableArray<RankEntry> OtherRanks,
+    EquatableArray<AlphaEntry> OtherAlphas,
+    EquatableArray<string> Conv2dModules)
+{
+    /// <summary>The largest module rank.</summary>
+    public int MaxRank
+    {
+        get
+        {
+            int max = OtherRanks.Count < Modules.Count ? Rank : 0;
+            foreach (var r in OtherRanks) max = System.Math.Max(max, r.Rank);
+            return max;
+        }
+    }
+}
 
 /// <summary>An unsupported variant (LoHa, LoKr, DoRA, …) with its keys.</summary>
 internal sealed record UnsupportedSpec(string Variant, EquatableArray<string> Keys);

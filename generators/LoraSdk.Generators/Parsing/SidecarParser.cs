@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using LoraSdk.Formats;
@@ -8,16 +9,20 @@ using LoraSdk.Generators.Model;
 namespace LoraSdk.Generators.Parsing;
 
 /// <summary>
-/// Reads a header sidecar: the <c>lorasdk inspect --json</c> document (issue 2 contract: <c>format</c>,
-/// <c>components.&lt;c&gt;.modules.&lt;path&gt;.{rank,alpha,kind}</c>, <c>unmapped</c>, <c>unsupported</c>,
-/// <c>triggerWords</c>, <c>architecture.{declared,implied}</c>, <c>usesRsLora</c>, <c>invalid</c>) plus the build step's
-/// <c>lorasdkSidecar</c>, <c>manifest</c>, <c>file</c>, <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>,
-/// <c>status</c>, <c>error</c>, <c>baseModel</c>, <c>baseModelError</c> and <c>compatibility</c> (modules that do not
-/// fit the manifest's base model: <c>{component, module, reason, kind: "missing"|"mismatch"}</c>).
+/// Reads a header sidecar (format version <see cref="FormatVersion"/>, written by the build step's
+/// <c>SidecarDocument</c>; docs/generator.md): identity and status (<c>lorasdkSidecar</c>, <c>manifest</c>,
+/// <c>file</c>, <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>, <c>error</c>,
+/// <c>baseModel</c>, <c>baseModelError</c>) and, for <c>ok</c>, the file facts (<c>format</c>, <c>triggerWords</c>,
+/// <c>declaredArchitecture</c>, <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>,
+/// <c>unsupported</c>, <c>invalid</c>, <c>compatibility</c>) and <c>components</c>:
+/// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> per component.
 /// </summary>
 internal static class SidecarParser
 {
     public const string FileSuffix = ".lorasdk.json";
+
+    /// <summary>The sidecar format this generator reads (<c>lorasdkSidecar</c>).</summary>
+    public const int FormatVersion = 2;
 
     public static SidecarSpec Parse(string sidecarPath, string text, CancellationToken cancellationToken = default)
     {
@@ -34,6 +39,13 @@ internal static class SidecarParser
         string file = String(root, "file") ?? "";
         if (root.Kind != JsonValueKind.Object || String(root, "status") is not string status)
             return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' has no \"status\"");
+        if (!(root["lorasdkSidecar"] is { Kind: JsonValueKind.Number } version && version.TryGetInt64(out long v) && v == FormatVersion))
+        {
+            string found = root["lorasdkSidecar"] is { Kind: JsonValueKind.Number } n ? n.NumberText : "none";
+            return Unreadable(sidecarPath, manifest, file,
+                $"the header sidecar '{sidecarPath}' has format version {found}, this generator reads version {FormatVersion.ToString(CultureInfo.InvariantCulture)} " +
+                "(the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)");
+        }
         try
         {
             var components = new List<ComponentSpec>();
@@ -42,18 +54,7 @@ internal static class SidecarParser
                 foreach (var component in componentsNode.Properties)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var modules = new List<ModuleSpec>();
-                    if (component.Value["modules"] is { Kind: JsonValueKind.Object } modulesNode)
-                    {
-                        foreach (var module in modulesNode.Properties)
-                        {
-                            var m = module.Value;
-                            modules.Add(new ModuleSpec(module.Key, checked((int)Required(m, "rank", module.Key).AsInt64()),
-                                Required(m, "alpha", module.Key).AsDouble(), String(m, "kind") == "conv2d"));
-                        }
-                    }
-                    modules.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-                    components.Add(new ComponentSpec(component.Key, modules.ToEquatableArray()));
+                    components.Add(Component(component.Key, component.Value));
                 }
             }
             components.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -76,21 +77,22 @@ internal static class SidecarParser
                 foreach (var item in invalidNode.Items)
                     invalid.Add(new InvalidModuleSpec(String(item, "component") ?? "", String(item, "module") ?? "", String(item, "reason") ?? ""));
             }
-            var architecture = root["architecture"];
+            bool rsLora = root["usesRsLora"] is { Kind: JsonValueKind.True };
             return new SidecarSpec(
                 sidecarPath, manifest, file, String(root, "path"), String(root, "fileName") ?? FileNameOf(file),
                 root["fileSize"] is { Kind: JsonValueKind.Number } size ? size.AsInt64() : 0,
                 String(root, "sha256") ?? "", status, String(root, "error"), String(root, "format") ?? "unknown",
-                components.ToEquatableArray(), Strings(root["unmapped"]), unsupported.ToEquatableArray(),
+                components.ToEquatableArray(), components.Select(c => Binding.ComponentFacts.Of(c, rsLora)).ToEquatableArray(),
+                Strings(root["unmapped"]), unsupported.ToEquatableArray(),
                 Strings(root["triggerWords"]),
-                architecture == null ? null : String(architecture, "declared"),
-                architecture == null ? null : String(architecture, "implied"),
-                root["usesRsLora"] is { Kind: JsonValueKind.True },
+                String(root, "declaredArchitecture"),
+                String(root, "impliedArchitecture"),
+                rsLora,
                 compatibility.ToEquatableArray(), invalid.ToEquatableArray(), String(root, "baseModelError"));
         }
         catch (Exception e) when (e is InvalidOperationException || e is FormatException || e is OverflowException)
         {
-            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' does not follow the inspect --json contract ({e.Message})");
+            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' does not follow the sidecar format {FormatVersion.ToString(CultureInfo.InvariantCulture)} ({e.Message})");
         }
     }
 
@@ -101,16 +103,61 @@ internal static class SidecarParser
         return slash < 0 ? path : path.Substring(slash + 1);
     }
 
+    /// <summary><c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c>; the exception lists must name listed modules.</summary>
+    private static ComponentSpec Component(string name, JsonValue node)
+    {
+        if (node.Kind != JsonValueKind.Object) throw new InvalidOperationException($"component '{name}' is not an object");
+        int rank = checked((int)Required(node, "rank", name).AsInt64());
+        double alpha = Required(node, "alpha", name).AsDouble();
+        var modulesNode = Required(node, "modules", name);
+        if (modulesNode.Kind != JsonValueKind.Array) throw new InvalidOperationException($"component '{name}': \"modules\" is not an array");
+        var items = modulesNode.Items;
+        var paths = new string[items.Count];
+        bool sorted = true;
+        for (int i = 0; i < paths.Length; i++)
+        {
+            paths[i] = items[i].AsString();
+            if (i > 0 && string.CompareOrdinal(paths[i - 1], paths[i]) >= 0) sorted = false;
+        }
+        if (!sorted) Array.Sort(paths, StringComparer.Ordinal);
+        HashSet<string>? known = null;
+        string Known(string path)
+        {
+            known ??= new HashSet<string>(paths, StringComparer.Ordinal);
+            return known.Contains(path) ? path : throw new InvalidOperationException($"component '{name}' lists '{path}', which is not one of its modules");
+        }
+        var ranks = new List<RankEntry>();
+        if (node["ranks"] is { Kind: JsonValueKind.Object } ranksNode)
+        {
+            foreach (var p in ranksNode.Properties) ranks.Add(new RankEntry(Known(p.Key), checked((int)p.Value.AsInt64())));
+            ranks.Sort((a, b) => string.CompareOrdinal(a.Module, b.Module));
+        }
+        var alphas = new List<AlphaEntry>();
+        if (node["alphas"] is { Kind: JsonValueKind.Object } alphasNode)
+        {
+            foreach (var p in alphasNode.Properties) alphas.Add(new AlphaEntry(Known(p.Key), p.Value.AsDouble()));
+            alphas.Sort((a, b) => string.CompareOrdinal(a.Module, b.Module));
+        }
+        var conv = new List<string>();
+        if (node["conv2d"] is { Kind: JsonValueKind.Array } convNode)
+        {
+            foreach (var item in convNode.Items) conv.Add(Known(item.AsString()));
+            conv.Sort(StringComparer.Ordinal);
+        }
+        return new ComponentSpec(name, rank, alpha, new EquatableArray<string>(System.Collections.Immutable.ImmutableArray.Create(paths)),
+            ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray());
+    }
+
     private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error) =>
         new SidecarSpec(sidecarPath, manifest, file, null, FileNameOf(file), 0, "", SidecarSpec.StatusUnreadable, error, "unknown",
-            EquatableArray<ComponentSpec>.Empty, EquatableArray<string>.Empty, EquatableArray<UnsupportedSpec>.Empty,
+            EquatableArray<ComponentSpec>.Empty, EquatableArray<ComponentEmitSpec>.Empty, EquatableArray<string>.Empty, EquatableArray<UnsupportedSpec>.Empty,
             EquatableArray<string>.Empty, null, null, false, EquatableArray<CompatibilityIssueSpec>.Empty,
             EquatableArray<InvalidModuleSpec>.Empty, null);
 
-    private static JsonValue Required(JsonValue node, string property, string module) =>
+    private static JsonValue Required(JsonValue node, string property, string component) =>
         node.Kind == JsonValueKind.Object && node.TryGetProperty(property, out var v)
             ? v
-            : throw new InvalidOperationException($"module '{module}' has no \"{property}\"");
+            : throw new InvalidOperationException($"component '{component}' has no \"{property}\"");
 
     private static string? String(JsonValue node, string property) =>
         node.Kind == JsonValueKind.Object && node.TryGetProperty(property, out var v) && v.Kind == JsonValueKind.String ? v.AsString() : null;

@@ -5,8 +5,9 @@ using LoraSdk.Formats;
 namespace LoraSdk.Generators.Tests.Infrastructure;
 
 /// <summary>
-/// Builds header-sidecar text for generator tests, in the shape the build task writes (inspect --json document +
-/// the task's members), so generator tests need no real adapter files.
+/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 2, see
+/// docs/generator.md), so generator tests need no real adapter files. Per component the baseline rank/alpha is the
+/// most common one (ties → the larger), like the build task writes it.
 /// </summary>
 internal sealed class SidecarJson
 {
@@ -63,12 +64,14 @@ internal sealed class SidecarJson
     public SidecarJson Missing() { _status = "missing"; _error = "not found at '/abs/" + _file + "'"; return this; }
     public SidecarJson HeaderError(string error) { _status = "invalid"; _error = error; return this; }
 
+    private static T Mode<T>(IEnumerable<T> values) where T : System.IComparable<T> =>
+        values.GroupBy(v => v).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).First().Key;
+
     public string ToJson()
     {
         var w = new JsonWriter(indented: true);
         w.StartObject();
-        w.Name("version").Value(1);
-        w.Name("lorasdkSidecar").Value(1);
+        w.Name("lorasdkSidecar").Value(2);
         w.Name("manifest").Value(_manifest);
         w.Name("file").Value(_file);
         w.Name("path").Value("/abs/" + _file);
@@ -77,24 +80,45 @@ internal sealed class SidecarJson
         w.Name("sha256").Value(_status == "ok" ? new string('a', 64) : "");
         w.Name("status").Value(_status);
         if (_error != null) w.Name("error").Value(_error);
+        w.Name("baseModel").Value("sdxl");
         if (_baseModelError != null) w.Name("baseModelError").Value(_baseModelError);
         if (_status == "ok")
         {
-            w.Name("compatibility").StartArray();
-            foreach (var c in _compatibility)
-            {
-                w.StartObject().Name("component").Value(c.Component).Name("module").Value(c.Module).Name("reason").Value(c.Reason)
-                    .Name("kind").Value(c.Missing ? "missing" : "mismatch").EndObject();
-            }
-            w.EndArray();
             w.Name("format").Value(_format);
+            w.Name("triggerWords").StartArray();
+            foreach (var t in _triggerWords) w.Value(t);
+            w.EndArray();
+            w.Name("declaredArchitecture").Value(_declared);
+            w.Name("impliedArchitecture").Value(_implied);
+            w.Name("usesRsLora").Value(false);
             w.Name("components").StartObject();
-            foreach (var (component, modules) in _components)
+            foreach (var (component, unsorted) in _components)
             {
-                w.Name(component).StartObject().Name("moduleCount").Value(modules.Count).Name("modules").StartObject();
-                foreach (var m in modules.OrderBy(m => m.Path, System.StringComparer.Ordinal))
-                    w.Name(m.Path).StartObject().Name("rank").Value(m.Rank).Name("alpha").Value(m.Alpha).Name("kind").Value(m.Kind).EndObject();
-                w.EndObject().EndObject();
+                var modules = unsorted.OrderBy(m => m.Path, System.StringComparer.Ordinal).ToList();
+                int rank = Mode(modules.Select(m => m.Rank));
+                double alpha = Mode(modules.Select(m => m.Alpha));
+                w.Name(component).StartObject().Name("rank").Value(rank).Name("alpha").Value(alpha).Name("modules").StartArray();
+                foreach (var m in modules) w.Value(m.Path);
+                w.EndArray();
+                if (modules.Any(m => m.Rank != rank))
+                {
+                    w.Name("ranks").StartObject();
+                    foreach (var m in modules.Where(m => m.Rank != rank)) w.Name(m.Path).Value(m.Rank);
+                    w.EndObject();
+                }
+                if (modules.Any(m => m.Alpha != alpha))
+                {
+                    w.Name("alphas").StartObject();
+                    foreach (var m in modules.Where(m => m.Alpha != alpha)) w.Name(m.Path).Value(m.Alpha);
+                    w.EndObject();
+                }
+                if (modules.Any(m => m.Kind == "conv2d"))
+                {
+                    w.Name("conv2d").StartArray();
+                    foreach (var m in modules.Where(m => m.Kind == "conv2d")) w.Value(m.Path);
+                    w.EndArray();
+                }
+                w.EndObject();
             }
             w.EndObject();
             w.Name("unmapped").StartArray();
@@ -110,13 +134,15 @@ internal sealed class SidecarJson
             w.EndArray();
             w.Name("invalid").StartArray();
             foreach (var i in _invalid)
-                w.StartObject().Name("component").Value(i.Component).Name("module").Value(i.Module).Name("reason").Value(i.Reason).Name("keys").StartArray().EndArray().EndObject();
+                w.StartObject().Name("component").Value(i.Component).Name("module").Value(i.Module).Name("reason").Value(i.Reason).EndObject();
             w.EndArray();
-            w.Name("triggerWords").StartArray();
-            foreach (var t in _triggerWords) w.Value(t);
+            w.Name("compatibility").StartArray();
+            foreach (var c in _compatibility)
+            {
+                w.StartObject().Name("component").Value(c.Component).Name("module").Value(c.Module).Name("reason").Value(c.Reason)
+                    .Name("kind").Value(c.Missing ? "missing" : "mismatch").EndObject();
+            }
             w.EndArray();
-            w.Name("architecture").StartObject().Name("declared").Value(_declared).Name("implied").Value(_implied).EndObject();
-            w.Name("usesRsLora").Value(false);
         }
         w.EndObject();
         return w.ToString();
