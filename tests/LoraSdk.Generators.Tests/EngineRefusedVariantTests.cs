@@ -1,0 +1,118 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using LoraSdk.Formats;
+using LoraSdk.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace LoraSdk.Generators.Tests;
+
+/// <summary>
+/// Variants the formats core reads but the runtime engine refuses at load (<c>LoraFileSource.Check</c>: PEFT DoRA
+/// <c>lora_magnitude_vector</c>, LoCon/Tucker <c>lora_mid</c>) fail the build as LSDK005: real files through the build
+/// task and the generator.
+/// </summary>
+public class EngineRefusedVariantTests
+{
+    private static readonly string TinySdxl = RepoPaths.Combine("tests", "fixtures", "tiny-sdxl");
+
+    private static string Manifest(string file) => $$"""
+        {
+          "namespace": "Demo",
+          "baseModel": { "name": "TinySdxl", "architecture": "sdxl",
+            "unetConfig": {{JsonWriter.Quote(Path.Combine(TinySdxl, "unet", "config.json"))}},
+            "textEncoderConfig": {{JsonWriter.Quote(Path.Combine(TinySdxl, "text_encoder", "config.json"))}},
+            "textEncoder2Config": {{JsonWriter.Quote(Path.Combine(TinySdxl, "text_encoder_2", "config.json"))}} },
+          "adapters": [
+            { "name": "D", "file": "{{file}}", "triggerWords": ["d"] }
+          ]
+        }
+        """;
+
+    /// <summary>Writes a safetensors file with these tensors (zero data) and metadata.</summary>
+    private static void Write(string path, IReadOnlyList<SafetensorsTensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var header = SafetensorsHeaderWriter.Build(tensors, metadata);
+        using var stream = File.Create(path);
+        stream.Write(header);
+        stream.SetLength(header.Length + tensors.Sum(t => t.ByteLength));
+    }
+
+    /// <summary>lora_a's tensors, plus a PEFT DoRA magnitude vector (shape [out]) for every UNet module when asked.</summary>
+    private static void WriteLoraA(string path, bool dora)
+    {
+        var source = SafetensorsHeader.Read(RepoPaths.Lora("lora_a"));
+        var tensors = source.Tensors.Select(t => new SafetensorsTensorEntry(t.Name, t.DType, t.Shape)).ToList();
+        if (dora)
+        {
+            foreach (var up in source.Tensors.Where(t => t.Name.StartsWith("unet.", System.StringComparison.Ordinal) && t.Name.EndsWith(".lora_B.weight", System.StringComparison.Ordinal)))
+                tensors.Add(new SafetensorsTensorEntry(up.Name.Replace(".lora_B.weight", ".lora_magnitude_vector"), SafetensorsDType.F32, new[] { up.Shape[0] }));
+        }
+        Write(path, tensors, source.Metadata);
+    }
+
+    private static (GeneratorOutcome Outcome, string Manifest) Build(TempFolder temp, string file)
+    {
+        string manifestText = Manifest(file);
+        string manifest = temp.Write("adapters.manifest", manifestText);
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj/lorasdk"));
+        return (GeneratorHarness.Run(BuildStep.AdditionalFiles(manifest, task)), manifestText);
+    }
+
+    private static void AtFileValue(Diagnostic d, string manifest, string file)
+    {
+        var span = d.Location.GetLineSpan();
+        Assert.Equal(8, span.StartLinePosition.Line + 1);
+        Assert.Equal("\"" + file + "\"", manifest.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+    }
+
+    [Fact]
+    public void PeftDoraIsReportedAsAnUnsupportedVariant()
+    {
+        using var temp = new TempFolder();
+        WriteLoraA(temp.File("dora.safetensors"), dora: true);
+        var model = LoraFileModel.Read(temp.File("dora.safetensors"));
+        Assert.True(model.UsesDora);
+        var magnitudeKeys = model.Components.Values.SelectMany(c => c.Values).Select(m => m.MagnitudeKey).OfType<string>().OrderBy(k => k, System.StringComparer.Ordinal).ToList();
+        Assert.Equal(96, magnitudeKeys.Count);
+
+        var (outcome, manifest) = Build(temp, "dora.safetensors");
+        var d = Assert.Single(outcome.GeneratorDiagnostics);
+        Assert.Equal("LSDK005", d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal($"Adapter 'D': 'dora.safetensors' uses the unsupported variant 'dora (PEFT lora_magnitude_vector)' (96 key(s), e.g. '{magnitudeKeys[0]}')", d.GetMessage());
+        AtFileValue(d, manifest, "dora.safetensors");
+    }
+
+    [Fact]
+    public void TheSameFileWithoutMagnitudeVectorsIsClean()
+    {
+        using var temp = new TempFolder();
+        WriteLoraA(temp.File("plain.safetensors"), dora: false);
+        Assert.False(LoraFileModel.Read(temp.File("plain.safetensors")).UsesDora);
+
+        var (outcome, _) = Build(temp, "plain.safetensors");
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Adapters.D.g.cs");
+    }
+
+    [Fact]
+    public void LoconTuckerMidIsReportedAsAnUnsupportedVariant()
+    {
+        using var temp = new TempFolder();
+        const string module = "lora_unet_down_blocks_1_resnets_0_conv1";
+        Write(temp.File("tucker.safetensors"), new[]
+        {
+            new SafetensorsTensorEntry(module + ".lora_down.weight", SafetensorsDType.F32, new long[] { 8, 32, 1, 1 }),
+            new SafetensorsTensorEntry(module + ".lora_mid.weight", SafetensorsDType.F32, new long[] { 8, 8, 3, 3 }),
+            new SafetensorsTensorEntry(module + ".lora_up.weight", SafetensorsDType.F32, new long[] { 64, 8, 1, 1 }),
+        }, null);
+        Assert.NotNull(Assert.Single(LoraFileModel.Read(temp.File("tucker.safetensors")).Components["unet"].Values).MidKey);
+
+        var (outcome, manifest) = Build(temp, "tucker.safetensors");
+        var d = Assert.Single(outcome.GeneratorDiagnostics);
+        Assert.Equal("LSDK005", d.Id);
+        Assert.Equal($"Adapter 'D': 'tucker.safetensors' uses the unsupported variant 'locon_mid (Tucker)' (1 key(s), e.g. '{module}.lora_mid.weight')", d.GetMessage());
+        AtFileValue(d, manifest, "tucker.safetensors");
+    }
+}
