@@ -32,15 +32,33 @@ public class EndToEndTests
         foreach (var name in new[] { "lora_a", "lora_a_kohya", "lora_b", "lora_c", "lora_d" })
             Assert.True(File.Exists(Path.Combine(bin, "loras", name + ".safetensors")), name);
 
-        var (runCode, run) = DotnetCli.Run(bin, TimeSpan.FromMinutes(2), "TypedAdapters.dll");
+        // The sample runs the typed API against the real SDXL host (embedded tiny model, TorchSharp on the CPU).
+        string images = Path.Combine(bin, "out");
+        if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
+        var (runCode, run) = DotnetCli.Run(bin, TimeSpan.FromMinutes(3), "TypedAdapters.dll");
         Assert.True(runCode == 0, run);
         Assert.Contains("6 adapters for TinySdxl:", run);
         Assert.Matches(new Regex(@"Feng\s+lora_b\.safetensors\s+rank 8 alpha 4 scaling 0\.5 peft\s+unet\[108\]"), run);
-        Assert.Contains("load_lora_weights(loras/lora_a.safetensors, adapter_name=Ikea, hotswap=False, prefix=None)", run);
-        Assert.Contains("set_adapters([Ikea, Feng], [0.8, 1])", run);
-        Assert.Contains("add_weighted_adapter([IkeaUnet, Light], [1, 0.5], IkeaLight, combination_type=ties, density=0.5)", run);
+        Assert.Matches(new Regex(@"Ikea\s+lora_a\.safetensors\s+rank 4 alpha 8 scaling 2 peft\s+text_encoder\[20\] \+ text_encoder_2\[20\] \+ unet\[96\]"), run);
+        Assert.Matches(new Regex(@"image base\.png: ""a living room"", active \[\], \d+ ms"), run);
+        Assert.Contains("image ikea-feng.png: \"a living room, ikea style, flat pack, feng shui\", active [Ikea, Feng]", run);
+        Assert.Contains("image ikea-fused.png: \"a living room, ikea style, flat pack\", active [Ikea, Feng]", run);
+        Assert.Contains("image ikea-light-ties.png: \"a living room in soft light\", active [IkeaLight]", run);
         Assert.Contains("group Styles: target rank 4, load order IkeaUnet, Light, Subtle", run);
-        Assert.Contains("load_lora_weights(loras/lora_c.safetensors, adapter_name=Styles, hotswap=True, prefix=None)", run);
+        Assert.Contains("image slot-IkeaUnet.png: \"a living room\", active [Styles]", run);
+        Assert.Contains("image slot-Subtle.png: \"a living room, subtle detail\", active [Styles]", run);
+        Assert.Contains("slot Styles: Light", run);
+
+        // Seven 64×64 PNGs; the adapters change the image (hotswap included).
+        string[] names = { "base", "ikea-feng", "ikea-fused", "ikea-light-ties", "slot-IkeaUnet", "slot-Subtle", "slot-Light" };
+        var png = names.ToDictionary(n => n, n => File.ReadAllBytes(Path.Combine(images, n + ".png")));
+        foreach (var (name, bytes) in png)
+        {
+            Assert.True(bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }), name);
+            Assert.Equal(64, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+            Assert.Equal(64, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        }
+        Assert.Equal(names.Length, png.Values.Select(Convert.ToBase64String).Distinct().Count());
     }
 
     [Fact]
