@@ -5,7 +5,7 @@ namespace LoraSdk.Formats;
 
 /// <summary>
 /// Writes the stable JSON document of <c>lorasdk inspect --json</c> (documented in <c>docs/cli-inspect.md</c>);
-/// the build task's sidecars are the same document plus <c>fileName</c>, <c>fileSize</c> and <c>sha256</c>.
+/// the build task writes its own slimmer sidecar format (docs/generator.md).
 /// Output is deterministic: members in a fixed order, modules and keys ordinal-sorted, invariant culture.
 /// </summary>
 public static class LoraInspectJson
