@@ -5,17 +5,19 @@ using System.Globalization;
 using System.Linq;
 using LoraSdk.Benchmarks.Merge;
 using LoraSdk.Merging;
+using TorchSharp;
 using static TorchSharp.torch;
 
 // Bench command: merge two SDXL-sized adapters (700 Linear layers, rank 32) with every PEFT combination type and print
 // a table of wall-clock times measured in this one run (ratios are to `linear`).
 // Usage: dotnet run -c Release --project benchmarks/LoraSdk.Benchmarks.Merge -- [--rank 32] [--layers N] [--repeat N]
 //        [--types linear,cat,...] [--threads N] [--reduced-svd] [--dense-svd]
-//        [--only <module-name substring>]
+//        [--only <module-name substring>] [--device cpu|cuda]
 var culture = CultureInfo.InvariantCulture;
 int rank = 32, repeat = 1, maxLayers = int.MaxValue, threads = 0;
 bool reducedSvd = false, denseSvd = false;
 string? only = null;
+string deviceName = "cpu";
 var types = CombinationTypes.All.ToList();
 for (int i = 0; i < args.Length; i++)
 {
@@ -28,6 +30,7 @@ for (int i = 0; i < args.Length; i++)
         case "--reduced-svd": reducedSvd = true; break;
         case "--dense-svd": denseSvd = true; break;
         case "--only": only = args[++i]; break;
+        case "--device": deviceName = args[++i]; break;
         case "--types": types = args[++i].Split(',').Select(CombinationTypes.Parse).ToList(); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
@@ -35,13 +38,14 @@ for (int i = 0; i < args.Length; i++)
 if (threads > 0) set_num_threads(threads);
 
 var shapes = SdxlAdapterShapes.Layers().Where(s => only == null || s.Name.Contains(only, StringComparison.Ordinal)).Take(maxLayers).ToList();
+var device = new Device(deviceName);
 using var generator = new Generator(2024);
 var owned = new List<Tensor>();
 LoraLayerFactors Factors(long inF, long outF)
 {
     // Kaiming-like magnitudes so pruning and sign election see realistic value spreads.
-    var a = randn(new long[] { rank, inF }, generator: generator).mul_(1.0 / Math.Sqrt(inF));
-    var b = randn(new long[] { outF, rank }, generator: generator).mul_(1.0 / Math.Sqrt(rank));
+    var a = randn(new long[] { rank, inF }, generator: generator).mul_(1.0 / Math.Sqrt(inF)).to(device);
+    var b = randn(new long[] { outF, rank }, generator: generator).mul_(1.0 / Math.Sqrt(rank)).to(device);
     owned.Add(a);
     owned.Add(b);
     return new LoraLayerFactors(a, b, 1.0);
@@ -52,7 +56,7 @@ long parameters = shapes.Sum(s => rank * (s.In + s.Out));
 
 Console.WriteLine($"LoraMerger benchmark: 2 adapters × {layers.Count} Linear layers (SDXL UNet attention + feed-forward), rank {rank}, " +
     $"{parameters / 1e6:F1} M parameters per adapter; weights [1.0, 0.5], density 0.5, svd_rank = {rank}, " +
-    $"svd_full_matrices = {(!reducedSvd).ToString().ToLowerInvariant()}, svd algorithm {(denseSvd ? "dense (PEFT's)" : "auto")}; torch threads {get_num_threads()}, {Environment.ProcessorCount} logical CPUs, float32 CPU.");
+    $"svd_full_matrices = {(!reducedSvd).ToString().ToLowerInvariant()}, svd algorithm {(denseSvd ? "dense (PEFT's)" : "auto")}; torch threads {get_num_threads()}, {Environment.ProcessorCount} logical CPUs, float32 on {deviceName}.");
 
 LoraMergeOptions Options(CombinationType type) => new LoraMergeOptions
 {
@@ -73,9 +77,11 @@ foreach (var type in types)
     var times = new List<double>();
     for (int r = 0; r < repeat; r++)
     {
+        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
         var sw = Stopwatch.StartNew();
         using (var result = LoraMerger.Merge(sources, layers, Options(type)))
         {
+            if (device.type == DeviceType.CUDA) cuda.synchronize(device);
             sw.Stop();
             if (result.Layers.Count != layers.Count) throw new InvalidOperationException("merge lost layers");
         }
