@@ -116,6 +116,14 @@ public class EndToEndTests
         Assert.True(code2 == 0, output2);
         Assert.DoesNotContain("LSDK012", output2);
         Assert.Contains("warning LSDK006: Adapter 'NoWords'", output2);
+
+        // The same works from an .editorconfig marked global (its [section] entries would not reach the manifest).
+        File.Delete(temp.File(".globalconfig"));
+        temp.Write(".editorconfig", "is_global = true\ndotnet_diagnostic.LSDK012.severity = none\ndotnet_diagnostic.LSDK006.severity = none\n");
+        var (code3, output3) = DotnetCli.Build(temp.Path);
+        Assert.True(code3 == 0, output3);
+        Assert.DoesNotContain("LSDK012", output3);
+        Assert.DoesNotContain("LSDK006", output3);
     }
 }
 
