@@ -41,17 +41,7 @@ internal static class Emitter
         w.Line($"static partial class {c.Catalog}").Line("{");
         w.Indent(() =>
         {
-            w.Doc(summary, remarks);
-            w.Line($"public static {s.TypeName} {s.Name} => {s.TypeName}.Instance;");
-            w.Line();
-            w.Doc(summary, remarks);
-            w.Open($"public sealed partial class {s.TypeName} : {baseType}");
-            w.Line($"internal static readonly {s.TypeName} Instance = new {s.TypeName}();");
-            w.Line();
-            w.Line($"private {s.TypeName}()");
-            w.Line("{");
-            w.Line("}");
-            w.Line();
+            OpenSingleton(w, s.TypeName, s.Name, baseType, true, summary, remarks);
             Property(w, "string", "Name", Str(s.Name), $"The adapter name (and pipeline adapter name): {C(s.Name)}.");
             Property(w, "string", "FilePath", Str(s.FilePath), $"The file as written in {C(c.ManifestFileName)}: {C(s.FilePath)}.");
             Property(w, "string", "FileName", Str(s.FileName), $"The file name: {C(s.FileName)}.");
@@ -139,6 +129,26 @@ internal static class Emitter
               string.Join(", ", c.AlphaPattern.Select(a => $"[{Str(a.Module)}] = {Dbl(a.Alpha)}")) + " }";
         return $"new {Typed}LoraComponentInfo({Str(c.Name)}, {Int(c.Rank)}, {Dbl(c.Alpha)}, {Dbl(c.Scaling)}, {Int(c.ModuleCount)}, " +
                $"{Int(c.Conv2dModuleCount)}, {Str(c.PackedModules)}, {ranks}, {alphas})";
+    }
+
+    /// <summary>
+    /// Writes the catalog accessor <c>public static T Name => T.Instance;</c> and opens the sealed singleton type with its
+    /// private constructor (both documented with the same summary and remarks).
+    /// </summary>
+    private static void OpenSingleton(CodeWriter w, string typeName, string name, string baseType, bool partial, string summary,
+        IReadOnlyList<string>? remarks = null)
+    {
+        w.Doc(summary, remarks);
+        w.Line($"public static {typeName} {name} => {typeName}.Instance;");
+        w.Line();
+        w.Doc(summary, remarks);
+        w.Open($"public sealed {(partial ? "partial " : "")}class {typeName} : {baseType}");
+        w.Line($"internal static readonly {typeName} Instance = new {typeName}();");
+        w.Line();
+        w.Line($"private {typeName}()");
+        w.Line("{");
+        w.Line("}");
+        w.Line();
     }
 
     private static void Property(CodeWriter w, string type, string name, string value, string doc)
@@ -235,17 +245,7 @@ internal static class Emitter
         w.Line($"static partial class {NameRules.GroupsClass}").Line("{");
         w.Indent(() =>
         {
-            w.Doc(summary, remarks);
-            w.Line($"public static {s.TypeName} {s.Name} => {s.TypeName}.Instance;");
-            w.Line();
-            w.Doc(summary, remarks);
-            w.Open($"public sealed class {s.TypeName} : {Typed}HotswapGroup<{c.BaseModelType}>");
-            w.Line($"internal static readonly {s.TypeName} Instance = new {s.TypeName}();");
-            w.Line();
-            w.Line($"private {s.TypeName}()");
-            w.Line("{");
-            w.Line("}");
-            w.Line();
+            OpenSingleton(w, s.TypeName, s.Name, $"{Typed}HotswapGroup<{c.BaseModelType}>", false, summary, remarks);
             Property(w, "string", "Name", Str(s.Name), $"The group (and slot adapter) name: {C(s.Name)}.");
             Property(w, "int", "TargetRank", Int(s.TargetRank), $"Target rank: {Int(s.TargetRank)}.");
             Property(w, $"{ReadOnlyList}<{adapterType}>", "Members", "s_members", $"Members in manifest order: {string.Join(", ", s.Members.Select(m => C(m.Name)))}.");
@@ -286,17 +286,7 @@ internal static class Emitter
         w.Line($"static partial class {NameRules.MergesClass}").Line("{");
         w.Indent(() =>
         {
-            w.Doc(summary);
-            w.Line($"public static {s.TypeName} {s.Name} => {s.TypeName}.Instance;");
-            w.Line();
-            w.Doc(summary);
-            w.Open($"public sealed class {s.TypeName} : {Typed}DeclaredMerge<{c.BaseModelType}>");
-            w.Line($"internal static readonly {s.TypeName} Instance = new {s.TypeName}();");
-            w.Line();
-            w.Line($"private {s.TypeName}()");
-            w.Line("{");
-            w.Line("}");
-            w.Line();
+            OpenSingleton(w, s.TypeName, s.Name, $"{Typed}DeclaredMerge<{c.BaseModelType}>", false, summary);
             Property(w, "string", "Name", Str(s.Name), $"The merged adapter's name: {C(s.Name)}.");
             Property(w, $"{ReadOnlyList}<{adapterType}>", "Adapters", "s_adapters", $"Merged adapters: {string.Join(", ", s.Adapters.Select(C))}.");
             Property(w, $"{ReadOnlyList}<double>", "Weights", "s_weights", $"Weights: {string.Join(", ", s.Weights.Select(Num))}.");
