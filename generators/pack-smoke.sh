@@ -17,9 +17,9 @@ dotnet pack "$repo/generators/LoraSdk.Generators/LoraSdk.Generators.csproj" "${c
 echo "== package layout"
 pkg="$(ls "$feed"/LoraSdk.Generators.*.nupkg)"
 listing="$(unzip -Z1 "$pkg")"
-for entry in analyzers/dotnet/cs/LoraSdk.Generators.dll analyzers/dotnet/cs/LoraSdk.Formats.dll \
+for entry in analyzers/dotnet/cs/LoraSdk.Generators.dll analyzers/dotnet/cs/LoraSdk.Core.dll \
              build/LoraSdk.Generators.props build/LoraSdk.Generators.targets \
-             tasks/netstandard2.0/LoraSdk.Build.dll tasks/netstandard2.0/LoraSdk.Formats.dll \
+             tasks/netstandard2.0/LoraSdk.Build.dll tasks/netstandard2.0/LoraSdk.Core.dll \
              schema/adapters.manifest.schema.json; do
   grep -qx "$entry" <<<"$listing" || { echo "missing in package: $entry"; echo "$listing"; exit 1; }
   echo "ok $entry"
@@ -27,7 +27,7 @@ done
 if grep -q '^lib/' <<<"$listing"; then echo "unexpected lib/ folder in the analyzer package"; exit 1; fi
 nuspec="$(unzip -p "$pkg" LoraSdk.Generators.nuspec)"
 grep -q 'id="LoraSdk.Typed"' <<<"$nuspec" || { echo "LoraSdk.Typed is not a dependency:"; echo "$nuspec"; exit 1; }
-if grep -qE 'id="(LoraSdk.Formats|Microsoft.CodeAnalysis|Microsoft.Build)' <<<"$nuspec"; then echo "private dependency leaked:"; echo "$nuspec"; exit 1; fi
+if grep -qE 'id="(LoraSdk.Core|Microsoft.CodeAnalysis|Microsoft.Build)' <<<"$nuspec"; then echo "private dependency leaked:"; echo "$nuspec"; exit 1; fi
 echo "ok dependencies"
 
 echo "== fresh consumer"

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Benchmarks.Formats;
 

@@ -159,7 +159,7 @@ for (int r = 0; r < runs; r++)
 // Where a cold run spends its time (the generator's stages called directly).
 var stage = new List<(string, double)>();
 sw.Restart();
-foreach (var t in texts.Skip(1)) LoraSdk.Formats.JsonValue.Parse(t.GetText()!.ToString());
+foreach (var t in texts.Skip(1)) LoraSdk.Core.JsonValue.Parse(t.GetText()!.ToString());
 stage.Add(("JsonValue.Parse alone", sw.Elapsed.TotalMilliseconds));
 sw.Restart();
 var parsedSidecars = texts.Skip(1).Select(t => LoraSdk.Generators.Parsing.SidecarParser.Parse(t.Path, t.GetText()!.ToString())).ToList();

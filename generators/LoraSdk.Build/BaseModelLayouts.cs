@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Build;
 

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Build;
 

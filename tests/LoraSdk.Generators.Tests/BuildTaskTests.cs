@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Tests.Infrastructure;
 
 namespace LoraSdk.Generators.Tests;

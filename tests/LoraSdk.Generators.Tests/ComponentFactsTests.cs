@@ -43,7 +43,7 @@ public class ComponentFactsTests
     [Fact]
     public void LeafOfAgreesWithSplitOnEverySdxlModule()
     {
-        foreach (var m in LoraSdk.Formats.UnetLayout.SdxlBase.Modules)
+        foreach (var m in LoraSdk.Core.UnetLayout.SdxlBase.Modules)
             Assert.Equal(LeafBySplit(m.Path), ComponentFacts.LeafOf(m.Path));
     }
 

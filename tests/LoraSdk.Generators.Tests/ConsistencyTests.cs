@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Binding;
 using LoraSdk.Generators.Parsing;
 using LoraSdk.Generators.Tests.Infrastructure;

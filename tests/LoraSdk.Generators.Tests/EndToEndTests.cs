@@ -82,7 +82,7 @@ public class EndToEndTests
               <ItemGroup>
                 <Reference Include="{repo}/runtime/LoraSdk.Typed/bin/{config}/netstandard2.0/LoraSdk.Typed.dll" />
                 <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Generators.dll" />
-                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Formats.dll" />
+                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Core.dll" />
               </ItemGroup>
               <Import Project="{repo}/generators/LoraSdk.Build/build/LoraSdk.Generators.targets" />
             </Project>

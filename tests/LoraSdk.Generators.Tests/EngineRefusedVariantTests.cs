@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 

@@ -1,6 +1,6 @@
 using System.IO;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Tests.Infrastructure;
 
 namespace LoraSdk.Generators.Tests;

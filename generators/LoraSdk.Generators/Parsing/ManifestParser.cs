@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Model;
 
 namespace LoraSdk.Generators.Parsing;

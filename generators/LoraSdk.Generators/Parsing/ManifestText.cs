@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Generators.Model;
 
 namespace LoraSdk.Generators.Parsing;

@@ -9,7 +9,7 @@ using LoraSdk.Cli.CommandLine;
 using LoraSdk.Diffusion.Lora;
 using LoraSdk.Diffusion.Loading;
 using LoraSdk.Diffusion.Pipelines;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using static TorchSharp.torch;
 

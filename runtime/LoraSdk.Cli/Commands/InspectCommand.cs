@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using LoraSdk.Cli.CommandLine;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Cli.Commands;
 

@@ -5,7 +5,7 @@ using System.Linq;
 using LoraSdk.Cli.CommandLine;
 using LoraSdk.Diffusion.Loading;
 using LoraSdk.Diffusion.Tokenization;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Cli.Commands;
 

@@ -79,7 +79,7 @@ public sealed class AutoencoderKLConfig
             ActFn = c.GetString("act_fn", "silu")!,
             LatentChannels = c.GetInt("latent_channels", 4),
             NormNumGroups = c.GetInt("norm_num_groups", 32),
-            SampleSize = c.Get("sample_size") is { Kind: Formats.JsonValueKind.Number } ? c.GetInt("sample_size", 32) : 32,
+            SampleSize = c.Get("sample_size") is { Kind: Core.JsonValueKind.Number } ? c.GetInt("sample_size", 32) : 32,
             ScalingFactor = c.GetDouble("scaling_factor", 0.18215),
             ShiftFactor = c.GetNullableDouble("shift_factor"),
             LatentsMean = ReadDoubles(c, "latents_mean"),
@@ -95,11 +95,11 @@ public sealed class AutoencoderKLConfig
     {
         var v = c.Get(key);
         if (v is null) return null;
-        if (v.Kind != Formats.JsonValueKind.Array) throw c.InvalidValue(key, "expected a list of numbers");
+        if (v.Kind != Core.JsonValueKind.Array) throw c.InvalidValue(key, "expected a list of numbers");
         var result = new List<double>();
         foreach (var item in v.Items)
         {
-            if (item.Kind != Formats.JsonValueKind.Number) throw c.InvalidValue(key, "expected a list of numbers");
+            if (item.Kind != Core.JsonValueKind.Number) throw c.InvalidValue(key, "expected a list of numbers");
             result.Add(item.AsDouble());
         }
         return result;

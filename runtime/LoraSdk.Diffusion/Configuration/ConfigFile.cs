@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using LoraSdk.Diffusion.Loading;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Configuration;
 

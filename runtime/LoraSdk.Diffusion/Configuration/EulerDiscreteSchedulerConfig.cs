@@ -80,7 +80,7 @@ public sealed class EulerDiscreteSchedulerConfig
     {
         var v = c.Get("trained_betas");
         if (v is null) return null;
-        if (v.Kind != Formats.JsonValueKind.Array) throw c.InvalidValue("trained_betas", "expected a list of numbers");
+        if (v.Kind != Core.JsonValueKind.Array) throw c.InvalidValue("trained_betas", "expected a list of numbers");
         var list = new List<double>();
         foreach (var item in v.Items) list.Add(item.AsDouble());
         return list;

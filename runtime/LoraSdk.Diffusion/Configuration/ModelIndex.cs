@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Configuration;
 

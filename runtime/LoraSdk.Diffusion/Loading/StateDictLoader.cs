@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 

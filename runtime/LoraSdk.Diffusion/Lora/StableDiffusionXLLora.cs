@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Pipelines;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Diffusion.Lora;

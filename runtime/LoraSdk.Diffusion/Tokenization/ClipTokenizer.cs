@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using LoraSdk.Diffusion.Configuration;
 using LoraSdk.Diffusion.Loading;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Microsoft.ML.Tokenizers;
 using static TorchSharp.torch;
 

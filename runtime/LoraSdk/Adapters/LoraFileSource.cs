@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 

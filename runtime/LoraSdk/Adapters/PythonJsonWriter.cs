@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 

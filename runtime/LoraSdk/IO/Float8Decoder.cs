@@ -1,5 +1,5 @@
 using System;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.IO;
 

@@ -1,5 +1,5 @@
 using System;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using TorchSharp;
 
 namespace LoraSdk.IO;

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using System.IO;
 using System.Linq;
 using LoraSdk.Cli.Commands;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Tests.Cli;
 

@@ -20,7 +20,7 @@ public sealed class ComponentLoadingTests
         string folder = Path.Combine(RepoPaths.TinySdxlPrompt, "text_encoder");
         using var model = ComponentLoader.LoadClipTextModel(folder);
         using var file = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
-        Assert.Equal(LoraSdk.Formats.SafetensorsDType.F16, file.Info("embeddings.token_embedding.weight").DType);
+        Assert.Equal(LoraSdk.Core.SafetensorsDType.F16, file.Info("embeddings.token_embedding.weight").DType);
         foreach (var (name, p) in model.named_parameters())
         {
             Assert.Equal(ScalarType.Float32, p.dtype);
@@ -69,7 +69,7 @@ public sealed class ComponentLoadingTests
         using (var f = SafetensorsFile.Open(single)) all = f.LoadAll();
         var keys = all.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         var shards = new[] { keys.Take(keys.Count / 2).ToList(), keys.Skip(keys.Count / 2).ToList() };
-        var map = new LoraSdk.Formats.JsonWriter(indented: true).StartObject().Name("metadata").StartObject().EndObject().Name("weight_map").StartObject();
+        var map = new LoraSdk.Core.JsonWriter(indented: true).StartObject().Name("metadata").StartObject().EndObject().Name("weight_map").StartObject();
         for (int s = 0; s < 2; s++)
         {
             string name = $"diffusion_pytorch_model-0000{s + 1}-of-00002.safetensors";

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

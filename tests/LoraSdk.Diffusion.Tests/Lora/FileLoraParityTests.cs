@@ -1,6 +1,6 @@
 using System.Linq;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Xunit.Abstractions;
 
 namespace LoraSdk.Diffusion.Tests.Lora;

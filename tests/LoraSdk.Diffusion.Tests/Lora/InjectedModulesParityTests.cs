@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Xunit.Abstractions;
 
 namespace LoraSdk.Diffusion.Tests.Lora;

@@ -7,7 +7,7 @@ using LoraSdk.Diffusion.Loading;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Adapters;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Tests.Lora;
 

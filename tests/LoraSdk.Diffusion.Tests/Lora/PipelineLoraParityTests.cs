@@ -4,7 +4,7 @@ using System.Linq;
 using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Pipelines;
 using LoraSdk.Diffusion.Tests.Support;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Tests.Support;
 

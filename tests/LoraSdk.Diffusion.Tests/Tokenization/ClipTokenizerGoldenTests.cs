@@ -3,7 +3,7 @@ using System.IO;
 using System.Linq;
 using LoraSdk.Diffusion.Tests.Support;
 using LoraSdk.Diffusion.Tokenization;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using Xunit.Abstractions;
 
 namespace LoraSdk.Diffusion.Tests.Tokenization;

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using TorchSharp;
 using static TorchSharp.torch;

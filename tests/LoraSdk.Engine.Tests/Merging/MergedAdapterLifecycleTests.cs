@@ -177,7 +177,7 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         using (var st = SafetensorsFile.Open(file))
         {
             Assert.Contains("lora_adapter_metadata", st.Header.Metadata.Keys);
-            var meta = LoraSdk.Formats.JsonValue.Parse(st.Header.Metadata["lora_adapter_metadata"]);
+            var meta = LoraSdk.Core.JsonValue.Parse(st.Header.Metadata["lora_adapter_metadata"]);
             Assert.Equal(12, meta["r"]!.AsInt64());
             Assert.Equal(12.0, meta["lora_alpha"]!.AsDouble());
             Assert.Equal(156 * 2, st.Header.Tensors.Count);

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Adapters;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 using LoraSdk.Layers;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using LoraSdk.Formats;
+using LoraSdk.Core;
 
 namespace LoraSdk.Generators.Tests.Infrastructure;
 

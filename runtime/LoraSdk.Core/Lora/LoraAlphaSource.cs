@@ -1,0 +1,29 @@
+namespace LoraSdk.Core;
+
+/// <summary>Where a module's alpha came from (highest priority first).</summary>
+public enum LoraAlphaSource
+{
+    /// <summary><c>lora_alpha</c> of the diffusers <c>lora_adapter_metadata</c> (PEFT LoraConfig) in <c>__metadata__</c>.</summary>
+    Metadata,
+
+    /// <summary>An <c>alpha_pattern</c> entry of that metadata matching the module.</summary>
+    MetadataPattern,
+
+    /// <summary>The module's own <c>.alpha</c> scalar tensor.</summary>
+    Tensor,
+
+    /// <summary>
+    /// The module has no <c>.alpha</c> tensor but others of its component do: diffusers gives it the most frequent
+    /// alpha of the component (<c>get_peft_kwargs</c>).
+    /// </summary>
+    TensorDefault,
+
+    /// <summary>
+    /// No metadata and no alpha tensors: diffusers uses the rank of the component's first module (in key order) as
+    /// <c>lora_alpha</c> for every module, which is the module's own rank whenever ranks are uniform.
+    /// </summary>
+    RankDefault,
+
+    /// <summary>An <c>.alpha</c> tensor exists but no tensor reader was given (header-only model); alpha = rank.</summary>
+    Unresolved,
+}

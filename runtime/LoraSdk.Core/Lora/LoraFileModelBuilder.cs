@@ -1,0 +1,372 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Globalization;
+
+namespace LoraSdk.Core;
+
+/// <summary>Groups canonicalized keys into modules, validates their shapes, resolves alphas and builds a <see cref="LoraFileModel"/>.</summary>
+internal sealed class LoraFileModelBuilder
+{
+    private readonly SafetensorsHeader _header;
+    private readonly Func<SafetensorsTensorInfo, double>? _readScalar;
+    private readonly LoraFileModelOptions _options;
+    private readonly List<string> _warnings = new List<string>();
+    private readonly List<InvalidLoraModule> _invalid = new List<InvalidLoraModule>();
+
+    public LoraFileModelBuilder(SafetensorsHeader header, Func<SafetensorsTensorInfo, double>? readScalar, LoraFileModelOptions options)
+    {
+        _header = header;
+        _readScalar = readScalar;
+        _options = options;
+    }
+
+    private sealed class Group
+    {
+        public Group(string component, string path)
+        {
+            Component = component;
+            Path = path;
+        }
+
+        public string Component { get; }
+        public string Path { get; }
+        public List<string> Keys { get; } = new List<string>();
+        public Dictionary<LoraTensorRole, SafetensorsTensorInfo> Tensors { get; } = new Dictionary<LoraTensorRole, SafetensorsTensorInfo>();
+        public string? Variant { get; set; }
+        public string? Duplicate { get; set; }
+        public string Format { get; set; } = LoraKeyFormats.Unknown;
+    }
+
+    private sealed class Shaped
+    {
+        public Shaped(Group group) => Group = group;
+        public Group Group { get; }
+        public int Rank { get; set; }
+        public LoraLayerKind Kind { get; set; }
+        public int[]? Kernel { get; set; }
+        public long In { get; set; }
+        public long Out { get; set; }
+        public double? TensorAlpha { get; set; }
+        public bool Invalid { get; set; }
+    }
+
+    public LoraFileModel Build()
+    {
+        var canonicalizer = LoraKeyCanonicalizer.For(_options);
+        var tensors = new List<SafetensorsTensorInfo>(_header.Tensors);
+        tensors.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+
+        var unmapped = new List<string>();
+        var mappings = new List<LoraKeyMapping>();
+        var groups = new Dictionary<string, Group>(StringComparer.Ordinal);
+        var groupOrder = new List<Group>();
+        var orphanVariants = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var formats = new SortedSet<string>(StringComparer.Ordinal);
+
+        foreach (var t in tensors)
+        {
+            if (!canonicalizer.TryMap(t.Name, out var mapping))
+            {
+                unmapped.Add(t.Name);
+                continue;
+            }
+            mappings.Add(mapping);
+            if (mapping.Role != LoraTensorRole.Alpha) formats.Add(mapping.Format);
+            if (mapping.ModulePath == null)
+            {
+                Add(orphanVariants, mapping.Variant!, t.Name);
+                continue;
+            }
+            string id = mapping.Component + "\n" + mapping.ModulePath;
+            if (!groups.TryGetValue(id, out var g))
+            {
+                groups[id] = g = new Group(mapping.Component, mapping.ModulePath);
+                groupOrder.Add(g);
+            }
+            g.Keys.Add(t.Name);
+            if (mapping.Variant != null) g.Variant ??= mapping.Variant;
+            if (mapping.Role != LoraTensorRole.Alpha && g.Format == LoraKeyFormats.Unknown) g.Format = mapping.Format;
+            if (mapping.Role == LoraTensorRole.VariantTensor) continue;
+            if (g.Tensors.TryGetValue(mapping.Role, out var existing))
+                g.Duplicate ??= $"two {mapping.Role.ToString().ToLowerInvariant()} tensors map to this module: '{existing.Name}' and '{t.Name}'";
+            else g.Tensors[mapping.Role] = t;
+        }
+
+        var unsupported = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var o in orphanVariants) foreach (var k in o.Value) Add(unsupported, o.Key, k);
+        var shapedByComponent = new Dictionary<string, List<Shaped>>(StringComparer.Ordinal);
+        foreach (var g in groupOrder)
+        {
+            if (g.Variant != null)
+            {
+                foreach (var k in g.Keys) Add(unsupported, g.Variant, k);
+                continue;
+            }
+            if (g.Duplicate != null)
+            {
+                Invalid(g, g.Duplicate);
+                continue;
+            }
+            var shaped = Shape(g);
+            if (shaped == null) continue;
+            if (!shapedByComponent.TryGetValue(g.Component, out var list)) shapedByComponent[g.Component] = list = new List<Shaped>();
+            list.Add(shaped);
+        }
+
+        var configs = LoraAdapterConfig.ParseAll(_header.Metadata, _warnings);
+        var components = new SortedDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(StringComparer.Ordinal);
+        foreach (var entry in shapedByComponent)
+        {
+            // .alpha scalars matter only where no adapter metadata decides the alphas: read just those bytes.
+            if (_readScalar != null && !HasConfig(configs, entry.Key)) ReadAlphas(entry.Value);
+            entry.Value.RemoveAll(m => m.Invalid);
+            if (entry.Value.Count == 0) continue;
+            var specs = ResolveComponent(entry.Key, entry.Value, configs);
+            if (specs.Count > 0) components[entry.Key] = new ReadOnlyDictionary<string, LoraModuleSpec>(specs);
+        }
+
+        var unsupportedList = new List<UnsupportedVariant>();
+        foreach (var u in unsupported)
+        {
+            u.Value.Sort(StringComparer.Ordinal);
+            unsupportedList.Add(new UnsupportedVariant(u.Key, u.Value.AsReadOnly()));
+        }
+        _invalid.Sort((a, b) =>
+        {
+            int c = string.CompareOrdinal(a.Component, b.Component);
+            return c != 0 ? c : string.CompareOrdinal(a.ModulePath, b.ModulePath);
+        });
+
+        var formatList = new List<string>(formats);
+        var triggerWords = LoraMetadata.ExtractTriggerWords(_header.Metadata, _warnings);
+        var readOnlyComponents = new ReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(components);
+        string? implied = LoraArchitectureInference.Infer(readOnlyComponents, _options);
+        return new LoraFileModel(_header, _options, OverallFormat(formatList), formatList.AsReadOnly(), readOnlyComponents, mappings.AsReadOnly(),
+            unmapped.AsReadOnly(), unsupportedList.AsReadOnly(), _invalid.AsReadOnly(), _warnings.AsReadOnly(), triggerWords,
+            LoraMetadata.DeclaredArchitectureRaw(_header.Metadata), implied);
+    }
+
+    private static string OverallFormat(List<string> formats)
+    {
+        if (formats.Count == 0) return LoraKeyFormats.Unknown;
+        if (formats.Count == 1) return formats[0];
+        bool kohyaFamily = true;
+        foreach (var f in formats)
+            if (f != LoraKeyFormats.Kohya && f != LoraKeyFormats.KohyaSgm && f != LoraKeyFormats.Lycoris) kohyaFamily = false;
+        if (!kohyaFamily) return LoraKeyFormats.Mixed;
+        return formats.Contains(LoraKeyFormats.Lycoris) ? LoraKeyFormats.Lycoris : LoraKeyFormats.KohyaSgm;
+    }
+
+    private Shaped? Shape(Group g)
+    {
+        g.Tensors.TryGetValue(LoraTensorRole.Down, out var down);
+        g.Tensors.TryGetValue(LoraTensorRole.Up, out var up);
+        g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
+        g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha);
+        if (down == null || up == null)
+        {
+            Invalid(g, down == null && up == null ? "no down or up tensor (only " + string.Join(", ", g.Keys) + ")"
+                : down == null ? "has an up tensor but no down tensor" : "has a down tensor but no up tensor");
+            return null;
+        }
+        var d = down.Shape;
+        var u = up.Shape;
+        var s = new Shaped(g);
+        if (mid == null && d.Length == 2 && u.Length == 2)
+        {
+            s.Kind = LoraLayerKind.Linear;
+            s.In = d[1];
+            s.Out = u[0];
+        }
+        else if (d.Length == 4 && u.Length == 4 && u[2] == 1 && u[3] == 1)
+        {
+            s.Kind = LoraLayerKind.Conv2d;
+            s.In = d[1];
+            s.Out = u[0];
+            if (mid == null)
+            {
+                s.Kernel = Kernel(d[2], d[3]);
+            }
+            else
+            {
+                var m = mid.Shape;
+                if (m.Length != 4 || d[2] != 1 || d[3] != 1 || m[0] != d[0] || m[1] != d[0])
+                {
+                    Invalid(g, $"LoCon mid {SafetensorsHeader.FormatShape(m)} does not fit down {SafetensorsHeader.FormatShape(d)} (expected (r, r, kh, kw) with a 1x1 down)");
+                    return null;
+                }
+                s.Kernel = Kernel(m[2], m[3]);
+            }
+            if (s.Kernel == null)
+            {
+                Invalid(g, "kernel size out of range");
+                return null;
+            }
+        }
+        else
+        {
+            Invalid(g, $"shapes down {SafetensorsHeader.FormatShape(d)}, up {SafetensorsHeader.FormatShape(u)}{(mid != null ? ", mid " + SafetensorsHeader.FormatShape(mid.Shape) : "")} are neither Linear ((r, in), (out, r)) nor Conv2d ((r, in, kh, kw), (out, r, 1, 1))");
+            return null;
+        }
+        if (d[0] < 1 || d[0] > int.MaxValue || u[1] != d[0])
+        {
+            Invalid(g, $"rank mismatch: down {SafetensorsHeader.FormatShape(d)} and up {SafetensorsHeader.FormatShape(u)} must share a positive rank (down dim 0 = up dim 1)");
+            return null;
+        }
+        s.Rank = (int)d[0];
+        if (alpha != null)
+        {
+            if (alpha.ElementCount != 1)
+            {
+                Invalid(g, $"alpha tensor '{alpha.Name}' has {alpha.ElementCount} elements, expected a scalar");
+                return null;
+            }
+        }
+        return s;
+    }
+
+    private static bool HasConfig(Dictionary<string, LoraAdapterConfig> configs, string component) =>
+        configs.ContainsKey(component) || configs.ContainsKey("");
+
+    private void ReadAlphas(List<Shaped> modules)
+    {
+        foreach (var m in modules)
+        {
+            if (!m.Group.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha)) continue;
+            double value = _readScalar!(alpha);
+            if (double.IsNaN(value) || double.IsInfinity(value))
+            {
+                Invalid(m.Group, $"alpha tensor '{alpha.Name}' is not finite ({value.ToString(CultureInfo.InvariantCulture)})");
+                m.Invalid = true;
+                continue;
+            }
+            m.TensorAlpha = value;
+        }
+    }
+
+    private SortedDictionary<string, LoraModuleSpec> ResolveComponent(string component, List<Shaped> modules,
+        Dictionary<string, LoraAdapterConfig> configs)
+    {
+        var specs = new SortedDictionary<string, LoraModuleSpec>(StringComparer.Ordinal);
+        if (!configs.TryGetValue(component, out var config)) configs.TryGetValue("", out config);
+        bool textEncoder = LoraComponents.IsTextEncoder(component);
+
+        // Without metadata: diffusers' get_peft_kwargs (per component) — the most frequent .alpha value for modules
+        // without one, and the first module's rank when there are no alphas at all.
+        double? commonAlpha = null;
+        bool anyUnresolved = false;
+        int firstRank = 0;
+        if (config == null)
+        {
+            var ordered = new List<Shaped>(modules);
+            ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.Down].Name, b.Group.Tensors[LoraTensorRole.Down].Name));
+            firstRank = ordered[0].Rank;
+            var counts = new Dictionary<double, int>();
+            var firstSeen = new List<double>();
+            foreach (var m in ordered)
+            {
+                if (m.Group.Tensors.ContainsKey(LoraTensorRole.Alpha) && m.TensorAlpha == null) anyUnresolved = true;
+                if (m.TensorAlpha is double a)
+                {
+                    if (!counts.ContainsKey(a)) firstSeen.Add(a);
+                    counts.TryGetValue(a, out int c);
+                    counts[a] = c + 1;
+                }
+            }
+            int best = 0;
+            foreach (var a in firstSeen)
+            {
+                if (counts[a] > best)
+                {
+                    best = counts[a];
+                    commonAlpha = a;
+                }
+            }
+            if (anyUnresolved)
+                _warnings.Add($"{component}: .alpha tensors were not read (no tensor reader); alpha = rank assumed");
+        }
+
+        foreach (var m in modules)
+        {
+            var g = m.Group;
+            double alpha;
+            LoraAlphaSource source;
+            bool rsLora = false;
+            if (config != null)
+            {
+                var names = textEncoder ? new[] { g.Path, "text_model." + g.Path } : new[] { g.Path };
+                alpha = config.AlphaFor(names, _warnings, out bool fromPattern);
+                source = fromPattern ? LoraAlphaSource.MetadataPattern : LoraAlphaSource.Metadata;
+                rsLora = config.UseRsLora;
+                int expectedRank = config.RankFor(names, _warnings);
+                if (expectedRank != m.Rank)
+                    _warnings.Add($"{component}: {g.Path}: rank {m.Rank.ToString(CultureInfo.InvariantCulture)} from shapes, but {LoraAdapterConfig.MetadataKey} says {expectedRank.ToString(CultureInfo.InvariantCulture)}");
+            }
+            else if (m.TensorAlpha is double own)
+            {
+                alpha = own;
+                source = LoraAlphaSource.Tensor;
+            }
+            else if (g.Tensors.ContainsKey(LoraTensorRole.Alpha))
+            {
+                alpha = m.Rank;
+                source = LoraAlphaSource.Unresolved;
+            }
+            else if (commonAlpha is double common)
+            {
+                alpha = common;
+                source = LoraAlphaSource.TensorDefault;
+            }
+            else
+            {
+                alpha = firstRank;
+                source = LoraAlphaSource.RankDefault;
+            }
+
+            IReadOnlyList<int>? stride = null, padding = null;
+            if (m.Kind == LoraLayerKind.Conv2d && component == LoraComponents.Unet && TryFindBaseConv(g.Path, out var baseInfo))
+            {
+                stride = baseInfo.Stride;
+                padding = baseInfo.Padding;
+            }
+            g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alphaTensor);
+            g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
+            g.Tensors.TryGetValue(LoraTensorRole.Magnitude, out var magnitude);
+            specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
+                m.In, m.Out, g.Tensors[LoraTensorRole.Down], g.Tensors[LoraTensorRole.Up], alphaTensor, mid, magnitude);
+        }
+        if (config != null && config.UseDora)
+        {
+            bool any = false;
+            foreach (var s in specs.Values) any |= s.UsesDora;
+            if (!any) _warnings.Add($"{component}: {LoraAdapterConfig.MetadataKey} says use_dora but no lora_magnitude_vector tensors exist");
+        }
+        return specs;
+    }
+
+    private bool TryFindBaseConv(string path, out BaseModuleInfo info)
+    {
+        if (_options.Unet.TryGetModule(path, out info) && info.Kind == LoraLayerKind.Conv2d) return true;
+        foreach (var layout in UnetLayout.BuiltIn)
+            if (layout.TryGetModule(path, out info) && info.Kind == LoraLayerKind.Conv2d) return true;
+        info = null!;
+        return false;
+    }
+
+    private void Invalid(Group g, string reason)
+    {
+        var keys = new List<string>(g.Keys);
+        keys.Sort(StringComparer.Ordinal);
+        _invalid.Add(new InvalidLoraModule(g.Component, g.Path, keys.AsReadOnly(), reason));
+    }
+
+    private static int[]? Kernel(long h, long w) =>
+        h < 1 || w < 1 || h > int.MaxValue || w > int.MaxValue ? null : new[] { (int)h, (int)w };
+
+    private static void Add(SortedDictionary<string, List<string>> map, string key, string value)
+    {
+        if (!map.TryGetValue(key, out var list)) map[key] = list = new List<string>();
+        list.Add(value);
+    }
+}

@@ -1,0 +1,26 @@
+namespace LoraSdk.Core;
+
+/// <summary>The key-naming families <see cref="LoraFileModel.Format"/> reports.</summary>
+public static class LoraKeyFormats
+{
+    /// <summary>PEFT / current diffusers: <c>[unet.|text_encoder.|text_encoder_2.]&lt;module&gt;.lora_A.weight</c>.</summary>
+    public const string Peft = "peft";
+
+    /// <summary>Old diffusers attention processors: <c>.lora.down.weight</c>, <c>to_q_lora.down.weight</c>, <c>lora_linear_layer.down.weight</c>.</summary>
+    public const string DiffusersOld = "diffusers_old";
+
+    /// <summary>kohya sd-scripts / A1111 with diffusers module names: <c>lora_unet_down_blocks_1_…lora_down.weight</c>.</summary>
+    public const string Kohya = "kohya";
+
+    /// <summary>kohya with SGM/LDM UNet block names: <c>lora_unet_input_blocks_4_1_…</c> (what SDXL kohya files use).</summary>
+    public const string KohyaSgm = "kohya_sgm";
+
+    /// <summary>kohya-style keys with LyCORIS tensors (LoCon <c>lora_mid</c>, LoHa, LoKr, ...).</summary>
+    public const string Lycoris = "lycoris";
+
+    /// <summary>Keys of more than one family.</summary>
+    public const string Mixed = "mixed";
+
+    /// <summary>No key could be mapped.</summary>
+    public const string Unknown = "unknown";
+}

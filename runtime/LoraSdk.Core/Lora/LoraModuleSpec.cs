@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+
+namespace LoraSdk.Core;
+
+/// <summary>One LoRA module of a file: its target layer, rank, alpha, kind, shapes and the file keys it came from.</summary>
+public sealed class LoraModuleSpec
+{
+    internal LoraModuleSpec(string component, string modulePath, string format, int rank, double alpha, LoraAlphaSource alphaSource,
+        bool useRsLora, LoraLayerKind kind, IReadOnlyList<int>? kernelSize, IReadOnlyList<int>? stride, IReadOnlyList<int>? padding,
+        long inFeatures, long outFeatures, SafetensorsTensorInfo down, SafetensorsTensorInfo up, SafetensorsTensorInfo? alphaTensor,
+        SafetensorsTensorInfo? mid, SafetensorsTensorInfo? magnitude)
+    {
+        Component = component;
+        ModulePath = modulePath;
+        Format = format;
+        Rank = rank;
+        Alpha = alpha;
+        AlphaSource = alphaSource;
+        UseRsLora = useRsLora;
+        Kind = kind;
+        KernelSize = kernelSize == null ? null : new List<int>(kernelSize).AsReadOnly();
+        Stride = stride;
+        Padding = padding;
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        DownKey = down.Name;
+        UpKey = up.Name;
+        AlphaKey = alphaTensor?.Name;
+        MidKey = mid?.Name;
+        MagnitudeKey = magnitude?.Name;
+        DownShape = Array.AsReadOnly((long[])down.Shape.Clone());
+        UpShape = Array.AsReadOnly((long[])up.Shape.Clone());
+        MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
+        DType = down.DType;
+    }
+
+    /// <summary>One of <see cref="LoraComponents"/>.</summary>
+    public string Component { get; }
+
+    /// <summary>
+    /// Target layer in diffusers naming (<c>down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q</c>); text
+    /// encoders in the host's layout without <c>text_model.</c> (<c>encoder.layers.0.self_attn.q_proj</c>).
+    /// </summary>
+    public string ModulePath { get; }
+
+    /// <summary>The key family of this module's keys (<see cref="LoraKeyFormats"/>).</summary>
+    public string Format { get; }
+
+    /// <summary>Rank r (rows of the down projection).</summary>
+    public int Rank { get; }
+
+    /// <summary>lora_alpha (see <see cref="AlphaSource"/>).</summary>
+    public double Alpha { get; }
+
+    /// <summary>Where <see cref="Alpha"/> came from.</summary>
+    public LoraAlphaSource AlphaSource { get; }
+
+    /// <summary>True when the adapter config says <c>use_rslora</c>: scaling is alpha / sqrt(r) instead of alpha / r.</summary>
+    public bool UseRsLora { get; }
+
+    /// <summary>PEFT's scaling: alpha / r, or alpha / sqrt(r) with rsLoRA.</summary>
+    public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
+
+    /// <summary>Linear or Conv2d (from the tensor shapes).</summary>
+    public LoraLayerKind Kind { get; }
+
+    /// <summary>Kernel (height, width) of the down conv (LoCon: of <c>lora_mid</c>); null for Linear.</summary>
+    public IReadOnlyList<int>? KernelSize { get; }
+
+    /// <summary>Stride of the base conv when the layout knows the layer (PEFT gives lora_A the base stride); else null.</summary>
+    public IReadOnlyList<int>? Stride { get; }
+
+    /// <summary>Padding of the base conv when the layout knows the layer; else null.</summary>
+    public IReadOnlyList<int>? Padding { get; }
+
+    /// <summary>Input features / channels of the adapted layer.</summary>
+    public long InFeatures { get; }
+
+    /// <summary>Output features / channels of the adapted layer.</summary>
+    public long OutFeatures { get; }
+
+    /// <summary>File key of the down projection.</summary>
+    public string DownKey { get; }
+
+    /// <summary>File key of the up projection.</summary>
+    public string UpKey { get; }
+
+    /// <summary>File key of the <c>.alpha</c> scalar, or null.</summary>
+    public string? AlphaKey { get; }
+
+    /// <summary>File key of the LoCon <c>lora_mid</c> kernel, or null.</summary>
+    public string? MidKey { get; }
+
+    /// <summary>File key of the PEFT DoRA <c>lora_magnitude_vector</c>, or null.</summary>
+    public string? MagnitudeKey { get; }
+
+    /// <summary>True when the module carries a PEFT DoRA magnitude vector.</summary>
+    public bool UsesDora => MagnitudeKey != null;
+
+    /// <summary>Shape of the down tensor.</summary>
+    public IReadOnlyList<long> DownShape { get; }
+
+    /// <summary>Shape of the up tensor.</summary>
+    public IReadOnlyList<long> UpShape { get; }
+
+    /// <summary>Shape of the mid tensor, or null.</summary>
+    public IReadOnlyList<long>? MidShape { get; }
+
+    /// <summary>Element type of the down tensor.</summary>
+    public SafetensorsDType DType { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Component}:{ModulePath} {Kind} r={Rank} alpha={Alpha}";
+}
