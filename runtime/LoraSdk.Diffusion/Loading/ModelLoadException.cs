@@ -1,4 +1,5 @@
 using System;
+using LoraSdk.Core;
 
 namespace LoraSdk.Diffusion.Loading;
 
@@ -6,11 +7,17 @@ namespace LoraSdk.Diffusion.Loading;
 /// A diffusers pipeline folder, component config or weight file could not be loaded. The message names the file
 /// (and the weight key or config entry when there is one) and the reason; the model being loaded is left unchanged.
 /// </summary>
-public sealed class ModelLoadException : Exception
+public sealed class ModelLoadException : LoraSdkException
 {
     /// <summary>Creates the exception; the message is <c>"&lt;file&gt;: [key: ]&lt;reason&gt;"</c>.</summary>
     public ModelLoadException(ModelLoadErrorKind kind, string filePath, string? key, string reason, Exception? inner = null)
-        : base(FormatMessage(filePath, key, reason), inner)
+        : base(kind switch
+        {
+            ModelLoadErrorKind.MissingFile or ModelLoadErrorKind.MissingWeight => LoraSdkErrorCategory.NotFound,
+            ModelLoadErrorKind.UnsupportedConfiguration or ModelLoadErrorKind.UnsupportedFileFormat
+                or ModelLoadErrorKind.UnsupportedDType => LoraSdkErrorCategory.Unsupported,
+            _ => LoraSdkErrorCategory.InvalidFile,
+        }, FormatMessage(filePath, key, reason), inner)
     {
         Kind = kind;
         FilePath = filePath;

@@ -1,4 +1,5 @@
 using System;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -7,12 +8,12 @@ namespace LoraSdk.Adapters;
 /// and users recognize it); <see cref="PythonType"/> names the Python exception diffusers raises for the same case.
 /// A failed operation changed nothing: weights, adapters, scales and active lists are as before the call.
 /// </summary>
-public sealed class LoraException : Exception
+public sealed class LoraException : LoraSdkException
 {
     /// <summary>Creates the exception.</summary>
     public LoraException(LoraErrorKind kind, string message, string? adapterName = null, string? modulePath = null,
         string? sourceName = null, string? component = null, Exception? innerException = null)
-        : base(message, innerException)
+        : base(CategoryOf(kind), message, innerException)
     {
         Kind = kind;
         AdapterName = adapterName;
@@ -41,5 +42,17 @@ public sealed class LoraException : Exception
     {
         LoraErrorKind.HotswapAfterLoad or LoraErrorKind.HotswapUnexpectedKeys => "RuntimeError",
         _ => "ValueError",
+    };
+
+    private static LoraSdkErrorCategory CategoryOf(LoraErrorKind kind) => kind switch
+    {
+        LoraErrorKind.UnknownAdapter or LoraErrorKind.UnknownComponent or LoraErrorKind.AdapterNotFound
+            or LoraErrorKind.HotswapUnknownAdapter or LoraErrorKind.UnknownBlock => LoraSdkErrorCategory.NotFound,
+        LoraErrorKind.WeightsLengthMismatch or LoraErrorKind.BlockScaleLength or LoraErrorKind.InvalidWeights
+            or LoraErrorKind.DuplicateAdapterName => LoraSdkErrorCategory.InvalidArgument,
+        LoraErrorKind.HotswapAfterLoad => LoraSdkErrorCategory.InvalidOperation,
+        LoraErrorKind.UnsupportedVariant or LoraErrorKind.UnsupportedLayer or LoraErrorKind.HotswapTextEncoder => LoraSdkErrorCategory.Unsupported,
+        LoraErrorKind.UnmappedKeys or LoraErrorKind.NothingToLoad or LoraErrorKind.NonFiniteFusedWeights => LoraSdkErrorCategory.InvalidFile,
+        _ => LoraSdkErrorCategory.Incompatible,
     };
 }

@@ -1,4 +1,4 @@
-using System;
+using LoraSdk.Core;
 
 namespace LoraSdk.Merging;
 
@@ -7,11 +7,16 @@ namespace LoraSdk.Merging;
 /// <c>All adapters must have the same r value when using combination_type linear, ties, dare_ties or dare_linear.</c>);
 /// errors about one layer start with the layer's name. A refused merge changes nothing.
 /// </summary>
-public sealed class LoraMergeException : Exception
+public sealed class LoraMergeException : LoraSdkException
 {
     /// <summary>Creates the exception.</summary>
     public LoraMergeException(LoraMergeErrorKind kind, string message, string? layerName = null)
-        : base(layerName == null ? message : $"{layerName}: {message}")
+        : base(kind switch
+        {
+            LoraMergeErrorKind.RankMismatch or LoraMergeErrorKind.InvalidLayer => LoraSdkErrorCategory.Incompatible,
+            LoraMergeErrorKind.InvalidAdapters => LoraSdkErrorCategory.NotFound,
+            _ => LoraSdkErrorCategory.InvalidArgument,
+        }, layerName == null ? message : $"{layerName}: {message}")
     {
         Kind = kind;
         LayerName = layerName;
