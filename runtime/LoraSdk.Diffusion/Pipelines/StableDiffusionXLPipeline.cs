@@ -4,6 +4,7 @@ using System.Linq;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Models.Vae;
+using LoraSdk.Diffusion.Randomness;
 using LoraSdk.Diffusion.Schedulers;
 using LoraSdk.Diffusion.Tokenization;
 using TorchSharp;
@@ -287,12 +288,13 @@ public sealed class StableDiffusionXLPipeline : IDisposable
         return images.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Draws the initial noise for <paramref name="seed"/> exactly as diffusers does with a CPU generator.</summary>
-    public static Tensor InitialNoise(long seed, long[] shape, ScalarType dtype = ScalarType.Float32)
-    {
-        using var generator = new Generator(0).manual_seed(seed);
-        return randn(shape, dtype, CPU, generator: generator);
-    }
+    /// <summary>
+    /// Draws the initial noise for <paramref name="seed"/> exactly as diffusers does with a CPU generator
+    /// (<c>torch.randn(shape, generator=torch.Generator().manual_seed(seed))</c>), the same bits on every CPU
+    /// (see <see cref="TorchCpuNoise"/>).
+    /// </summary>
+    public static Tensor InitialNoise(long seed, long[] shape, ScalarType dtype = ScalarType.Float32) =>
+        TorchCpuNoise.Randn(seed, shape, dtype);
 
     /// <inheritdoc />
     public void Dispose()
@@ -340,8 +342,9 @@ public sealed class StableDiffusionXLPipeline : IDisposable
         }
         else
         {
-            using var generator = options.Seed is long seed ? new Generator(0).manual_seed(seed) : null;
-            latents = randn(shape, dtype, CPU, generator: generator).to(device);
+            latents = options.Seed is long seed
+                ? InitialNoise(seed, shape, dtype).to(device)
+                : randn(shape, dtype, CPU).to(device);
         }
         using var sigma = tensor(Scheduler.InitNoiseSigma, ScalarType.Float32);
         return latents * sigma;

@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace LoraSdk.Diffusion.Schedulers;
 
 /// <summary>
-/// diffusers' <c>EulerDiscreteScheduler</c> (deterministic: <c>s_churn = 0</c>). The noise schedule is computed in
-/// float32 with torch like diffusers; the timestep/sigma interpolation follows numpy (<c>np.interp</c> in float64,
-/// then float32). Stateful like diffusers: <see cref="SetTimesteps"/>, then per step <see cref="ScaleModelInput"/>
+/// diffusers' <c>EulerDiscreteScheduler</c> (deterministic: <c>s_churn = 0</c>). The training noise schedule is
+/// computed in managed float32 arithmetic exactly as the reference's torch kernels do (<see cref="TrainingNoiseSchedule"/>:
+/// the same bits on every CPU); the timestep/sigma interpolation follows numpy (<c>np.interp</c> in float64, then
+/// float32). Stateful like diffusers: <see cref="SetTimesteps"/>, then per step <see cref="ScaleModelInput"/>
 /// and <see cref="Step"/>.
 /// </summary>
 public sealed class EulerDiscreteScheduler
@@ -22,22 +23,11 @@ public sealed class EulerDiscreteScheduler
     {
         Config = config;
         int n = config.NumTrainTimesteps;
-        using var scope = NewDisposeScope();
-        Tensor betas;
-        if (config.TrainedBetas is not null)
-            betas = tensor(config.TrainedBetas.Select(b => (float)b).ToArray());
-        else if (config.BetaSchedule == "linear")
-            betas = linspace(config.BetaStart, config.BetaEnd, n, ScalarType.Float32);
-        else
-            betas = linspace(Math.Sqrt(config.BetaStart), Math.Sqrt(config.BetaEnd), n, ScalarType.Float32).pow(2);
-        if (config.RescaleBetasZeroSnr) betas = RescaleZeroTerminalSnr(betas);
-        Tensor alphas = 1.0 - betas;
-        Tensor alphasCumprod = cumprod(alphas, 0);
-        if (config.RescaleBetasZeroSnr)
-            alphasCumprod[n - 1] = tensor(MathF.Pow(2, -24));
-        AlphasCumprod = alphasCumprod.data<float>().ToArray();
-        Tensor sigmas = ((1.0 - alphasCumprod) / alphasCumprod).pow(0.5);
-        float[] sigmasF = sigmas.data<float>().ToArray();
+        float[] betas = TrainingNoiseSchedule.Betas(config);
+        float[] alphasCumprod = TrainingNoiseSchedule.AlphasCumprod(betas);
+        if (config.RescaleBetasZeroSnr) alphasCumprod[n - 1] = MathF.Pow(2, -24);
+        AlphasCumprod = alphasCumprod;
+        float[] sigmasF = TrainingNoiseSchedule.Sigmas(alphasCumprod);
         _trainSigmas = sigmasF.Select(s => (double)s).ToArray();
         _trainSigmaFirst = sigmasF[0];
 
@@ -195,20 +185,5 @@ public sealed class EulerDiscreteScheduler
         if (x == j) return fp[j];
         double slope = (fp[j + 1] - fp[j]) / 1.0;
         return slope * (x - j) + fp[j];
-    }
-
-    private static Tensor RescaleZeroTerminalSnr(Tensor betas)
-    {
-        Tensor alphas = 1.0 - betas;
-        Tensor alphasBarSqrt = cumprod(alphas, 0).sqrt();
-        Tensor first = alphasBarSqrt[0].clone();
-        Tensor lastValue = alphasBarSqrt[-1].clone();
-        alphasBarSqrt = alphasBarSqrt - lastValue;
-        alphasBarSqrt = alphasBarSqrt * (first / (first - lastValue));
-        Tensor alphasBar = alphasBarSqrt.pow(2);
-        long n = alphasBar.shape[0];
-        Tensor ratios = alphasBar.narrow(0, 1, n - 1) / alphasBar.narrow(0, 0, n - 1);
-        Tensor allAlphas = cat(new[] { alphasBar.narrow(0, 0, 1), ratios });
-        return 1.0 - allAlphas;
     }
 }

