@@ -11,6 +11,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 common=(-nologo -nodeReuse:false -p:UseSharedCompilation=false -c Release)
 
 echo "== pack into $feed"
+dotnet pack "$repo/runtime/LoraSdk.Core/LoraSdk.Core.csproj" "${common[@]}" -o "$feed" >"$work/pack-core.log" 2>&1 || { cat "$work/pack-core.log"; exit 1; }
 dotnet pack "$repo/runtime/LoraSdk.Typed/LoraSdk.Typed.csproj" "${common[@]}" -o "$feed" >"$work/pack-typed.log" 2>&1 || { cat "$work/pack-typed.log"; exit 1; }
 dotnet pack "$repo/generators/LoraSdk.Generators/LoraSdk.Generators.csproj" "${common[@]}" -o "$feed" >"$work/pack-generators.log" 2>&1 || { cat "$work/pack-generators.log"; exit 1; }
 

@@ -1,3 +1,5 @@
+using LoraSdk.Compatibility;
+using LoraSdk.Core;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -31,7 +33,7 @@ for (int i = 0; i < args.Length; i++)
         case "--dense-svd": denseSvd = true; break;
         case "--only": only = args[++i]; break;
         case "--device": deviceName = args[++i]; break;
-        case "--types": types = args[++i].Split(',').Select(CombinationTypes.Parse).ToList(); break;
+        case "--types": types = args[++i].Split(',').Select(PeftNames.ParseCombinationType).ToList(); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -89,7 +91,7 @@ foreach (var type in types)
     }
     times.Sort();
     rows.Add((type, times[0], times[times.Count / 2]));
-    Console.Error.WriteLine($"  {CombinationTypes.Name(type)}: {times[0]:F3} s");
+    Console.Error.WriteLine($"  {CombinationTypes.PeftName(type)}: {times[0]:F3} s");
 }
 
 double baseline = rows.FirstOrDefault(r => r.Type == CombinationType.Linear).Median;
@@ -101,7 +103,7 @@ foreach (var (type, best, median) in rows)
     int mergedRank = type == CombinationType.Cat ? 2 * rank : rank;
     string ratio = baseline > 0 ? (median / baseline).ToString("F1", culture) : "n/a";
     Console.WriteLine(string.Format(culture, "| {0} | {1} | {2:F3} | {3:F3} | {4:F2} | {5} |",
-        CombinationTypes.Name(type), mergedRank, median, best, 1000 * median / layers.Count, ratio));
+        CombinationTypes.PeftName(type), mergedRank, median, best, 1000 * median / layers.Count, ratio));
 }
 foreach (var t in owned) t.Dispose();
 return 0;

@@ -1,3 +1,5 @@
+using LoraSdk.Core;
+
 namespace LoraSdk.Typed;
 
 /// <summary>

@@ -38,7 +38,7 @@ public class ConsistencyTests
         Assert.Equal(ManifestParser.Prefixes, Enum(adapter["properties"]!["prefix"]!));
         Assert.Equal(ManifestParser.TriggerWordsModes, Enum(adapter["properties"]!["triggerWordsMode"]!));
         Assert.Equal(ManifestParser.CombinationTypes, Enum(merge["properties"]!["combinationType"]!));
-        Assert.Equal(LoraSdk.Typed.CombinationTypes.All, ManifestParser.CombinationTypes);
+        Assert.Equal(LoraSdk.Core.CombinationTypes.All.Select(LoraSdk.Core.CombinationTypes.PeftName), ManifestParser.CombinationTypes);
         Assert.Equal(ManifestParser.MajoritySignMethods, Enum(merge["properties"]!["majoritySignMethod"]!));
         Assert.Equal(new[] { "namespace", "baseModel", "adapters" }, root["required"]!.Items.Select(i => i.AsString()));
     }

@@ -305,9 +305,20 @@ public class DiagnosticTests
             $",\n  \"merges\": [ {{ \"name\": \"M\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"{type}\", \"density\": 0.5 }} ]");
         foreach (var type in new[] { "cat", "svd", "ties_svd", "dare_linear_svd", "dare_ties_svd", "magnitude_prune_svd" })
             None(Run(Merge(type), Lora("a.safetensors", 4), Lora("b.safetensors", 8)), "LSDK009");
-        // Equal primary ranks pass even when a module deviates (PEFT compares the config r).
-        var equal = Run(Merge("magnitude_prune"), Lora("a.safetensors", 4), Lora("b.safetensors", 4).Unet(new[] { "mid_block.attentions.0.proj_in" }, 16, 16));
+        // An adapter's rank is PEFT's max(r, *rank_pattern.values()): a module of a smaller rank leaves it at 4 ...
+        var equal = Run(Merge("magnitude_prune"), Lora("a.safetensors", 4), Lora("b.safetensors", 4).Unet(new[] { "mid_block.attentions.0.proj_in" }, 2, 2));
         Assert.True(equal.GeneratorDiagnostics.IsEmpty, equal.Describe());
+    }
+
+    [Fact]
+    public void Lsdk009_ComparesTheLargestModuleRankAsPeftDoes()
+    {
+        // ... but one module of rank 16 makes B a rank-16 adapter, which PEFT refuses to merge with a rank-4 one, so
+        // the build refuses it too (before, the most common rank was compared and the merge failed only at run time).
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"),
+            ",\n  \"merges\": [ { \"name\": \"M\", \"adapters\": [\"A\", \"B\"], \"weights\": [1, 1], \"combinationType\": \"magnitude_prune\", \"density\": 0.5 } ]");
+        var d = Only(Run(m, Lora("a.safetensors", 4), Lora("b.safetensors", 4).Unet(new[] { "mid_block.attentions.0.proj_in" }, 16, 16)), "LSDK009").Single();
+        Assert.Equal("Merge 'M': combination type 'magnitude_prune' needs adapters of equal rank, but 'A' has rank 4 and 'B' has rank 16", d.GetMessage());
     }
 
     // ---------------- LSDK010 ----------------

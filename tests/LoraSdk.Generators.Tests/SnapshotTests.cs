@@ -31,7 +31,7 @@ public class SnapshotTests
             GeneratorHarness.Sidecar("loras/ikea.safetensors").Unet(Modules.Attention(4), 8, 16).Unet(Modules.Attention(1, "attn2.to_k"), 8, 16)
                 .Declared("sdxl").Implied("sdxl"),
             GeneratorHarness.Sidecar("loras/feng.safetensors").Format("kohya").TriggerWords("from-file")
-                .Unet(Modules.Attention(2), 8, 8).Unet(Modules.Attention(1, "attn2.to_k"), 16, 8)
+                .Unet(Modules.Attention(2), 8, 8).Unet(Modules.Attention(1, "attn2.to_k"), 4, 8)
                 .Component("text_encoder", Modules.TextEncoder(1), 4, 4),
             GeneratorHarness.Sidecar("loras/odd.safetensors").Unet(Modules.Attention(1, "conv1"), 300, 300, "conv2d"),
         });

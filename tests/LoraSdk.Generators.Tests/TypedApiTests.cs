@@ -54,6 +54,7 @@ public class TypedApiTests
     private static IReadOnlyList<Diagnostic> Errors(string body)
     {
         string source = $$"""
+            using LoraSdk.Core;
             using LoraSdk.Typed;
             using Demo;
             public static class Use
@@ -136,6 +137,7 @@ public class TypedApiTests
     {
         string source = """
             using System;
+            using LoraSdk.Core;
             using LoraSdk.Typed;
             using Demo;
             public class Thrower : System.Reflection.DispatchProxy
@@ -177,6 +179,7 @@ public class TypedApiTests
         string source = """
             using System.Collections.Generic;
             using System.Linq;
+            using LoraSdk.Core;
             using LoraSdk.Typed;
             using Demo;
 
@@ -184,7 +187,7 @@ public class TypedApiTests
             {
                 public readonly List<string> Calls = new List<string>();
                 private readonly HashSet<string> _loaded = new HashSet<string>();
-                public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? prefix = null)
+                public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? weightName = null, string? prefix = null)
                 {
                     Calls.Add($"load {path.Replace('\\', '/')} as {adapterName} hotswap={hotswap} prefix={prefix ?? "-"}");
                     _loaded.Add(adapterName!);
@@ -203,10 +206,9 @@ public class TypedApiTests
                 public IReadOnlyList<string> GetActiveAdapters() => new string[0];
                 public IReadOnlyDictionary<string, IReadOnlyList<string>> GetListAdapters() =>
                     new Dictionary<string, IReadOnlyList<string>> { ["unet"] = _loaded.ToList() };
-                public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
-                    string combinationType = "svd", int? svdRank = null, double? svdClamp = null, bool svdFullMatrices = true,
-                    double? density = null, string majoritySignMethod = "total", long? seed = null) =>
-                    Calls.Add($"merge {adapterName} = {combinationType}({string.Join(",", adapters)}; {string.Join(",", weights.Select(w => w.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) density={density?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} svd={svdRank?.ToString() ?? "-"} sign={majoritySignMethod} seed={seed?.ToString() ?? "-"}");
+                public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName, LoraMergeOptions o) =>
+                    Calls.Add($"merge {adapterName} = {CombinationTypes.PeftName(o.CombinationType)}({string.Join(",", adapters)}; {string.Join(",", weights.Select(w => w.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) density={o.Density?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} svd={o.SvdRank?.ToString() ?? "-"} sign={MajoritySignMethods.PeftName(o.MajoritySignMethod)} seed={o.Seed?.ToString() ?? "-"}");
+                public string SaveLoraWeights(string saveDirectory, string adapterName, string? weightName = null) => saveDirectory;
             }
 
             public static class Use

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using LoraSdk.Core;
 using LoraSdk.Generators.Model;
 using LoraSdk.Generators.Parsing;
 
@@ -320,7 +321,10 @@ internal static class ManifestBinder
             // Facts.
             var components = selected.Select(c => sidecar.ComponentFacts.First(f => f.Name == c.Name)).ToList();
             var primary = components.FirstOrDefault(c => c.Name == "unet") ?? components.FirstOrDefault();
-            int rank = primary?.Rank ?? 0;
+            // The adapter's rank is PEFT's (AdapterRank): the largest rank of the denoiser's modules, the rank that
+            // equal-rank merges compare and hotswap pads to.
+            var primarySidecar = selected.FirstOrDefault(c => c.Name == "unet") ?? selected.FirstOrDefault();
+            int rank = primarySidecar?.MaxRank ?? 0;
             int maxRank = selected.Select(c => c.MaxRank).DefaultIfEmpty(0).Max();
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
@@ -387,7 +391,8 @@ internal static class ManifestBinder
         private MergeEmitSpec? BindMerge(MergeEntrySpec merge, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {
             string name = merge.Name.Value;
-            string type = merge.CombinationType.Value;
+            string typeName = merge.CombinationType.Value;
+            var type = CombinationTypes.TryParse(typeName, out var parsed) ? parsed : CombinationType.Svd; // the parser accepts only PEFT's names
             bool ok = true;
             var adapters = new List<(AdapterFacts Facts, LocationInfo Location)>();
             foreach (var a in merge.Adapters)
@@ -406,7 +411,7 @@ internal static class ManifestBinder
                     $"{merge.Weights.Count} weight(s) for {merge.Adapters.Count} adapter(s); give one weight per adapter");
                 ok = false;
             }
-            bool usesDensity = type != "svd" && type != "linear" && type != "cat";
+            bool usesDensity = CombinationTypes.UsesDensity(type);
             if (merge.Density != null)
             {
                 double d = merge.Density.Value;
@@ -420,26 +425,23 @@ internal static class ManifestBinder
             else if (usesDensity)
             {
                 Report(DiagnosticDescriptors.MergeArguments, merge.CombinationType.Location, name,
-                    $"combination type '{type}' needs a \"density\" in (0, 1]");
+                    $"combination type '{typeName}' needs a \"density\" in (0, 1]");
                 ok = false;
             }
-            bool equalRanks = type == "linear" || type == "ties" || type == "dare_linear" || type == "dare_ties" || type == "magnitude_prune";
-            if (equalRanks && adapters.Count > 1)
+            if (CombinationTypes.RequiresEqualRanks(type) && adapters.Count > 1)
             {
                 var reference = adapters[0].Facts.Spec;
                 foreach (var (other, location) in adapters.Skip(1).Where(a => a.Facts.Spec.Rank != reference.Rank))
                 {
-                    Report(DiagnosticDescriptors.MergeNeedsEqualRanks, location, name, type, reference.Name, reference.Rank, other.Spec.Name, other.Spec.Rank);
+                    Report(DiagnosticDescriptors.MergeNeedsEqualRanks, location, name, typeName, reference.Name, reference.Rank, other.Spec.Name, other.Spec.Rank);
                     ok = false;
                 }
             }
             if (!ok || adapters.Count == 0 || !validNames.Contains(name)) return null;
             var ranks = adapters.Select(a => a.Facts.Spec.Rank).ToList();
-            int resultRank = type == "cat" ? ranks.Sum()
-                : type == "svd" || type.EndsWith("_svd", StringComparison.Ordinal) ? merge.SvdRank ?? ranks.Max()
-                : ranks[0];
+            int resultRank = CombinationTypes.MergedRank(type, ranks, merge.SvdRank);
             return new MergeEmitSpec(context, name, NameRules.MergeTypeName(name), adapters.Select(a => a.Facts.Spec.Name).ToEquatableArray(),
-                merge.Weights, type, merge.Density?.Value, merge.SvdRank, merge.SvdClamp, merge.SvdFullMatrices, merge.MajoritySignMethod,
+                merge.Weights, typeName, merge.Density?.Value, merge.SvdRank, merge.SvdClamp, merge.SvdFullMatrices, merge.MajoritySignMethod,
                 merge.Seed, resultRank);
         }
 

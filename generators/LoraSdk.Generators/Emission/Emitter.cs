@@ -273,6 +273,14 @@ internal static class Emitter
 
     // ---- declared merge ----
 
+    /// <summary>The C# member name of a PEFT name of <c>CombinationType</c> or <c>MajoritySignMethod</c> (validated by the parser).</summary>
+    private static string EnumMember(string peftName)
+    {
+        if (LoraSdk.Core.CombinationTypes.TryParse(peftName, out var type)) return type.ToString();
+        if (LoraSdk.Core.MajoritySignMethods.TryParse(peftName, out var method)) return method.ToString();
+        throw new System.ArgumentException($"not a PEFT name: {peftName}", nameof(peftName));
+    }
+
     public static string Emit(MergeEmitSpec s)
     {
         var w = Header(s.Context.Namespace);
@@ -290,12 +298,12 @@ internal static class Emitter
             Property(w, "string", "Name", Str(s.Name), $"The merged adapter's name: {C(s.Name)}.");
             Property(w, $"{ReadOnlyList}<{adapterType}>", "Adapters", "s_adapters", $"Merged adapters: {string.Join(", ", s.Adapters.Select(C))}.");
             Property(w, $"{ReadOnlyList}<double>", "Weights", "s_weights", $"Weights: {string.Join(", ", s.Weights.Select(Num))}.");
-            Property(w, "string", "CombinationType", Str(s.CombinationType), $"Combination type: {C(s.CombinationType)}.");
+            Property(w, "global::LoraSdk.Core.CombinationType", "CombinationType", "global::LoraSdk.Core.CombinationType." + EnumMember(s.CombinationType), $"Combination type: {C(s.CombinationType)}.");
             Property(w, "double?", "Density", DblOrNull(s.Density), $"Density: {(s.Density.HasValue ? Num(s.Density.Value) : "none")}.");
             Property(w, "int?", "SvdRank", IntOrNull(s.SvdRank), $"SVD rank: {(s.SvdRank.HasValue ? Int(s.SvdRank.Value) : "none (the largest rank)")}.");
             Property(w, "double?", "SvdClamp", DblOrNull(s.SvdClamp), $"SVD clamp: {(s.SvdClamp.HasValue ? Num(s.SvdClamp.Value) : "none")}.");
             Property(w, "bool", "SvdFullMatrices", Bool(s.SvdFullMatrices), $"SVD full matrices: {(s.SvdFullMatrices ? "true" : "false")}.");
-            Property(w, "string", "MajoritySignMethod", Str(s.MajoritySignMethod), $"Majority sign method: {C(s.MajoritySignMethod)}.");
+            Property(w, "global::LoraSdk.Core.MajoritySignMethod", "MajoritySignMethod", "global::LoraSdk.Core.MajoritySignMethod." + EnumMember(s.MajoritySignMethod), $"Majority sign method: {C(s.MajoritySignMethod)}.");
             Property(w, "long?", "Seed", LongOrNull(s.Seed), $"Seed: {(s.Seed.HasValue ? Int(s.Seed.Value) : "none")}.");
             Property(w, "int", "ResultRank", Int(s.ResultRank), $"Rank of the merged adapter: {Int(s.ResultRank)}.");
             w.Line($"private static readonly {ReadOnlyList}<{adapterType}> s_adapters = global::System.Array.AsReadOnly(new {adapterType}[] {{ {string.Join(", ", s.Adapters.Select(a => CatalogRef(c) + "." + a))} }});");

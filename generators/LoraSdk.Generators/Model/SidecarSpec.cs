@@ -54,15 +54,13 @@ internal sealed record ComponentSpec(
     EquatableArray<AlphaEntry> OtherAlphas,
     EquatableArray<string> Conv2dModules)
 {
-    /// <summary>The largest module rank.</summary>
-    public int MaxRank
+    /// <summary>The largest module rank: the component's adapter rank by PEFT's rule (<see cref="LoraSdk.Core.AdapterRank"/>).</summary>
+    public int MaxRank => Modules.Count == 0 ? 0 : LoraSdk.Core.AdapterRank.FromModules(ModuleRanks());
+
+    private System.Collections.Generic.IEnumerable<int> ModuleRanks()
     {
-        get
-        {
-            int max = OtherRanks.Count < Modules.Count ? Rank : 0;
-            foreach (var r in OtherRanks) max = System.Math.Max(max, r.Rank);
-            return max;
-        }
+        if (OtherRanks.Count < Modules.Count) yield return Rank;
+        foreach (var r in OtherRanks) yield return r.Rank;
     }
 }
 

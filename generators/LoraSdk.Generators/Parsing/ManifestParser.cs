@@ -35,11 +35,10 @@ internal static class ManifestParser
 
     public static readonly string[] Prefixes = { "unet", "text_encoder", "text_encoder_2" };
     public static readonly string[] TriggerWordsModes = { "extend", "replace" };
-    public static readonly string[] MajoritySignMethods = { "total", "frequency" };
+    public static readonly string[] MajoritySignMethods =
+        System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(new[] { Core.MajoritySignMethod.Total, Core.MajoritySignMethod.Frequency }, Core.MajoritySignMethods.PeftName));
     public static readonly string[] CombinationTypes =
-    {
-        "svd", "linear", "cat", "ties", "ties_svd", "dare_linear", "dare_ties", "dare_linear_svd", "dare_ties_svd", "magnitude_prune", "magnitude_prune_svd",
-    };
+        System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(Core.CombinationTypes.All, Core.CombinationTypes.PeftName));
 
     public static ManifestSpec Parse(string path, string text, CancellationToken cancellationToken = default)
     {

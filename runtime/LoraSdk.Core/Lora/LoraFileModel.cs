@@ -115,14 +115,35 @@ public sealed class LoraFileModel
         return Components.TryGetValue(component, out var modules) && modules.TryGetValue(modulePath, out module!);
     }
 
+    /// <summary>PEFT's adapter config file name in an adapter folder.</summary>
+    public const string PeftConfigFileName = "adapter_config.json";
+
+    /// <summary>PEFT's adapter weights file name in an adapter folder.</summary>
+    public const string PeftWeightsFileName = "adapter_model.safetensors";
+
     /// <summary>
-    /// Reads a LoRA safetensors file: the header and the bytes of its <c>.alpha</c> scalars, never other tensor data.
+    /// Reads a LoRA safetensors file — the header and the bytes of its <c>.alpha</c> scalars, never other tensor data —
+    /// or a PEFT adapter folder (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>, as
+    /// <c>PeftModel.save_pretrained</c> writes it), whose config then gives every module's rank pattern and alpha.
     /// Pickle-based files (<c>.bin</c>, <c>.ckpt</c>, <c>.pt</c>, <c>.pth</c>) are refused.
     /// </summary>
     /// <exception cref="SafetensorsFormatException">The file is missing, unreadable, pickle-based or malformed.</exception>
+    /// <exception cref="LoraSdkFormatException">A PEFT folder's config is not a JSON object.</exception>
     public static LoraFileModel Read(string path, LoraFileModelOptions? options = null)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
+        if (Directory.Exists(path))
+        {
+            string configPath = Path.Combine(path, PeftConfigFileName);
+            string weightsPath = Path.Combine(path, PeftWeightsFileName);
+            if (!File.Exists(configPath) || !File.Exists(weightsPath))
+                throw new SafetensorsFormatException(SafetensorsErrorKind.IoError, path,
+                    $"a folder; expected a .safetensors file or a PEFT adapter folder ({PeftConfigFileName} + {PeftWeightsFileName})");
+            var warnings = new List<string>();
+            var config = LoraAdapterConfig.FromJson(File.ReadAllText(configPath), configPath, warnings);
+            using var weights = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            return Read(weights, weights.Length, weightsPath, options, config, warnings);
+        }
         SafetensorsHeader.RefusePickle(path);
         FileStream stream;
         try
@@ -140,7 +161,11 @@ public sealed class LoraFileModel
 
     /// <summary>Reads a LoRA file from a seekable stream positioned at the start of the safetensors data.</summary>
     /// <exception cref="SafetensorsFormatException">The data is malformed or cannot be read.</exception>
-    public static LoraFileModel Read(Stream stream, long streamLength, string sourceName, LoraFileModelOptions? options = null)
+    public static LoraFileModel Read(Stream stream, long streamLength, string sourceName, LoraFileModelOptions? options = null) =>
+        Read(stream, streamLength, sourceName, options, null, null);
+
+    private static LoraFileModel Read(Stream stream, long streamLength, string sourceName, LoraFileModelOptions? options,
+        LoraAdapterConfig? adapterConfig, IReadOnlyList<string>? configWarnings)
     {
         if (stream == null) throw new ArgumentNullException(nameof(stream));
         if (!stream.CanSeek) throw new ArgumentException("the stream must be seekable", nameof(stream));
@@ -171,7 +196,7 @@ public sealed class LoraFileModel
             }
             return ScalarDecoder.ToDouble(buffer, 0, info.DType);
         }
-        return FromHeader(header, ReadScalar, options);
+        return FromHeader(header, ReadScalar, options, adapterConfig, configWarnings);
     }
 
     /// <summary>
@@ -179,11 +204,16 @@ public sealed class LoraFileModel
     /// tensor (used for <c>.alpha</c> keys only); without it, alpha tensors stay unresolved (alpha = rank,
     /// <see cref="LoraAlphaSource.Unresolved"/>).
     /// </summary>
+    /// <param name="header">The parsed header.</param>
+    /// <param name="readScalar">Reads a one-element tensor (the <c>.alpha</c> keys).</param>
+    /// <param name="options">The base-model layouts.</param>
+    /// <param name="adapterConfig">A PEFT folder's config, which then decides ranks and alphas instead of the header's metadata.</param>
+    /// <param name="configWarnings">Warnings from reading <paramref name="adapterConfig"/>, reported with the model's own.</param>
     public static LoraFileModel FromHeader(SafetensorsHeader header, Func<SafetensorsTensorInfo, double>? readScalar = null,
-        LoraFileModelOptions? options = null)
+        LoraFileModelOptions? options = null, LoraAdapterConfig? adapterConfig = null, IReadOnlyList<string>? configWarnings = null)
     {
         if (header == null) throw new ArgumentNullException(nameof(header));
-        return new LoraFileModelBuilder(header, readScalar, options ?? LoraFileModelOptions.Default).Build();
+        return new LoraFileModelBuilder(header, readScalar, options ?? LoraFileModelOptions.Default, adapterConfig, configWarnings).Build();
     }
 
     /// <summary>

@@ -14,10 +14,15 @@ internal sealed class LoraFileModelBuilder
     private readonly List<string> _warnings = new List<string>();
     private readonly List<InvalidLoraModule> _invalid = new List<InvalidLoraModule>();
 
-    public LoraFileModelBuilder(SafetensorsHeader header, Func<SafetensorsTensorInfo, double>? readScalar, LoraFileModelOptions options)
+    private readonly LoraAdapterConfig? _adapterConfig;
+
+    public LoraFileModelBuilder(SafetensorsHeader header, Func<SafetensorsTensorInfo, double>? readScalar, LoraFileModelOptions options,
+        LoraAdapterConfig? adapterConfig = null, IReadOnlyList<string>? configWarnings = null)
     {
         _header = header;
         _readScalar = readScalar;
+        _adapterConfig = adapterConfig;
+        if (configWarnings != null) _warnings.AddRange(configWarnings);
         _options = options;
     }
 
@@ -114,7 +119,10 @@ internal sealed class LoraFileModelBuilder
             list.Add(shaped);
         }
 
-        var configs = LoraAdapterConfig.ParseAll(_header.Metadata, _warnings);
+        // A PEFT adapter folder's adapter_config.json describes every module; its weights file has no LoRA metadata.
+        var configs = _adapterConfig is null
+            ? LoraAdapterConfig.FromSafetensorsMetadata(_header.Metadata, _warnings)
+            : new Dictionary<string, LoraAdapterConfig>(StringComparer.Ordinal) { [""] = _adapterConfig };
         var components = new SortedDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(StringComparer.Ordinal);
         foreach (var entry in shapedByComponent)
         {
@@ -226,7 +234,7 @@ internal sealed class LoraFileModelBuilder
         return s;
     }
 
-    private static bool HasConfig(Dictionary<string, LoraAdapterConfig> configs, string component) =>
+    private static bool HasConfig(IReadOnlyDictionary<string, LoraAdapterConfig> configs, string component) =>
         configs.ContainsKey(component) || configs.ContainsKey("");
 
     private void ReadAlphas(List<Shaped> modules)
@@ -246,7 +254,7 @@ internal sealed class LoraFileModelBuilder
     }
 
     private SortedDictionary<string, LoraModuleSpec> ResolveComponent(string component, List<Shaped> modules,
-        Dictionary<string, LoraAdapterConfig> configs)
+        IReadOnlyDictionary<string, LoraAdapterConfig> configs)
     {
         var specs = new SortedDictionary<string, LoraModuleSpec>(StringComparer.Ordinal);
         if (!configs.TryGetValue(component, out var config)) configs.TryGetValue("", out config);
@@ -296,7 +304,7 @@ internal sealed class LoraFileModelBuilder
             if (config != null)
             {
                 var names = textEncoder ? new[] { g.Path, "text_model." + g.Path } : new[] { g.Path };
-                alpha = config.AlphaFor(names, _warnings, out bool fromPattern);
+                alpha = config.AlphaFor(names, out bool fromPattern, _warnings);
                 source = fromPattern ? LoraAlphaSource.MetadataPattern : LoraAlphaSource.Metadata;
                 rsLora = config.UseRsLora;
                 int expectedRank = config.RankFor(names, _warnings);

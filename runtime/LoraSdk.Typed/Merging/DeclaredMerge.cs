@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using LoraSdk.Core;
 
 namespace LoraSdk.Typed;
 
@@ -25,8 +26,8 @@ public abstract class DeclaredMerge<TBase>
     /// <summary>One weight per adapter.</summary>
     public abstract IReadOnlyList<double> Weights { get; }
 
-    /// <summary>PEFT's combination type name (see <see cref="CombinationTypes"/>).</summary>
-    public abstract string CombinationType { get; }
+    /// <summary>The combination type.</summary>
+    public abstract CombinationType CombinationType { get; }
 
     /// <summary>Density for TIES/DARE/magnitude pruning, in (0, 1]; null when the type takes none.</summary>
     public abstract double? Density { get; }
@@ -40,13 +41,13 @@ public abstract class DeclaredMerge<TBase>
     /// <summary>PEFT's <c>svd_full_matrices</c>.</summary>
     public abstract bool SvdFullMatrices { get; }
 
-    /// <summary>PEFT's <c>majority_sign_method</c> (<c>total</c> or <c>frequency</c>).</summary>
-    public abstract string MajoritySignMethod { get; }
+    /// <summary>PEFT's <c>majority_sign_method</c> for the TIES types.</summary>
+    public abstract MajoritySignMethod MajoritySignMethod { get; }
 
     /// <summary>Seed of the DARE random pruning (null = the engine's default).</summary>
     public abstract long? Seed { get; }
 
-    /// <summary>The rank of the merged adapter: the common rank, the sum for <c>cat</c>, the SVD rank for SVD types.</summary>
+    /// <summary>The rank of the merged adapter (<see cref="CombinationTypes.MergedRank"/>).</summary>
     public abstract int ResultRank { get; }
 
     /// <summary>The merged adapter with a weight, for <see cref="TypedLoraPipeline{TBase}.SetAdapters(WeightedAdapter{TBase}[])"/>.</summary>

@@ -1,5 +1,7 @@
 using System;
 
+using LoraSdk.Core;
+
 namespace LoraSdk.Typed;
 
 /// <summary>Entry points of the typed LoRA API.</summary>

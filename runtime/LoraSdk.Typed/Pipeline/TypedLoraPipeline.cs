@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using LoraSdk.Core;
 using LoraSdk.Typed.Ranks;
 
 namespace LoraSdk.Typed;
@@ -126,8 +127,12 @@ public sealed class TypedLoraPipeline<TBase>
         {
             if (!loaded.Contains(adapter.Name)) LoadLoraWeights(adapter);
         }
-        Pipeline.AddWeightedAdapter(Names(merge.Adapters), merge.Weights, merge.Name, merge.CombinationType,
-            merge.SvdRank, merge.SvdClamp, merge.SvdFullMatrices, merge.Density, merge.MajoritySignMethod, merge.Seed);
+        Pipeline.AddWeightedAdapter(Names(merge.Adapters), merge.Weights, merge.Name, new LoraMergeOptions
+        {
+            CombinationType = merge.CombinationType, SvdRank = merge.SvdRank, SvdClamp = merge.SvdClamp,
+            SvdFullMatrices = merge.SvdFullMatrices, Density = merge.Density, MajoritySignMethod = merge.MajoritySignMethod,
+            Seed = merge.Seed,
+        });
     }
 
     /// <summary>
@@ -146,10 +151,12 @@ public sealed class TypedLoraPipeline<TBase>
         where TRank : RankMarker
     {
         if (merge == null) throw new ArgumentNullException(nameof(merge));
-        string type = combination.ToPeftName();
+        var type = combination.ToCombinationType();
         CheckDensity(type, density);
-        Pipeline.AddWeightedAdapter(merge.AdapterNames, merge.Weights, adapterName, type, null, null, true, density,
-            majoritySignMethod.ToPeftName(), seed);
+        Pipeline.AddWeightedAdapter(merge.AdapterNames, merge.Weights, adapterName, new LoraMergeOptions
+        {
+            CombinationType = type, Density = density, MajoritySignMethod = majoritySignMethod, Seed = seed,
+        });
     }
 
     /// <summary>PEFT's <c>add_weighted_adapter</c> for the combination types that accept different ranks.</summary>
@@ -167,19 +174,22 @@ public sealed class TypedLoraPipeline<TBase>
         MajoritySignMethod majoritySignMethod = MajoritySignMethod.Total, long? seed = null)
     {
         if (merge == null) throw new ArgumentNullException(nameof(merge));
-        string type = combination.ToPeftName();
+        var type = combination.ToCombinationType();
         CheckDensity(type, density);
         if (svdRank.HasValue && svdRank.Value <= 0)
             throw new ArgumentOutOfRangeException(nameof(svdRank), svdRank, $"Merge '{adapterName}': svd_rank must be positive.");
-        Pipeline.AddWeightedAdapter(merge.AdapterNames, merge.Weights, adapterName, type, svdRank, svdClamp,
-            svdFullMatrices, density, majoritySignMethod.ToPeftName(), seed);
+        Pipeline.AddWeightedAdapter(merge.AdapterNames, merge.Weights, adapterName, new LoraMergeOptions
+        {
+            CombinationType = type, SvdRank = svdRank, SvdClamp = svdClamp, SvdFullMatrices = svdFullMatrices,
+            Density = density, MajoritySignMethod = majoritySignMethod, Seed = seed,
+        });
     }
 
-    private static void CheckDensity(string combinationType, double? density)
+    private static void CheckDensity(CombinationType combinationType, double? density)
     {
         if (!CombinationTypes.UsesDensity(combinationType)) return;
         if (!density.HasValue)
-            throw new ArgumentException($"Combination type '{combinationType}' needs a density in (0, 1].", nameof(density));
+            throw new ArgumentException($"Combination type '{CombinationTypes.PeftName(combinationType)}' needs a density in (0, 1].", nameof(density));
         if (!(density.Value > 0 && density.Value <= 1))
             throw new ArgumentOutOfRangeException(nameof(density), density, "density must be in (0, 1].");
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -14,7 +15,7 @@ public sealed class LoraAdapterDefinition
     /// <param name="modules">The modules (unique paths).</param>
     /// <param name="config">The PEFT config saved with the adapter; null derives one from the modules.</param>
     /// <param name="useRsLora">Scale by alpha/√r instead of alpha/r (ignored when <paramref name="config"/> is given).</param>
-    public LoraAdapterDefinition(IEnumerable<LoraModuleTensors> modules, PeftLoraConfig? config = null, bool useRsLora = false)
+    public LoraAdapterDefinition(IEnumerable<LoraModuleTensors> modules, LoraAdapterConfig? config = null, bool useRsLora = false)
     {
         Modules = (modules ?? throw new ArgumentNullException(nameof(modules))).ToList();
         if (Modules.Count == 0) throw new ArgumentException("an adapter needs at least one module", nameof(modules));
@@ -28,7 +29,7 @@ public sealed class LoraAdapterDefinition
     public IReadOnlyList<LoraModuleTensors> Modules { get; }
 
     /// <summary>The config, or null to derive one.</summary>
-    public PeftLoraConfig? Config { get; }
+    public LoraAdapterConfig? Config { get; }
 
     /// <summary>rsLoRA scaling.</summary>
     public bool UseRsLora { get; }

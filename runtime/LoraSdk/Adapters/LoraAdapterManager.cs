@@ -6,7 +6,7 @@ using LoraSdk.Core;
 using LoraSdk.IO;
 using LoraSdk.Layers;
 using LoraSdk.Merging;
-using LoraSdk.Typed;
+
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,9 +58,9 @@ public sealed class LoraAdapterManager : ILoraPipeline
     // ------------------------------------------------------------------ load / save
 
     /// <inheritdoc />
-    public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? prefix = null)
+    public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? weightName = null, string? prefix = null)
     {
-        var result = LoadLoraWeightsWithResult(path, adapterName, hotswap, prefix);
+        var result = LoadLoraWeightsWithResult(path, adapterName, hotswap, weightName, prefix);
         return result.AdapterNames.Values.FirstOrDefault() ?? adapterName ?? "default_0";
     }
 
@@ -70,13 +70,16 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// changes; a failure anywhere leaves every component bit-identical. Text-encoder parts refuse <paramref name="hotswap"/>
     /// with diffusers' message, before the UNet part is swapped.
     /// </summary>
-    public LoraLoadResult LoadLoraWeightsWithResult(string path, string? adapterName = null, bool hotswap = false, string? prefix = null)
+    public LoraLoadResult LoadLoraWeightsWithResult(string path, string? adapterName = null, bool hotswap = false, string? weightName = null,
+        string? prefix = null)
     {
         var options = LoadOptions;
-        using var source = LoraFileSource.Open(path, options);
+        using var source = LoraFileSource.Open(path, options, weightName);
         var (unmapped, skipped) = source.Check(options);
         var fileComponents = source.Components.Where(c => prefix == null || c == prefix).ToList();
-        var warnings = new List<string>();
+        // What the formats core noticed while reading the file (metadata that contradicts the tensors, malformed
+        // metadata, ...) reaches the caller with the load's own warnings.
+        var warnings = source.Model.Warnings.Select(w => $"{source.SourceName}: {w}").ToList();
         if (unmapped.Count > 0)
             warnings.Add($"{source.SourceName}: {unmapped.Count} key(s) map to no module and were not loaded: {string.Join(", ", unmapped.Take(20))}{(unmapped.Count > 20 ? ", ..." : "")}");
         if (skipped.Count > 0)
@@ -129,7 +132,14 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// PEFT config under <c>&lt;component&gt;.</c> keys (as diffusers writes it).
     /// </summary>
     /// <returns>The path written.</returns>
-    public string SaveLoraWeights(string saveDirectory, string adapterName, string? weightName = null, bool upcastBeforeSaving = false)
+    public string SaveLoraWeights(string saveDirectory, string adapterName, string? weightName = null) =>
+        SaveLoraWeights(saveDirectory, adapterName, weightName, upcastBeforeSaving: false);
+
+    /// <summary>
+    /// <see cref="SaveLoraWeights(string, string, string?)"/>, optionally writing float32 tensors
+    /// (diffusers' <c>upcast_before_saving</c>).
+    /// </summary>
+    public string SaveLoraWeights(string saveDirectory, string adapterName, string? weightName, bool upcastBeforeSaving)
     {
         var holders = _components.Where(c => c.HasAdapter(adapterName)).ToList();
         if (holders.Count == 0)
@@ -428,22 +438,10 @@ public sealed class LoraAdapterManager : ILoraPipeline
     }
 
     /// <inheritdoc />
-    public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
-        string combinationType = "svd", int? svdRank = null, double? svdClamp = null, bool svdFullMatrices = true,
-        double? density = null, string majoritySignMethod = "total", long? seed = null)
+    public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName, LoraMergeOptions options)
     {
         var denoiser = _components.FirstOrDefault(c => c.Kind == LoraComponentKind.Denoiser) ?? _components.First();
-        var options = new LoraMergeOptions
-        {
-            CombinationType = LoraSdk.Merging.CombinationTypes.Parse(combinationType),
-            SvdRank = svdRank,
-            SvdClamp = svdClamp,
-            SvdFullMatrices = svdFullMatrices,
-            Density = density,
-            MajoritySignMethod = MajoritySignMethods.Parse(majoritySignMethod),
-            Seed = seed,
-        };
-        denoiser.AddWeightedAdapter(adapters, weights, adapterName, options);
+        denoiser.AddWeightedAdapter(adapters, weights, adapterName, options ?? throw new ArgumentNullException(nameof(options)));
     }
 
     private static string PythonList(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(PythonRepr.String)) + "]";

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -8,7 +9,7 @@ namespace LoraSdk.Adapters;
 /// </summary>
 internal sealed class LoraAdapterRecord
 {
-    public LoraAdapterRecord(string name, PeftLoraConfig config, List<LoraLayerSlot> slots, Dictionary<LoraLayerSlot, string> sourcePaths)
+    public LoraAdapterRecord(string name, LoraAdapterConfig config, List<LoraLayerSlot> slots, Dictionary<LoraLayerSlot, string> sourcePaths)
     {
         Name = name;
         Config = config;
@@ -18,7 +19,7 @@ internal sealed class LoraAdapterRecord
 
     public string Name { get; }
 
-    public PeftLoraConfig Config { get; set; }
+    public LoraAdapterConfig Config { get; set; }
 
     /// <summary>The layers holding the adapter, in module order.</summary>
     public List<LoraLayerSlot> Slots { get; }

@@ -65,7 +65,7 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Checks a load completely and loads its tensors; changes nothing.</summary>
-    internal LoraPreparedLoad Prepare(string sourceName, IReadOnlyList<LoraModuleInput> modules, PeftLoraConfig? metadataConfig,
+    internal LoraPreparedLoad Prepare(string sourceName, IReadOnlyList<LoraModuleInput> modules, LoraAdapterConfig? metadataConfig,
         string? adapterName, bool hotswap)
     {
         if (hotswap)
@@ -92,7 +92,7 @@ public sealed partial class LoraComponent
                 adapterName: name, sourceName: sourceName, component: Name);
         }
 
-        var config = metadataConfig ?? PeftLoraConfig.Derive(
+        var config = metadataConfig ?? LoraAdapterConfig.Derive(
             modules.Select(m => (m.Path, m.Rank, m.Alpha, m.AlphaIsInteger)).ToList(),
             modules.Any(m => m.UseRsLora), _moduleNames, Kind == LoraComponentKind.Denoiser);
         var prepared = new LoraPreparedLoad(this, name, config, hotswap);

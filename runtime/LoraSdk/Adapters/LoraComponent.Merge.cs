@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Merging;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -91,7 +92,7 @@ public sealed partial class LoraComponent
         var modules = result.Layers.Select((layer, i) => new LoraModuleTensors(sourcePath[slots[i]], layer.A, layer.B, result.Alpha, result.Rank)).ToList();
         var targets = new List<string>();
         foreach (var r in records) foreach (var t in r.Config.TargetModules) if (!targets.Contains(t)) targets.Add(t);
-        var config = PeftLoraConfig.Create(result.Rank, result.Alpha, targets, result.Plan.UseRsLora);
+        var config = LoraAdapterConfig.Create(result.Rank, result.Alpha, targets, result.Plan.UseRsLora);
 
         var activeBefore = _host.Active;
         var overridesBefore = _overridden.Select(s => (s, s.Core!.ActiveOverride)).ToList();

@@ -5,6 +5,7 @@ using LoraSdk.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -113,7 +114,7 @@ public sealed partial class LoraComponent
     public bool HasAdapter(string adapterName) => _adapterByName.ContainsKey(adapterName);
 
     /// <summary>The PEFT config of adapter <paramref name="adapterName"/>.</summary>
-    public PeftLoraConfig GetAdapterConfig(string adapterName) => Record(adapterName).Config;
+    public LoraAdapterConfig GetAdapterConfig(string adapterName) => Record(adapterName).Config;
 
     /// <summary>Module paths of the layers holding adapter <paramref name="adapterName"/>, in module order.</summary>
     public IReadOnlyList<string> GetAdapterModulePaths(string adapterName) => Record(adapterName).Slots.Select(s => s.Path).ToList();

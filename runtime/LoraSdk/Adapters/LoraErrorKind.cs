@@ -71,4 +71,10 @@ public enum LoraErrorKind
 
     /// <summary>The model has a layer type that cannot be made LoRA-capable in place.</summary>
     UnsupportedLayer,
+
+    /// <summary>The LoRA path names no file or folder, or a folder without a LoRA file, or a missing weight name.</summary>
+    SourceNotFound,
+
+    /// <summary>The LoRA folder holds several <c>.safetensors</c> files and no weight name chooses one.</summary>
+    AmbiguousSource,
 }

@@ -46,10 +46,10 @@ public sealed class LoraException : LoraSdkException
 
     private static LoraSdkErrorCategory CategoryOf(LoraErrorKind kind) => kind switch
     {
-        LoraErrorKind.UnknownAdapter or LoraErrorKind.UnknownComponent or LoraErrorKind.AdapterNotFound
+        LoraErrorKind.UnknownAdapter or LoraErrorKind.UnknownComponent or LoraErrorKind.AdapterNotFound or LoraErrorKind.SourceNotFound
             or LoraErrorKind.HotswapUnknownAdapter or LoraErrorKind.UnknownBlock => LoraSdkErrorCategory.NotFound,
         LoraErrorKind.WeightsLengthMismatch or LoraErrorKind.BlockScaleLength or LoraErrorKind.InvalidWeights
-            or LoraErrorKind.DuplicateAdapterName => LoraSdkErrorCategory.InvalidArgument,
+            or LoraErrorKind.DuplicateAdapterName or LoraErrorKind.AmbiguousSource => LoraSdkErrorCategory.InvalidArgument,
         LoraErrorKind.HotswapAfterLoad => LoraSdkErrorCategory.InvalidOperation,
         LoraErrorKind.UnsupportedVariant or LoraErrorKind.UnsupportedLayer or LoraErrorKind.HotswapTextEncoder => LoraSdkErrorCategory.Unsupported,
         LoraErrorKind.UnmappedKeys or LoraErrorKind.NothingToLoad or LoraErrorKind.NonFiniteFusedWeights => LoraSdkErrorCategory.InvalidFile,

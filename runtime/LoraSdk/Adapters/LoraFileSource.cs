@@ -17,28 +17,38 @@ namespace LoraSdk.Adapters;
 internal sealed class LoraFileSource : IDisposable
 {
     private readonly SafetensorsFile _file;
-    private readonly Dictionary<string, Dictionary<string, JsonValue>> _metadataByPrefix;
+    private readonly IReadOnlyDictionary<string, LoraAdapterConfig> _configs;
 
-    private LoraFileSource(string path, LoraFileModel model, SafetensorsFile file)
+    private LoraFileSource(string path, LoraFileModel model, SafetensorsFile file, IReadOnlyDictionary<string, LoraAdapterConfig> configs)
     {
         SourceName = path;
         Model = model;
         _file = file;
-        _metadataByPrefix = SplitMetadata(model.Header.Metadata);
+        _configs = configs;
     }
 
     public string SourceName { get; }
 
     public LoraFileModel Model { get; }
 
-    /// <summary>Opens and maps <paramref name="path"/> (pickle formats are refused).</summary>
-    public static LoraFileSource Open(string path, LoraLoadOptions options)
+    /// <summary>
+    /// Opens <paramref name="path"/> — a LoRA file, a folder holding one (or <paramref name="weightName"/>), or a PEFT
+    /// adapter folder — reading only its header (pickle formats are refused).
+    /// </summary>
+    public static LoraFileSource Open(string path, LoraLoadOptions options, string? weightName = null)
     {
-        var file = SafetensorsFile.Open(path);
+        var (filePath, peftConfigPath) = LoraSourceLocator.Resolve(path, weightName);
+        var file = SafetensorsFile.Open(filePath);
         try
         {
-            var model = LoraFileModel.FromHeader(file.Header, info => file.ReadScalar(info.Name), options.FileModelOptions);
-            return new LoraFileSource(path, model, file);
+            var warnings = new List<string>();
+            LoraAdapterConfig? peftConfig = peftConfigPath is null ? null
+                : LoraAdapterConfig.FromJson(File.ReadAllText(peftConfigPath), peftConfigPath, warnings);
+            var model = LoraFileModel.FromHeader(file.Header, info => file.ReadScalar(info.Name), options.FileModelOptions, peftConfig, warnings);
+            var configs = peftConfig is not null
+                ? new Dictionary<string, LoraAdapterConfig>(StringComparer.Ordinal) { [""] = peftConfig }
+                : LoraAdapterConfig.FromSafetensorsMetadata(model.Header.Metadata, new List<string>()); // warnings already in the model
+            return new LoraFileSource(filePath, model, file, configs);
         }
         catch
         {
@@ -185,45 +195,12 @@ internal sealed class LoraFileSource : IDisposable
     private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
 
     /// <summary>
-    /// The PEFT config of <paramref name="component"/> from <c>lora_adapter_metadata</c>: keys prefixed
-    /// <c>&lt;component&gt;.</c>, or the unprefixed keys of a file written by <c>save_lora_adapter</c>; null without metadata.
+    /// The PEFT config of <paramref name="component"/>: from <c>lora_adapter_metadata</c> (keys prefixed
+    /// <c>&lt;component&gt;.</c>, or the unprefixed keys of a file written by <c>save_lora_adapter</c>), or a PEFT
+    /// folder's <c>adapter_config.json</c>; null when the source has none.
     /// </summary>
-    public PeftLoraConfig? MetadataConfig(string component)
-    {
-        if (_metadataByPrefix.TryGetValue(component, out var fields) || _metadataByPrefix.TryGetValue("", out fields))
-            return PeftLoraConfig.FromMetadata(fields);
-        return null;
-    }
-
-    private static Dictionary<string, Dictionary<string, JsonValue>> SplitMetadata(IReadOnlyDictionary<string, string> metadata)
-    {
-        var result = new Dictionary<string, Dictionary<string, JsonValue>>(StringComparer.Ordinal);
-        if (!metadata.TryGetValue("lora_adapter_metadata", out var text)) return result;
-        JsonValue root;
-        try
-        {
-            root = JsonValue.Parse(text);
-        }
-        catch (JsonParseException)
-        {
-            return result; // the formats core reports it as a warning; alphas then come from tensors or ranks
-        }
-        if (root.Kind != JsonValueKind.Object) return result;
-        foreach (var p in root.Properties)
-        {
-            string prefix = "";
-            string name = p.Key;
-            int dot = name.IndexOf('.');
-            if (dot > 0 && LoraComponents.All.Contains(name.Substring(0, dot)))
-            {
-                prefix = name.Substring(0, dot);
-                name = name.Substring(dot + 1);
-            }
-            if (!result.TryGetValue(prefix, out var fields)) result[prefix] = fields = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
-            fields[name] = p.Value;
-        }
-        return result;
-    }
+    public LoraAdapterConfig? MetadataConfig(string component) =>
+        _configs.TryGetValue(component, out var config) || _configs.TryGetValue("", out config) ? config : null;
 
     public void Dispose()
     {

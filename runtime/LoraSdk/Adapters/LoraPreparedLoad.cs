@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using static TorchSharp.torch;
+using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
@@ -10,7 +11,7 @@ namespace LoraSdk.Adapters;
 /// </summary>
 internal sealed class LoraPreparedLoad : IDisposable
 {
-    public LoraPreparedLoad(LoraComponent component, string adapterName, PeftLoraConfig config, bool hotswap)
+    public LoraPreparedLoad(LoraComponent component, string adapterName, LoraAdapterConfig config, bool hotswap)
     {
         Component = component;
         AdapterName = adapterName;
@@ -22,7 +23,7 @@ internal sealed class LoraPreparedLoad : IDisposable
 
     public string AdapterName { get; }
 
-    public PeftLoraConfig Config { get; }
+    public LoraAdapterConfig Config { get; }
 
     public bool Hotswap { get; }
 

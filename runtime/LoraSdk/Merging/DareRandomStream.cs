@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
+using LoraSdk.Core;
 
 namespace LoraSdk.Merging;
 

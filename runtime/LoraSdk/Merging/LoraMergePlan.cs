@@ -1,3 +1,4 @@
+using LoraSdk.Core;
 namespace LoraSdk.Merging;
 
 /// <summary>

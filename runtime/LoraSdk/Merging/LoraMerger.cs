@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using static TorchSharp.torch;
+using LoraSdk.Core;
 
 namespace LoraSdk.Merging;
 
@@ -306,7 +307,7 @@ public static class LoraMerger
 
     private static void CheckDensity(CombinationType type, double? density)
     {
-        string name = CombinationTypes.Name(type);
+        string name = CombinationTypes.PeftName(type);
         if (density is not double d)
         {
             throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity,

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using static TorchSharp.torch;
+using LoraSdk.Core;
 
 namespace LoraSdk.Merging;
 

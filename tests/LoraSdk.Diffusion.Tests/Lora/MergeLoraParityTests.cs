@@ -1,5 +1,7 @@
 using System.Linq;
 using LoraSdk.Diffusion.Tests.Support;
+using LoraSdk.Compatibility;
+using LoraSdk.Core;
 using LoraSdk.Merging;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -42,7 +44,10 @@ public sealed class MergeLoraParityTests
         p.Load("lora_a", "a");
         p.Load("lora_d", "d");
         p.Load("lora_b", "b");
-        p.Manager.AddWeightedAdapter(new[] { first, second }, new[] { 1.0, 0.5 }, name, type, svdRank: svdRank, density: density, seed: 0);
+        p.Manager.AddWeightedAdapter(new[] { first, second }, new[] { 1.0, 0.5 }, name, new LoraMergeOptions
+        {
+            CombinationType = PeftNames.ParseCombinationType(type), SvdRank = svdRank, Density = density, Seed = 0,
+        });
         Assert.Equal(new[] { "b" }, p.Manager.GetActiveAdapters()); // like PEFT, merging activates nothing
         p.Manager.SetAdapters(new[] { name });
         if (type.StartsWith("dare", System.StringComparison.Ordinal)) AssertFactorsBitwise(p, name);

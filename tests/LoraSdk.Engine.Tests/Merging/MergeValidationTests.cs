@@ -1,3 +1,5 @@
+using LoraSdk.Compatibility;
+using LoraSdk.Core;
 using System.Linq;
 using LoraSdk.Merging;
 using static TorchSharp.torch;
@@ -54,13 +56,13 @@ public sealed class MergeValidationTests : IClassFixture<MergeFixture>
     public void Combination_type_and_sign_method_strings_are_peft_strings()
     {
         Assert.Equal(11, CombinationTypes.All.Length);
-        foreach (var t in CombinationTypes.All) Assert.Equal(t, CombinationTypes.Parse(CombinationTypes.Name(t)));
-        Assert.Equal("dare_ties_svd", CombinationTypes.Name(CombinationType.DareTiesSvd));
-        var e = Assert.Throws<LoraMergeException>(() => CombinationTypes.Parse("Linear"));
+        foreach (var t in CombinationTypes.All) Assert.Equal(t, PeftNames.ParseCombinationType(CombinationTypes.PeftName(t)));
+        Assert.Equal("dare_ties_svd", CombinationTypes.PeftName(CombinationType.DareTiesSvd));
+        var e = Assert.Throws<LoraMergeException>(() => PeftNames.ParseCombinationType("Linear"));
         Assert.Equal("Invalid combination_type: Linear", e.Message);
         Assert.Equal(LoraMergeErrorKind.InvalidCombinationType, e.Kind);
-        Assert.Equal(MajoritySignMethod.Frequency, MajoritySignMethods.Parse("frequency"));
-        Assert.Equal("Unimplemented mask method \"majority\"", Assert.Throws<LoraMergeException>(() => MajoritySignMethods.Parse("majority")).Message);
+        Assert.Equal(MajoritySignMethod.Frequency, PeftNames.ParseMajoritySignMethod("frequency"));
+        Assert.Equal("Unimplemented mask method \"majority\"", Assert.Throws<LoraMergeException>(() => PeftNames.ParseMajoritySignMethod("majority")).Message);
     }
 
     [Theory]

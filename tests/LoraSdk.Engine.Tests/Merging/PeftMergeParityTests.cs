@@ -1,3 +1,4 @@
+using LoraSdk.Core;
 using System;
 using System.Collections.Generic;
 using System.Linq;

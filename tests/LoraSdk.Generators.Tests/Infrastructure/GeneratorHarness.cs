@@ -18,6 +18,7 @@ internal static class GeneratorHarness
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new Lazy<ImmutableArray<MetadataReference>>(() =>
         Net100.References.All.Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(LoraSdk.Typed.LoraAdapter).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(LoraSdk.Core.ILoraPipeline).Assembly.Location))
             .ToImmutableArray());
 
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;

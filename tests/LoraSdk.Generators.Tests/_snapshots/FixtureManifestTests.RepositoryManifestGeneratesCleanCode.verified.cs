@@ -1824,7 +1824,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Combination type: <c>cat</c>.
             /// </summary>
-            public override string CombinationType => "cat";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Cat;
 
             /// <summary>
             /// Density: none.
@@ -1849,7 +1849,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: none.
@@ -1911,7 +1911,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Combination type: <c>linear</c>.
             /// </summary>
-            public override string CombinationType => "linear";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Linear;
 
             /// <summary>
             /// Density: none.
@@ -1936,7 +1936,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: none.
@@ -1998,7 +1998,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Combination type: <c>svd</c>.
             /// </summary>
-            public override string CombinationType => "svd";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Svd;
 
             /// <summary>
             /// Density: none.
@@ -2023,7 +2023,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: none.
@@ -2085,7 +2085,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Combination type: <c>ties</c>.
             /// </summary>
-            public override string CombinationType => "ties";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Ties;
 
             /// <summary>
             /// Density: 0.5.
@@ -2110,7 +2110,7 @@ namespace LoraSdk.Samples.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: none.

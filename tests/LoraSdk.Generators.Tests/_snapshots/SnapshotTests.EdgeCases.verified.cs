@@ -89,9 +89,9 @@ namespace Demo.Loras
             public override int Rank => 8;
 
             /// <summary>
-            /// Largest module rank: 16.
+            /// Largest module rank: 8.
             /// </summary>
-            public override int MaxRank => 16;
+            public override int MaxRank => 8;
 
             /// <summary>
             /// Alpha: 8.
@@ -138,7 +138,7 @@ namespace Demo.Loras
 
             private static readonly global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.Typed.LoraComponentInfo> s_components = global::System.Array.AsReadOnly(new global::LoraSdk.Typed.LoraComponentInfo[]
             {
-                new global::LoraSdk.Typed.LoraComponentInfo("unet", 8, 8d, 1d, 9, 0, "down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_v\ndown_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_k\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_out.0\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_q\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_v", new global::System.Collections.Generic.Dictionary<string, int>(global::System.StringComparer.Ordinal) { ["down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k"] = 16 }, null),
+                new global::LoraSdk.Typed.LoraComponentInfo("unet", 8, 8d, 1d, 9, 0, "down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q\ndown_blocks.1.attentions.0.transformer_blocks.0.attn1.to_v\ndown_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_k\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_out.0\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_q\ndown_blocks.1.attentions.0.transformer_blocks.1.attn1.to_v", new global::System.Collections.Generic.Dictionary<string, int>(global::System.StringComparer.Ordinal) { ["down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k"] = 4 }, null),
             });
         }
     }
@@ -512,23 +512,23 @@ namespace Demo.Loras
     static partial class HotswapGroups
     {
         /// <summary>
-        /// Hotswap group <c>Styles</c>: target rank 16 ("max": the largest member rank); load order <c>Ikea</c>, <c>Feng</c> (the widest adapter first).
+        /// Hotswap group <c>Styles</c>: target rank 8 ("max": the largest member rank); load order <c>Ikea</c>, <c>Feng</c> (the widest adapter first).
         /// </summary>
         /// <remarks>
         /// <list type="bullet">
         /// <item><description><c>Ikea</c>: max rank 8, 17 UNet modules.</description></item>
-        /// <item><description><c>Feng</c>: max rank 16, 9 UNet modules.</description></item>
+        /// <item><description><c>Feng</c>: max rank 8, 9 UNet modules.</description></item>
         /// </list>
         /// </remarks>
         public static StylesGroup Styles => StylesGroup.Instance;
 
         /// <summary>
-        /// Hotswap group <c>Styles</c>: target rank 16 ("max": the largest member rank); load order <c>Ikea</c>, <c>Feng</c> (the widest adapter first).
+        /// Hotswap group <c>Styles</c>: target rank 8 ("max": the largest member rank); load order <c>Ikea</c>, <c>Feng</c> (the widest adapter first).
         /// </summary>
         /// <remarks>
         /// <list type="bullet">
         /// <item><description><c>Ikea</c>: max rank 8, 17 UNet modules.</description></item>
-        /// <item><description><c>Feng</c>: max rank 16, 9 UNet modules.</description></item>
+        /// <item><description><c>Feng</c>: max rank 8, 9 UNet modules.</description></item>
         /// </list>
         /// </remarks>
         public sealed class StylesGroup : global::LoraSdk.Typed.HotswapGroup<global::LoraSdk.Typed.Sdxl>
@@ -545,9 +545,9 @@ namespace Demo.Loras
             public override string Name => "Styles";
 
             /// <summary>
-            /// Target rank: 16.
+            /// Target rank: 8.
             /// </summary>
-            public override int TargetRank => 16;
+            public override int TargetRank => 8;
 
             /// <summary>
             /// Members in manifest order: <c>Ikea</c>, <c>Feng</c>.
@@ -619,7 +619,7 @@ namespace Demo.Loras
             /// <summary>
             /// Combination type: <c>ties</c>.
             /// </summary>
-            public override string CombinationType => "ties";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Ties;
 
             /// <summary>
             /// Density: 0.25.
@@ -644,7 +644,7 @@ namespace Demo.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: 7.
@@ -706,7 +706,7 @@ namespace Demo.Loras
             /// <summary>
             /// Combination type: <c>svd</c>.
             /// </summary>
-            public override string CombinationType => "svd";
+            public override global::LoraSdk.Core.CombinationType CombinationType => global::LoraSdk.Core.CombinationType.Svd;
 
             /// <summary>
             /// Density: none.
@@ -731,7 +731,7 @@ namespace Demo.Loras
             /// <summary>
             /// Majority sign method: <c>total</c>.
             /// </summary>
-            public override string MajoritySignMethod => "total";
+            public override global::LoraSdk.Core.MajoritySignMethod MajoritySignMethod => global::LoraSdk.Core.MajoritySignMethod.Total;
 
             /// <summary>
             /// Seed: none.

@@ -1,4 +1,4 @@
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>
 /// The keyword arguments of PEFT's <c>add_weighted_adapter</c> (except <c>svd_driver</c>, which only selects a CUDA
@@ -41,7 +41,7 @@ public sealed class LoraMergeOptions
     /// Seed of the DARE random pruning. The masks equal PEFT's on CPU after <c>torch.manual_seed(Seed)</c> immediately
     /// before <c>add_weighted_adapter</c>, provided the layers are passed in the model's module order and
     /// <see cref="Initialization"/> matches the first source adapter's <c>init_lora_weights</c>. Null picks a fresh
-    /// seed, reported in <see cref="LoraMergeResult.Seed"/>. The same seed always gives the same merge.
+    /// seed, reported with the merge result. The same seed always gives the same merge.
     /// </summary>
     public long? Seed { get; init; }
 

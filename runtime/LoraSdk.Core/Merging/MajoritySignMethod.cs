@@ -1,6 +1,6 @@
 using System;
 
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>PEFT's <c>majority_sign_method</c> for the TIES sign election.</summary>
 public enum MajoritySignMethod
@@ -16,19 +16,27 @@ public enum MajoritySignMethod
 public static class MajoritySignMethods
 {
     /// <summary>PEFT's string (<c>total</c> or <c>frequency</c>).</summary>
-    public static string Name(MajoritySignMethod method) => method switch
+    public static string PeftName(MajoritySignMethod method) => method switch
     {
         MajoritySignMethod.Total => "total",
         MajoritySignMethod.Frequency => "frequency",
         _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown majority sign method."),
     };
 
-    /// <summary>Parses PEFT's string (exact, case-sensitive).</summary>
-    /// <exception cref="LoraMergeException">PEFT's <c>Unimplemented mask method "…"</c>.</exception>
-    public static MajoritySignMethod Parse(string name) => name switch
+    /// <summary>Parses PEFT's string (exact, case-sensitive); false when it names no method.</summary>
+    public static bool TryParse(string? name, out MajoritySignMethod method)
     {
-        "total" => MajoritySignMethod.Total,
-        "frequency" => MajoritySignMethod.Frequency,
-        _ => throw new LoraMergeException(LoraMergeErrorKind.InvalidMajoritySignMethod, $"Unimplemented mask method \"{name}\""),
-    };
+        switch (name)
+        {
+            case "total":
+                method = MajoritySignMethod.Total;
+                return true;
+            case "frequency":
+                method = MajoritySignMethod.Frequency;
+                return true;
+            default:
+                method = default;
+                return false;
+        }
+    }
 }

@@ -1,12 +1,12 @@
 using System;
 
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>
 /// The <c>init_lora_weights</c> setting PEFT copies from the first source adapter's config into the merged adapter.
 /// PEFT initialises the merged adapter's new lora_A / lora_B modules from torch's CPU generator before it prunes at
 /// random, so for the DARE types this setting decides how far the random stream has advanced when pruning starts.
-/// <see cref="LoraMerger"/> replays those draws so that a seed gives PEFT's masks (see <see cref="LoraMergeOptions.Seed"/>).
+/// The engine replays those draws so that a seed gives PEFT's masks (see <see cref="LoraMergeOptions.Seed"/>).
 /// It has no effect on the deterministic combination types.
 /// </summary>
 public enum MergedAdapterInitialization

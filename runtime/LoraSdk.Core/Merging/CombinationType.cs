@@ -1,8 +1,8 @@
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>
-/// PEFT's <c>combination_type</c> of <c>LoraModel.add_weighted_adapter</c>. Use <see cref="CombinationTypes"/> to
-/// convert from and to PEFT's strings.
+/// PEFT's <c>combination_type</c> of <c>LoraModel.add_weighted_adapter</c>: how several adapters become one.
+/// <see cref="CombinationTypes"/> holds the rules PEFT attaches to each type and PEFT's names for them.
 /// </summary>
 public enum CombinationType
 {

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace LoraSdk.Adapters;
+namespace LoraSdk.Core;
 
 /// <summary>
 /// Python's <c>repr</c> of floats, strings and sets of strings, so that messages and JSON match what diffusers
@@ -58,7 +58,7 @@ internal static class PythonRepr
     /// <summary>Python's <c>repr(str)</c> for printable text: single quotes unless the text contains one.</summary>
     public static string String(string value)
     {
-        char quote = value.Contains('\'') && !value.Contains('"') ? '"' : '\'';
+        char quote = value.IndexOf('\'') >= 0 && value.IndexOf('"') < 0 ? '"' : '\'';
         var sb = new StringBuilder();
         sb.Append(quote);
         foreach (char c in value)

@@ -2,9 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
-using LoraSdk.Core;
 
-namespace LoraSdk.Adapters;
+namespace LoraSdk.Core;
 
 /// <summary>
 /// Writes values exactly like Python's <c>json.dumps(value, indent=2, sort_keys=True)</c> (ASCII output, Python float

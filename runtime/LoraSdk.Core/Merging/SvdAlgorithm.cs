@@ -1,4 +1,4 @@
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>How the svd combination types compute the truncated SVD of the merged delta weight.</summary>
 public enum SvdAlgorithm

@@ -1,6 +1,6 @@
 using System;
 
-namespace LoraSdk.Merging;
+namespace LoraSdk.Core;
 
 /// <summary>PEFT names of <see cref="CombinationType"/> and the rules PEFT attaches to each type.</summary>
 public static class CombinationTypes
@@ -32,21 +32,13 @@ public static class CombinationTypes
     }
 
     /// <summary>PEFT's string for <paramref name="type"/> (e.g. <c>dare_ties_svd</c>).</summary>
-    public static string Name(CombinationType type)
+    public static string PeftName(CombinationType type)
     {
         foreach (var (t, n) in Names)
         {
             if (t == type) return n;
         }
         throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown combination type.");
-    }
-
-    /// <summary>Parses PEFT's string (exact, case-sensitive, like PEFT).</summary>
-    /// <exception cref="LoraMergeException">PEFT's <c>Invalid combination_type: …</c>.</exception>
-    public static CombinationType Parse(string name)
-    {
-        if (TryParse(name, out var type)) return type;
-        throw new LoraMergeException(LoraMergeErrorKind.InvalidCombinationType, $"Invalid combination_type: {name}");
     }
 
     /// <summary>Parses PEFT's string; false when it names no combination type.</summary>
@@ -72,7 +64,10 @@ public static class CombinationTypes
         _ => false,
     };
 
-    /// <summary>True for the types PEFT restricts to adapters of equal rank (linear, ties, dare_*, magnitude_prune).</summary>
+    /// <summary>
+    /// True for the types PEFT restricts to adapters of equal rank (linear, ties, dare_linear, dare_ties,
+    /// magnitude_prune). An adapter's rank is <see cref="AdapterRank"/>'s: the largest rank of its modules.
+    /// </summary>
     public static bool RequiresEqualRanks(CombinationType type) => type switch
     {
         CombinationType.Linear or CombinationType.Ties or CombinationType.DareLinear or CombinationType.DareTies
@@ -80,7 +75,7 @@ public static class CombinationTypes
         _ => false,
     };
 
-    /// <summary>True for the types that prune with <c>density</c> (everything except svd, linear and cat).</summary>
+    /// <summary>True for the types that prune with <c>density</c> (everything except svd, linear and cat); PEFT requires it for them.</summary>
     public static bool UsesDensity(CombinationType type) => type switch
     {
         CombinationType.Svd or CombinationType.Linear or CombinationType.Cat => false,
@@ -94,6 +89,22 @@ public static class CombinationTypes
             or CombinationType.DareTiesSvd => true,
         _ => false,
     };
+
+    /// <summary>The rank of the merged adapter: the sum of the ranks for <c>cat</c>, <paramref name="svdRank"/> (default: the
+    /// largest source rank) for the SVD types, the common rank otherwise.</summary>
+    public static int MergedRank(CombinationType type, System.Collections.Generic.IReadOnlyList<int> sourceRanks, int? svdRank = null)
+    {
+        if (sourceRanks is null || sourceRanks.Count == 0) throw new ArgumentException("a merge needs at least one adapter", nameof(sourceRanks));
+        int max = 0, sum = 0;
+        foreach (int r in sourceRanks)
+        {
+            if (r > max) max = r;
+            sum += r;
+        }
+        if (type == CombinationType.Cat) return sum;
+        if (IsSvd(type)) return svdRank ?? max;
+        return max;
+    }
 
     /// <summary>True for the TIES types, which elect a majority sign with <see cref="MajoritySignMethod"/>.</summary>
     public static bool UsesMajoritySign(CombinationType type) => type switch

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace LoraSdk.Adapters;
+namespace LoraSdk.Core;
 
 /// <summary>
 /// PEFT's <c>_find_minimal_target_modules</c>, applied as PEFT applies it (only to lists of 20 or more module paths):

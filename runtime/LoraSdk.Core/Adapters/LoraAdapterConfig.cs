@@ -2,23 +2,25 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using LoraSdk.Core;
+using System.Text.RegularExpressions;
 
-namespace LoraSdk.Adapters;
+namespace LoraSdk.Core;
 
 /// <summary>
-/// The PEFT <c>LoraConfig</c> of one adapter in one component (diffusers' <c>peft_config[adapter_name]</c>): taken
-/// from the file's <c>lora_adapter_metadata</c> when present (every field kept for saving), otherwise derived from
-/// the module ranks and alphas like diffusers' <c>get_peft_kwargs</c>. Immutable.
+/// The PEFT <c>LoraConfig</c> of one adapter in one component (diffusers' <c>peft_config[adapter_name]</c>, a PEFT
+/// folder's <c>adapter_config.json</c>): read from a file's <c>lora_adapter_metadata</c> (every field kept for saving),
+/// or derived from the module ranks and alphas like diffusers' <c>get_peft_kwargs</c>. Answers PEFT's per-module
+/// questions (<see cref="RankFor"/>, <see cref="AlphaFor"/>, with PEFT's pattern matching) and writes itself back as
+/// diffusers does. The one reader and writer of LoRA configs in the SDK. Immutable.
 /// </summary>
-public sealed class PeftLoraConfig
+public sealed class LoraAdapterConfig
 {
     /// <summary>PEFT's version string written by the PEFT commit the fixtures come from (used for derived configs).</summary>
     public const string DefaultPeftVersion = "0.20.1.dev0@UNKNOWN";
 
     private readonly IReadOnlyDictionary<string, object?> _extra;
 
-    private PeftLoraConfig(int r, double loraAlpha, bool loraAlphaIsInteger, IReadOnlyList<KeyValuePair<string, int>> rankPattern,
+    private LoraAdapterConfig(int r, double loraAlpha, bool loraAlphaIsInteger, IReadOnlyList<KeyValuePair<string, int>> rankPattern,
         IReadOnlyList<KeyValuePair<string, double>> alphaPattern, IReadOnlyList<string> targetModules, bool useRsLora, bool useDora,
         bool loraBias, double loraDropout, IReadOnlyDictionary<string, object?> extra, bool fromMetadata)
     {
@@ -118,29 +120,117 @@ public sealed class PeftLoraConfig
         ["velora_config"] = null,
     };
 
-    /// <summary>Reads a (component-unprefixed) PEFT config object, e.g. from <c>lora_adapter_metadata</c>.</summary>
-    public static PeftLoraConfig FromMetadata(IReadOnlyDictionary<string, JsonValue> fields)
+    /// <summary>The safetensors <c>__metadata__</c> key under which diffusers stores the configs.</summary>
+    public const string MetadataKey = "lora_adapter_metadata";
+
+    private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Reads the configs in a file's <c>lora_adapter_metadata</c>: one per component prefix (<c>unet.r</c> …), or one
+    /// under the empty key for the unprefixed form <c>save_lora_adapter</c> writes. Missing metadata gives none;
+    /// malformed metadata or fields add a line to <paramref name="warnings"/> and fall back to PEFT's defaults.
+    /// </summary>
+    public static IReadOnlyDictionary<string, LoraAdapterConfig> FromSafetensorsMetadata(IReadOnlyDictionary<string, string> metadata, ICollection<string> warnings)
+    {
+        if (metadata is null) throw new ArgumentNullException(nameof(metadata));
+        if (warnings is null) throw new ArgumentNullException(nameof(warnings));
+        var result = new Dictionary<string, LoraAdapterConfig>(StringComparer.Ordinal);
+        if (!metadata.TryGetValue(MetadataKey, out var text)) return result;
+        JsonValue root;
+        try
+        {
+            root = JsonValue.Parse(text);
+        }
+        catch (JsonParseException e)
+        {
+            warnings.Add($"{MetadataKey} is not valid JSON ({e.Message}); alphas come from .alpha tensors or ranks instead");
+            return result;
+        }
+        if (root.Kind != JsonValueKind.Object)
+        {
+            warnings.Add($"{MetadataKey} is not a JSON object; alphas come from .alpha tensors or ranks instead");
+            return result;
+        }
+        var byComponent = new Dictionary<string, Dictionary<string, JsonValue>>(StringComparer.Ordinal);
+        foreach (var p in root.Properties)
+        {
+            string component = "";
+            string name = p.Key;
+            int dot = name.IndexOf('.');
+            if (dot > 0 && LoraComponents.IsKnown(name.Substring(0, dot)))
+            {
+                component = name.Substring(0, dot);
+                name = name.Substring(dot + 1);
+            }
+            if (!byComponent.TryGetValue(component, out var fields)) byComponent[component] = fields = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
+            fields[name] = p.Value;
+        }
+        foreach (var entry in byComponent)
+            result[entry.Key] = FromFields(entry.Value, entry.Key.Length == 0 ? MetadataKey : MetadataKey + " " + entry.Key, warnings);
+        return result;
+    }
+
+    /// <summary>Reads a PEFT <c>adapter_config.json</c> (<paramref name="sourceName"/> names it in messages).</summary>
+    /// <exception cref="LoraSdkFormatException">The text is not a JSON object.</exception>
+    public static LoraAdapterConfig FromJson(string json, string sourceName, ICollection<string> warnings)
+    {
+        if (json is null) throw new ArgumentNullException(nameof(json));
+        JsonValue root;
+        try
+        {
+            root = JsonValue.Parse(json);
+        }
+        catch (JsonParseException e)
+        {
+            throw new LoraSdkFormatException($"{sourceName}: {e.Message}", e);
+        }
+        if (root.Kind != JsonValueKind.Object) throw new LoraSdkFormatException($"{sourceName}: expected a JSON object");
+        var fields = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
+        foreach (var p in root.Properties) fields[p.Key] = p.Value;
+        return FromFields(fields, sourceName, warnings);
+    }
+
+    /// <summary>A config from its fields; invalid values add a line to <paramref name="warnings"/> (labelled <paramref name="label"/>) and take PEFT's default.</summary>
+    internal static LoraAdapterConfig FromFields(IReadOnlyDictionary<string, JsonValue> fields, string label, ICollection<string> warnings)
     {
         if (fields == null) throw new ArgumentNullException(nameof(fields));
         var extra = new SortedDictionary<string, object?>(StringComparer.Ordinal);
         foreach (var kv in fields) extra[kv.Key] = PythonJsonWriter.FromJson(kv.Value);
         int r = 8;
-        if (fields.TryGetValue("r", out var rv) && rv.Kind == JsonValueKind.Number) r = (int)rv.AsInt64();
+        if (fields.TryGetValue("r", out var rv) && !rv.IsNull)
+        {
+            if (rv.TryGetInt64(out long v) && v > 0 && v <= int.MaxValue) r = (int)v;
+            else warnings.Add($"{label}: 'r' is not a positive integer; using PEFT's default 8");
+        }
         double alpha = 8;
         bool alphaInt = true;
-        if (fields.TryGetValue("lora_alpha", out var av) && av.Kind == JsonValueKind.Number)
+        if (fields.TryGetValue("lora_alpha", out var av) && !av.IsNull)
         {
-            alpha = av.AsDouble();
-            alphaInt = PythonJsonWriter.FromJson(av) is long;
+            if (av.Kind == JsonValueKind.Number && IsFinite(av.AsDouble()))
+            {
+                alpha = av.AsDouble();
+                alphaInt = PythonJsonWriter.FromJson(av) is long;
+            }
+            else warnings.Add($"{label}: 'lora_alpha' is not a number; using PEFT's default 8");
         }
         var rankPattern = new List<KeyValuePair<string, int>>();
         if (fields.TryGetValue("rank_pattern", out var rp) && rp.Kind == JsonValueKind.Object)
+        {
             foreach (var p in rp.Properties)
-                if (p.Value.Kind == JsonValueKind.Number) rankPattern.Add(new KeyValuePair<string, int>(p.Key, (int)p.Value.AsInt64()));
+            {
+                if (p.Value.TryGetInt64(out long v) && v > 0 && v <= int.MaxValue) rankPattern.Add(new KeyValuePair<string, int>(p.Key, (int)v));
+                else warnings.Add($"{label}: rank_pattern '{p.Key}' is not a positive integer; ignored");
+            }
+        }
         var alphaPattern = new List<KeyValuePair<string, double>>();
         if (fields.TryGetValue("alpha_pattern", out var ap) && ap.Kind == JsonValueKind.Object)
+        {
             foreach (var p in ap.Properties)
-                if (p.Value.Kind == JsonValueKind.Number) alphaPattern.Add(new KeyValuePair<string, double>(p.Key, p.Value.AsDouble()));
+            {
+                if (p.Value.Kind == JsonValueKind.Number && IsFinite(p.Value.AsDouble())) alphaPattern.Add(new KeyValuePair<string, double>(p.Key, p.Value.AsDouble()));
+                else warnings.Add($"{label}: alpha_pattern '{p.Key}' is not a number; ignored");
+            }
+        }
         var targets = new List<string>();
         if (fields.TryGetValue("target_modules", out var tm))
         {
@@ -149,9 +239,67 @@ public sealed class PeftLoraConfig
         }
         bool Flag(string name) => fields.TryGetValue(name, out var v) && v.Kind == JsonValueKind.True;
         double dropout = fields.TryGetValue("lora_dropout", out var dv) && dv.Kind == JsonValueKind.Number ? dv.AsDouble() : 0.0;
-        return new PeftLoraConfig(r, alpha, alphaInt, rankPattern, alphaPattern, targets, Flag("use_rslora"), Flag("use_dora"),
+        return new LoraAdapterConfig(r, alpha, alphaInt, rankPattern, alphaPattern, targets, Flag("use_rslora"), Flag("use_dora"),
             Flag("lora_bias"), dropout, extra, fromMetadata: true);
     }
+
+    /// <summary>The value of config field <paramref name="name"/> as read (null when absent): for fields the SDK has no property for.</summary>
+    public object? GetField(string name) => _extra.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>True when the config was read with field <paramref name="name"/>.</summary>
+    public bool HasField(string name) => _extra.ContainsKey(name);
+
+    /// <summary>The adapter's rank by PEFT's rule (<see cref="AdapterRank"/>): <c>max(r, *rank_pattern.values())</c>.</summary>
+    public int AdapterRankValue => AdapterRank.FromConfig(R, RankPattern.Select(kv => kv.Value));
+
+    /// <summary>
+    /// PEFT's rank for a module: the first <c>rank_pattern</c> key that matches one of <paramref name="moduleNames"/>
+    /// (the module's path, plus any alias such as the <c>text_model.</c> form) as PEFT matches it — the key as a regular
+    /// expression for a whole trailing run of dotted path segments — else <see cref="R"/>.
+    /// </summary>
+    public int RankFor(IReadOnlyList<string> moduleNames, ICollection<string>? warnings = null) =>
+        TryMatch(RankPattern, moduleNames, warnings, out int v) ? v : R;
+
+    /// <summary>PEFT's alpha for a module (as <see cref="RankFor"/>, with <c>alpha_pattern</c> and <see cref="LoraAlpha"/>).</summary>
+    public double AlphaFor(IReadOnlyList<string> moduleNames, out bool fromPattern, ICollection<string>? warnings = null)
+    {
+        fromPattern = TryMatch(AlphaPattern, moduleNames, warnings, out double v);
+        return fromPattern ? v : LoraAlpha;
+    }
+
+    private static bool TryMatch<T>(IReadOnlyList<KeyValuePair<string, T>> patterns, IReadOnlyList<string> moduleNames, ICollection<string>? warnings, out T value)
+    {
+        foreach (var p in patterns)
+        {
+            foreach (var name in moduleNames)
+            {
+                bool match;
+                try
+                {
+                    match = Regex.IsMatch(name, @"\A(.*\.)?(" + p.Key + @")\z", RegexOptions.CultureInvariant, PatternTimeout);
+                }
+                catch (ArgumentException)
+                {
+                    // Not a valid .NET regex: compare literally (PEFT keys are almost always plain module names).
+                    match = name == p.Key || name.EndsWith("." + p.Key, StringComparison.Ordinal);
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    warnings?.Add($"pattern '{p.Key}' timed out while matching '{name}'; treated as no match");
+                    match = false;
+                }
+                if (match)
+                {
+                    value = p.Value;
+                    return true;
+                }
+            }
+        }
+        value = default!;
+        return false;
+    }
+
+    private static bool IsFinite(double v) => !double.IsNaN(v) && !double.IsInfinity(v);
 
     /// <summary>
     /// diffusers' <c>get_peft_kwargs</c> for a file without metadata: <c>r</c> and <c>lora_alpha</c> are the most
@@ -162,7 +310,7 @@ public sealed class PeftLoraConfig
     /// <param name="useRsLora">rsLoRA flag.</param>
     /// <param name="otherModuleNames">Every other module name of the component (for PEFT's target-module condensing).</param>
     /// <param name="isUnet">UNet configs key rank_pattern by <c>^path</c> as diffusers does.</param>
-    public static PeftLoraConfig Derive(IReadOnlyList<(string Path, int Rank, double Alpha, bool AlphaIsInteger)> modules, bool useRsLora,
+    public static LoraAdapterConfig Derive(IReadOnlyList<(string Path, int Rank, double Alpha, bool AlphaIsInteger)> modules, bool useRsLora,
         IEnumerable<string> otherModuleNames, bool isUnet)
     {
         if (modules == null || modules.Count == 0) throw new ArgumentException("an adapter needs at least one module", nameof(modules));
@@ -177,29 +325,29 @@ public sealed class PeftLoraConfig
             if (!m.Alpha.Equals(alpha)) alphaPattern.Add(new KeyValuePair<string, double>(m.Path, m.Alpha));
         }
         var targets = TargetModuleCondenser.Condense(modules.Select(m => m.Path).ToList(), otherModuleNames);
-        return new PeftLoraConfig(r, alpha, alphaInt, rankPattern, alphaPattern, targets, useRsLora, false, false, 0.0,
+        return new LoraAdapterConfig(r, alpha, alphaInt, rankPattern, alphaPattern, targets, useRsLora, false, false, 0.0,
             new SortedDictionary<string, object?>(StringComparer.Ordinal), fromMetadata: false);
     }
 
     /// <summary>A config for an in-memory adapter (merges, user-built adapters).</summary>
-    public static PeftLoraConfig Create(int r, double loraAlpha, IReadOnlyList<string> targetModules, bool useRsLora = false,
+    public static LoraAdapterConfig Create(int r, double loraAlpha, IReadOnlyList<string> targetModules, bool useRsLora = false,
         IReadOnlyList<KeyValuePair<string, int>>? rankPattern = null, IReadOnlyList<KeyValuePair<string, double>>? alphaPattern = null)
     {
         if (r <= 0) throw new ArgumentOutOfRangeException(nameof(r), $"`r` should be a positive integer value but the value passed is {r}");
-        return new PeftLoraConfig(r, loraAlpha, loraAlpha == Math.Floor(loraAlpha) && Math.Abs(loraAlpha) < 1e15,
+        return new LoraAdapterConfig(r, loraAlpha, loraAlpha == Math.Floor(loraAlpha) && Math.Abs(loraAlpha) < 1e15,
             rankPattern ?? Array.Empty<KeyValuePair<string, int>>(), alphaPattern ?? Array.Empty<KeyValuePair<string, double>>(),
             targetModules ?? throw new ArgumentNullException(nameof(targetModules)), useRsLora, false, false, 0.0,
             new SortedDictionary<string, object?>(StringComparer.Ordinal), fromMetadata: false);
     }
 
     /// <summary>PEFT's <c>prepare_model_for_compiled_hotswap(config=…)</c>: r and every rank_pattern value become <paramref name="targetRank"/>.</summary>
-    internal PeftLoraConfig WithTargetRank(int targetRank)
+    internal LoraAdapterConfig WithTargetRank(int targetRank)
     {
         var rp = RankPattern.Select(kv => new KeyValuePair<string, int>(kv.Key, targetRank)).ToList();
         var extra = new SortedDictionary<string, object?>(_extra.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
         extra.Remove("r");
         extra.Remove("rank_pattern");
-        return new PeftLoraConfig(targetRank, LoraAlpha, LoraAlphaIsInteger, rp, AlphaPattern, TargetModules, UseRsLora, UseDora,
+        return new LoraAdapterConfig(targetRank, LoraAlpha, LoraAlphaIsInteger, rp, AlphaPattern, TargetModules, UseRsLora, UseDora,
             LoraBias, LoraDropout, extra, IsFromMetadata);
     }
 

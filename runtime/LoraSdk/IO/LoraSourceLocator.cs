@@ -1,0 +1,77 @@
+using System;
+using System.IO;
+using System.Linq;
+using LoraSdk.Adapters;
+
+namespace LoraSdk.IO;
+
+/// <summary>
+/// Turns what <c>LoadLoraWeights</c> accepts into one file, as diffusers' <c>load_lora_weights(path, weight_name=…)</c>
+/// does: a <c>.safetensors</c> file; a folder plus a weight name; a folder holding exactly one <c>.safetensors</c> file
+/// (what <c>SaveLoraWeights</c> writes); or a PEFT adapter folder (<c>adapter_config.json</c> +
+/// <c>adapter_model.safetensors</c>). Anything else is a <see cref="LoraException"/> that names the path and says
+/// what is wrong, before anything is read.
+/// </summary>
+internal static class LoraSourceLocator
+{
+    /// <summary>PEFT's adapter config file name.</summary>
+    public const string PeftConfigName = "adapter_config.json";
+
+    /// <summary>PEFT's adapter weights file name.</summary>
+    public const string PeftWeightsName = "adapter_model.safetensors";
+
+    /// <summary>The LoRA file to read, and the PEFT config beside it when <paramref name="path"/> is a PEFT folder.</summary>
+    public static (string File, string? PeftConfig) Resolve(string path, string? weightName)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("a LoRA path is required", nameof(path));
+        if (File.Exists(path))
+        {
+            if (weightName is not null)
+            {
+                throw new LoraException(LoraErrorKind.SourceNotFound,
+                    $"{path} is a file; weightName ('{weightName}') selects a file inside a folder. Pass the folder, or the file without weightName.",
+                    sourceName: path);
+            }
+            return (path, PeftConfigBeside(path));
+        }
+        if (!Directory.Exists(path))
+            throw new LoraException(LoraErrorKind.SourceNotFound, $"{path}: no such LoRA file or folder.", sourceName: path);
+
+        if (weightName is not null)
+        {
+            string file = Path.Combine(path, weightName);
+            if (Directory.Exists(file))
+                throw new LoraException(LoraErrorKind.SourceNotFound, $"{file} is a folder; weightName must name a .safetensors file in {path}.", sourceName: file);
+            if (!File.Exists(file))
+                throw new LoraException(LoraErrorKind.SourceNotFound, $"{path} has no file '{weightName}'{Listing(path)}.", sourceName: file);
+            return (file, PeftConfigBeside(file));
+        }
+        string peftWeights = Path.Combine(path, PeftWeightsName);
+        if (File.Exists(Path.Combine(path, PeftConfigName)) && File.Exists(peftWeights)) return (peftWeights, Path.Combine(path, PeftConfigName));
+        var candidates = Directory.GetFiles(path, "*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (candidates.Count == 1) return (candidates[0], PeftConfigBeside(candidates[0]));
+        if (candidates.Count == 0)
+        {
+            throw new LoraException(LoraErrorKind.SourceNotFound,
+                $"{path} is a folder without a .safetensors file (nor a PEFT adapter folder with {PeftConfigName} and {PeftWeightsName}); pass the LoRA file, or the folder that holds it.",
+                sourceName: path);
+        }
+        throw new LoraException(LoraErrorKind.AmbiguousSource,
+            $"{path} holds {candidates.Count} .safetensors files ({string.Join(", ", candidates.Take(5).Select(Path.GetFileName))}{(candidates.Count > 5 ? ", ..." : "")}); pass weightName to choose one.",
+            sourceName: path);
+    }
+
+    /// <summary>A PEFT config next to a file named <see cref="PeftWeightsName"/> makes it a PEFT folder's weights.</summary>
+    private static string? PeftConfigBeside(string file)
+    {
+        if (!string.Equals(Path.GetFileName(file), PeftWeightsName, StringComparison.Ordinal)) return null;
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, PeftConfigName);
+        return File.Exists(config) ? config : null;
+    }
+
+    private static string Listing(string folder)
+    {
+        var files = Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal).Take(5).ToList();
+        return files.Count == 0 ? " (it holds no .safetensors file)" : $" (it holds {string.Join(", ", files)})";
+    }
+}
