@@ -3,6 +3,7 @@ using System.IO;
 using LoraSdk.Diffusion.Configuration;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Common;
+using LoraSdk.Diffusion.Models.Flux;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Models.Vae;
 using static TorchSharp.torch;
@@ -22,6 +23,14 @@ public static class ComponentLoader
         options ??= ModelLoadOptions.Default;
         var config = UNet2DConditionConfig.Load(Path.Combine(folder, "config.json"));
         return Load(folder, DiffusersWeights, options, p => new UNet2DConditionModel(config, p), null);
+    }
+
+    /// <summary>Loads a <c>FluxTransformer2DModel</c> folder (<c>config.json</c> + single or sharded weights).</summary>
+    public static FluxTransformer2DModel LoadFluxTransformer(string folder, ModelLoadOptions? options = null)
+    {
+        options ??= ModelLoadOptions.Default;
+        var config = FluxTransformer2DConfig.Load(Path.Combine(folder, "config.json"));
+        return Load(folder, DiffusersWeights, options, p => new FluxTransformer2DModel(config, p), null);
     }
 
     /// <summary>Loads an <c>AutoencoderKL</c> folder.</summary>
