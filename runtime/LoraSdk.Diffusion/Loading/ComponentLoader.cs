@@ -1,8 +1,11 @@
 using System;
 using System.IO;
+using System.Linq;
 using LoraSdk.Diffusion.Configuration;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Common;
+using LoraSdk.Diffusion.Models.Flux;
+using LoraSdk.Diffusion.Models.T5;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Models.Vae;
 using static TorchSharp.torch;
@@ -15,6 +18,8 @@ public static class ComponentLoader
     private const string DiffusersWeights = "diffusion_pytorch_model";
     private const string TransformersWeights = "model";
     private const string TextModelPrefix = "text_model.";
+    private const string SharedEmbedding = "shared.weight";
+    private const string TiedEmbedding = "encoder.embed_tokens.weight";
 
     /// <summary>Loads a <c>UNet2DConditionModel</c> folder (<c>config.json</c> + weights).</summary>
     public static UNet2DConditionModel LoadUNet(string folder, ModelLoadOptions? options = null)
@@ -22,6 +27,14 @@ public static class ComponentLoader
         options ??= ModelLoadOptions.Default;
         var config = UNet2DConditionConfig.Load(Path.Combine(folder, "config.json"));
         return Load(folder, DiffusersWeights, options, p => new UNet2DConditionModel(config, p), null);
+    }
+
+    /// <summary>Loads a <c>FluxTransformer2DModel</c> folder (<c>config.json</c> + single or sharded weights).</summary>
+    public static FluxTransformer2DModel LoadFluxTransformer(string folder, ModelLoadOptions? options = null)
+    {
+        options ??= ModelLoadOptions.Default;
+        var config = FluxTransformer2DConfig.Load(Path.Combine(folder, "config.json"));
+        return Load(folder, DiffusersWeights, options, p => new FluxTransformer2DModel(config, p), null);
     }
 
     /// <summary>Loads an <c>AutoencoderKL</c> folder.</summary>
@@ -52,6 +65,18 @@ public static class ComponentLoader
     }
 
     /// <summary>
+    /// Loads a transformers <c>T5EncoderModel</c> folder (<c>config.json</c> + single or sharded <c>model</c>
+    /// weights). The token embedding may be stored as <c>shared.weight</c>, as the tied
+    /// <c>encoder.embed_tokens.weight</c>, or as both (then <c>shared.weight</c> is used).
+    /// </summary>
+    public static T5EncoderModel LoadT5EncoderModel(string folder, ModelLoadOptions? options = null)
+    {
+        options ??= ModelLoadOptions.Default;
+        var config = T5Config.Load(Path.Combine(folder, "config.json"));
+        return LoadMapped(folder, TransformersWeights, options, p => new T5EncoderModel(config, p), MapT5Key);
+    }
+
+    /// <summary>
     /// Maps a transformers CLIP text checkpoint key to the host's layout: strips <c>text_model.</c>; skips the
     /// non-persistent <c>position_ids</c> buffer older checkpoints contain.
     /// </summary>
@@ -61,10 +86,22 @@ public static class ComponentLoader
         return name == "embeddings.position_ids" ? null : name;
     }
 
+    // The key mapper of a T5 checkpoint: the tied embedding copy is dropped when shared.weight is stored too.
+    private static Func<string, string?> MapT5Key(WeightSource source)
+    {
+        bool hasShared = source.Keys.Contains(SharedEmbedding, StringComparer.Ordinal);
+        return key => key == TiedEmbedding ? (hasShared ? null : SharedEmbedding) : key;
+    }
+
     private static T Load<T>(string folder, string weightsName, ModelLoadOptions options, Func<ModelPlacement, T> build,
-        Func<string, string?>? mapKey) where T : nn.Module
+        Func<string, string?>? mapKey) where T : nn.Module =>
+        LoadMapped(folder, weightsName, options, build, mapKey is null ? null : _ => mapKey);
+
+    private static T LoadMapped<T>(string folder, string weightsName, ModelLoadOptions options, Func<ModelPlacement, T> build,
+        Func<WeightSource, Func<string, string?>>? mapKeyFor) where T : nn.Module
     {
         using var source = WeightSource.Open(folder, weightsName, options.Variant);
+        var mapKey = mapKeyFor?.Invoke(source);
         var model = build(new ModelPlacement(options.DType, options.Device));
         try
         {

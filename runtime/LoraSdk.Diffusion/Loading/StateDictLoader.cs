@@ -16,7 +16,9 @@ namespace LoraSdk.Diffusion.Loading;
 public static class StateDictLoader
 {
     /// <summary>
-    /// Loads <paramref name="source"/> into <paramref name="module"/> converting to <paramref name="dtype"/>.
+    /// Loads <paramref name="source"/> into <paramref name="module"/> converting to <paramref name="dtype"/> (the
+    /// model's dtype; a parameter the model created in another dtype, such as T5's <c>wo</c> kept in float32 under
+    /// float16, is loaded in its own dtype).
     /// <paramref name="mapKey"/> maps a file key to a parameter name, or returns null to skip the key (for
     /// non-persistent buffers older checkpoints contain, such as CLIP's <c>position_ids</c>).
     /// </summary>
@@ -58,7 +60,7 @@ public static class StateDictLoader
         using var noGrad = no_grad();
         foreach (var (fileKey, target) in plan)
         {
-            using var loaded = source.FileOf(fileKey).Load(fileKey, dtype, target.device);
+            using var loaded = source.FileOf(fileKey).Load(fileKey, target.dtype, target.device);
             target.set_(loaded);
         }
     }

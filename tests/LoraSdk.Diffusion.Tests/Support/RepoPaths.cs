@@ -17,6 +17,12 @@ public static class RepoPaths
     /// <summary><c>tests/fixtures-prompt</c> (goldens of the prompt pipeline).</summary>
     public static string FixturesPrompt => Path.Combine(Root, "tests", "fixtures-prompt");
 
+    /// <summary><c>tests/fixtures-flux</c> (tiny Flux pipeline, Flux LoRAs, goldens).</summary>
+    public static string FixturesFlux => Path.Combine(Root, "tests", "fixtures-flux");
+
+    /// <summary><c>tests/fixtures-flux/tiny-flux</c>.</summary>
+    public static string TinyFlux => Path.Combine(FixturesFlux, "tiny-flux");
+
     /// <summary><c>tests/fixtures/tiny-sdxl</c>.</summary>
     public static string TinySdxl => Path.Combine(Fixtures, "tiny-sdxl");
 
