@@ -100,6 +100,12 @@ public sealed class CudaGraphRuntime
     /// <summary>Starts the peak counts of <see cref="MemoryStats"/> afresh.</summary>
     public void ResetPeakMemory(torch.Device device) => _native.ResetPeakMemory(CudaIndex(device));
 
+    /// <summary>
+    /// Whether the calling thread's current CUDA stream on <paramref name="device"/> is being captured (by this library
+    /// or by anything else in the process); engine code can refuse host-side changes then.
+    /// </summary>
+    public bool IsCurrentStreamCapturing(torch.Device device) => _native.IsCurrentStreamCapturing(CudaIndex(device));
+
     /// <summary>Waits until all work on <paramref name="device"/> is done.</summary>
     public void Synchronize(torch.Device device) => _native.Synchronize(CudaIndex(device));
 

@@ -14,6 +14,34 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
     /// <summary>The C ABI version this wrapper speaks (<c>LSG_ABI_VERSION</c>).</summary>
     internal const int AbiVersion = 1;
 
+    /// <summary>Every export of the C ABI (native/include/lorasdk_cuda_graph.h), all required.</summary>
+    internal static readonly string[] ExportNames =
+    {
+        "lsg_abi_version",
+        "lsg_last_error",
+        "lsg_build_torch_version",
+        "lsg_runtime_torch_version",
+        "lsg_build_cuda_version",
+        "lsg_can_count_nodes",
+        "lsg_cuda_device_count",
+        "lsg_synchronize",
+        "lsg_is_current_stream_capturing",
+        "lsg_tensor_describe",
+        "lsg_memory_stats",
+        "lsg_reset_peak_memory",
+        "lsg_pool_handle",
+        "lsg_graph_create",
+        "lsg_graph_warmup_begin",
+        "lsg_graph_warmup_end",
+        "lsg_graph_capture_begin",
+        "lsg_graph_capture_end",
+        "lsg_graph_capture_abort",
+        "lsg_graph_replay",
+        "lsg_graph_reset",
+        "lsg_graph_pool",
+        "lsg_graph_destroy",
+    };
+
     private readonly string _libraryPath;
     private readonly delegate* unmanaged[Cdecl]<IntPtr> _lastError;
     private readonly delegate* unmanaged[Cdecl]<IntPtr> _buildTorchVersion;
@@ -22,6 +50,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
     private readonly delegate* unmanaged[Cdecl]<int> _canCountNodes;
     private readonly delegate* unmanaged[Cdecl]<int*, int> _deviceCount;
     private readonly delegate* unmanaged[Cdecl]<int, int> _synchronize;
+    private readonly delegate* unmanaged[Cdecl]<int, int*, int> _isCapturing;
     private readonly delegate* unmanaged[Cdecl]<IntPtr, TensorInfo*, int> _describe;
     private readonly delegate* unmanaged[Cdecl]<int, long*, long*, long*, long*, int> _memoryStats;
     private readonly delegate* unmanaged[Cdecl]<int, int> _resetPeak;
@@ -59,6 +88,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
         _canCountNodes = (delegate* unmanaged[Cdecl]<int>)Export(library, "lsg_can_count_nodes");
         _deviceCount = (delegate* unmanaged[Cdecl]<int*, int>)Export(library, "lsg_cuda_device_count");
         _synchronize = (delegate* unmanaged[Cdecl]<int, int>)Export(library, "lsg_synchronize");
+        _isCapturing = (delegate* unmanaged[Cdecl]<int, int*, int>)Export(library, "lsg_is_current_stream_capturing");
         _describe = (delegate* unmanaged[Cdecl]<IntPtr, TensorInfo*, int>)Export(library, "lsg_tensor_describe");
         _memoryStats = (delegate* unmanaged[Cdecl]<int, long*, long*, long*, long*, int>)Export(library, "lsg_memory_stats");
         _resetPeak = (delegate* unmanaged[Cdecl]<int, int>)Export(library, "lsg_reset_peak_memory");
@@ -78,6 +108,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
     /// <summary>Binds every export of the library; a missing export or another ABI version is a <see cref="CudaGraphErrorKind.NativeAbiMismatch"/>.</summary>
     internal static NativeCudaGraphBackend Bind(IntPtr library, string libraryPath)
     {
+        foreach (string name in ExportNames) Export(library, name, libraryPath);
         var abi = (delegate* unmanaged[Cdecl]<int>)Export(library, "lsg_abi_version", libraryPath);
         int version = abi();
         if (version != AbiVersion)
@@ -130,6 +161,13 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
     internal void ResetPeakMemory(int deviceIndex) => Check(_resetPeak(deviceIndex), "resetting CUDA peak memory statistics");
 
     internal void Synchronize(int deviceIndex) => Check(_synchronize(deviceIndex), "synchronizing the CUDA device");
+
+    internal bool IsCurrentStreamCapturing(int deviceIndex)
+    {
+        int capturing;
+        Check(_isCapturing(deviceIndex, &capturing), "querying the stream's capture status");
+        return capturing != 0;
+    }
 
     public int? DeviceOf(Tensor tensor) =>
         tensor.device_type == DeviceType.CUDA ? Math.Max(0, tensor.device_index) : null;
