@@ -108,6 +108,9 @@ internal static class GraphCommands
     private static int CheckCase(string name, UNet2DConditionModel unet, Tensor[] inputs, Device device)
     {
         using var scope = NewDisposeScope();
+        // The graph's static inputs alias `inputs`: keep the original values to restore them (and to check a replay
+        // of restored inputs) after the new-values replay.
+        var originals = inputs.Select(t => t.clone()).ToArray();
         var eager1 = Step(unet, inputs);
         var eager2 = Step(unet, inputs);
         bool eagerDeterministic = Same(eager1, eager2);
@@ -124,7 +127,8 @@ internal static class GraphCommands
         cuda.synchronize(device);
         bool second = Same(graph.Output, eager3);
         double secondDiff = MaxAbs(graph.Output, eager3);
-        graph.Replay(inputs.Select(t => t.clone()).ToArray());
+        graph.Replay(originals);
+        cuda.synchronize(device);
         bool third = Same(graph.Output, eager1);
 
         bool ok = first && second && third;

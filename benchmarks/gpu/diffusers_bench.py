@@ -53,6 +53,9 @@ def main() -> int:
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--dtype", default="fp16", choices=["fp16", "bf16", "fp32"])
     ap.add_argument("--only", default=None, help="comma-separated config names")
+    ap.add_argument("--adapter-dtype", default="peft", choices=["peft", "model"],
+                    help="peft: PEFT's default (autocast_adapter_dtype upcasts fp16/bf16 adapter weights to fp32), "
+                         "model: cast the adapter weights to the model's dtype, as LoraSdk keeps them")
     args = ap.parse_args()
 
     try:
@@ -129,8 +132,12 @@ def main() -> int:
             with torch.no_grad():
                 for name, p in unet.named_parameters():
                     if f".a{i}." in name and "lora_" in name:
+                        if args.adapter_dtype == "model":
+                            p.data = p.data.to(dtype)
                         p.normal_(0, 0.01)
         unet.set_adapters([f"a{i}" for i in range(count)])
+        lora_dtype = next(p.dtype for n, p in unet.named_parameters() if "lora_A" in n)
+        print(f"{count} adapter(s) loaded; adapter weights are {lora_dtype} (--adapter-dtype {args.adapter_dtype})")
 
     only = set(args.only.split(",")) if args.only else None
 
