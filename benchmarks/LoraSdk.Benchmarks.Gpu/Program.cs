@@ -16,11 +16,13 @@ using LoraSdk.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// usage: LoraSdk.Benchmarks.Gpu [--device cuda] [--dtypes float16,bfloat16] [--latent 128] [--iterations 20]
+// usage: LoraSdk.Benchmarks.Gpu graph-check|graph-bench [options]   (CUDA graphs: see GraphCommands.cs)
+//        LoraSdk.Benchmarks.Gpu [--device cuda] [--dtypes float16,bfloat16] [--latent 128] [--iterations 20]
 //        [--rank 32] [--repo <folder holding LoraSdk.sln>] [--skip-parity] [--skip-sdxl]
 // 1. CUDA parity: the tiny prompt pipeline (fp32) on the device vs diffusers' CPU goldens (base and lora_a).
 // 2. One SDXL-base-sized UNet step (CFG batch 2, random weights) with 0/1/2/4 rank-r adapters on every attention
 //    projection (to_q/to_k/to_v/to_out.0), unfused (the engine's batched low-rank path) and materialized.
+if (args.Length > 0 && GraphCommands.Names.Contains(args[0])) return GraphCommands.Run(args[0], args[1..]);
 var o = Options.Parse(args);
 var device = new Device(o.Device);
 Console.WriteLine($"LoraSdk GPU bench on {o.Device}; cuda available: {cuda.is_available()}, devices: {(cuda.is_available() ? cuda.device_count() : 0)}");
@@ -30,7 +32,7 @@ return 0;
 
 static void Parity(Options o, Device device)
 {
-    string repo = o.Repo ?? FindRepo();
+    string repo = o.Repo ?? RepoFinder.Find();
     string model = Path.Combine(repo, "models", "tiny-sdxl-prompt");
     using var goldens = SafetensorsFile.Open(Path.Combine(repo, "tests", "fixtures-prompt", "goldens.safetensors"));
     using var pipe = StableDiffusionXLPipeline.FromPretrained(model, new ModelLoadOptions { DType = ScalarType.Float32, Device = device });
@@ -63,27 +65,8 @@ static void Compare(string key, StableDiffusionXLPipeline pipe, StableDiffusionX
 static void SdxlStep(Options o, Device device, ScalarType dtype)
 {
     using var noGrad = no_grad();
-    var config = SdxlBaseUNetConfig.Create();
-    using var unet = new UNet2DConditionModel(config, new ModelPlacement(dtype, device));
-    // Device-side random init (TorchSharp's Generator is CPU-only: seed the device's default generator instead).
-    manual_seed(1234);
-    {
-        foreach (var (name, p) in unet.named_parameters())
-        {
-            if (p.Dimensions >= 2) p.normal_(0, 0.02);
-            else if (name.Contains("norm")) p.fill_(1.0);
-            else p.zero_();
-        }
-    }
-    unet.eval();
-    var c = unet.Config;
-    int latent = o.Latent;
-    using var sample = randn(new long[] { 2, c.InChannels, latent, latent }, dtype, device);
-    using var context = randn(new long[] { 2, 77, c.CrossAttentionDim[0] }, dtype, device);
-    int pooled = (c.ProjectionClassEmbeddingsInputDim ?? 0) - 6 * (c.AdditionTimeEmbedDim ?? 0);
-    using var textEmbeds = randn(new long[] { 2, pooled }, dtype, device);
-    using var timeIds = tensor(new float[] { 1024, 1024, 0, 0, 1024, 1024, 1024, 1024, 0, 0, 1024, 1024 }, new long[] { 2, 6 }).to(dtype, device);
-    using var timestep = tensor(500f).to(device);
+    using var w = new SdxlWorkload(device, dtype, o.Latent);
+    var inputs = w.Inputs;
 
     double Step()
     {
@@ -92,7 +75,7 @@ static void SdxlStep(Options o, Device device, ScalarType dtype)
         {
             cuda.synchronize(device);
             var sw = Stopwatch.StartNew();
-            using (var y = unet.Forward(sample, timestep, context, textEmbeds, timeIds)) { }
+            using (var y = w.Step(inputs)) { }
             cuda.synchronize(device);
             sw.Stop();
             if (i >= 3) times.Add(sw.Elapsed.TotalMilliseconds);
@@ -101,47 +84,24 @@ static void SdxlStep(Options o, Device device, ScalarType dtype)
         return times[times.Count / 2];
     }
 
-    string[] targets = { "to_q", "to_k", "to_v", "to_out.0" };
-    var layers = unet.named_modules().Where(m => m.module is LoraLinear && targets.Any(t => m.name.EndsWith("." + t, StringComparison.Ordinal)))
-        .Select(m => (m.name, (LoraLinear)m.module)).ToList();
-    var component = new LoraComponent("unet", unet);
     double baseMs = Step();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"SDXL-base UNet step, {dtype}, CFG batch 2, latent {latent}x{latent} ({latent * 8}px), {layers.Count} adapted layers, rank {o.Rank}, median of {o.Iterations}:"));
+        $"SDXL-base UNet step, {dtype}, CFG batch 2, latent {o.Latent}x{o.Latent} ({o.Latent * 8}px), {w.Layers.Count} adapted layers, rank {o.Rank}, median of {o.Iterations}:"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  no adapter: {baseMs,8:F1} ms"));
-    var names = new List<string>();
     foreach (int k in new[] { 1, 2, 4 })
     {
-        while (names.Count < k)
-        {
-            manual_seed(100 + names.Count);
-            var modules = layers.Select(l => new LoraModuleTensors(l.name,
-                randn(new long[] { o.Rank, l.Item2.InFeatures }, dtype, device) * 0.01,
-                randn(new long[] { l.Item2.OutFeatures, o.Rank }, dtype, device) * 0.01, alpha: o.Rank)).ToList();
-            names.Add(component.AddAdapter("a" + names.Count, new LoraAdapterDefinition(modules)));
-            foreach (var m in modules) { m.Down.Dispose(); m.Up.Dispose(); }
-        }
-        component.SetAdapter(names);
-        component.ForwardMode = LoraForwardMode.Unfused;
+        w.EnsureAdapters(k, o.Rank);
+        w.Component.ForwardMode = LoraForwardMode.Unfused;
         double unfused = Step();
-        component.ForwardMode = LoraForwardMode.Materialized;
+        w.Component.ForwardMode = LoraForwardMode.Materialized;
         double materialized = Step();
-        component.ForwardMode = LoraForwardMode.Unfused;
+        w.Component.ForwardMode = LoraForwardMode.Unfused;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {k} adapter(s): unfused {unfused,8:F1} ms ({unfused / baseMs:F2}x base) | materialized {materialized,8:F1} ms ({materialized / baseMs:F2}x base)"));
     }
-    component.UnloadLora();
+    w.Component.UnloadLora();
     double baseAgain = Step();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  no adapter (again, after unload): {baseAgain,8:F1} ms  — the spread of the two base runs is this run's noise"));
-}
-
-static string FindRepo()
-{
-    for (var d = new DirectoryInfo(Environment.CurrentDirectory); d != null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "LoraSdk.sln"))) return d.FullName;
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "LoraSdk.sln"))) return d.FullName;
-    throw new DirectoryNotFoundException("LoraSdk.sln not found; pass --repo");
 }
 
 internal sealed class Options
@@ -179,5 +139,17 @@ internal sealed class Options
             }
         }
         return o;
+    }
+}
+
+internal static class RepoFinder
+{
+    /// <summary>The folder holding LoraSdk.sln, searched upwards from the working directory and from the app folder.</summary>
+    public static string Find()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "LoraSdk.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("LoraSdk.sln not found; pass --repo");
     }
 }

@@ -213,6 +213,10 @@ public sealed class StableDiffusionXLPipeline : IDisposable
         addTextEmbeds = addTextEmbeds.to(device);
         addTimeIds = addTimeIds.to(device).repeat(batch, 1);
 
+        // The timesteps go to the device once: a per-step host scalar would cost a synchronising host-to-device copy
+        // inside the UNet forward every step (and cannot be captured in a CUDA graph).
+        Tensor deviceTimesteps = tensor(timesteps, ScalarType.Float32).to(device);
+
         Scheduler.SetBeginIndex(0);
         for (int i = 0; i < timesteps.Length; i++)
         {
@@ -222,7 +226,7 @@ public sealed class StableDiffusionXLPipeline : IDisposable
             {
                 Tensor modelInput = cfg ? cat(new[] { latents, latents }, 0) : latents;
                 modelInput = Scheduler.ScaleModelInput(modelInput, t);
-                Tensor timestep = tensor(t, ScalarType.Float32);
+                Tensor timestep = deviceTimesteps[i];
                 Tensor noisePred = Unet.Forward(modelInput, timestep, promptEmbeds, addTextEmbeds, addTimeIds, options.CrossAttentionScale);
                 if (cfg)
                 {

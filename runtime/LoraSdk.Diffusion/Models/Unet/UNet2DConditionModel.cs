@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Diffusion.Configuration;
 using LoraSdk.Diffusion.Models.Common;
+using LoraSdk.Gpu;
 using LoraSdk.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -135,6 +136,7 @@ public sealed class UNet2DConditionModel : DiffusersModule
     public Tensor Forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates, Tensor? textEmbeds = null,
         Tensor? timeIds = null, double? crossAttentionScale = null)
     {
+        if (CudaGraph.IsCaptureUnderway) RequireOnDevice(sample.device, ("encoder_hidden_states", encoderHiddenStates));
         using var loraScope = crossAttentionScale is double s && LoraScaleHook is not null ? LoraScaleHook.Scale(this, s) : null;
         using var scope = NewDisposeScope();
         long overallUpFactor = 1L << _numUpsamplers;
@@ -143,22 +145,7 @@ public sealed class UNet2DConditionModel : DiffusersModule
         Tensor x = sample;
         if (Config.CenterInputSample) x = x * 2 - 1.0;
 
-        Tensor timesteps = timestep.Dimensions == 0 ? timestep.unsqueeze(0) : timestep;
-        timesteps = timesteps.to(sample.device).expand(sample.shape[0]);
-        Tensor tEmb = _timeProj.Embed(timesteps).to_type(sample.dtype);
-        Tensor emb = _timeEmbedding.call(tEmb);
-
-        if (_addEmbedding is not null)
-        {
-            if (textEmbeds is null)
-                throw new ArgumentException("addition_embed_type 'text_time' requires `text_embeds` in the added conditions", nameof(textEmbeds));
-            if (timeIds is null)
-                throw new ArgumentException("addition_embed_type 'text_time' requires `time_ids` in the added conditions", nameof(timeIds));
-            Tensor timeEmbeds = _addTimeProj!.Embed(timeIds.flatten()).reshape(textEmbeds.shape[0], -1);
-            Tensor addEmbeds = cat(new[] { textEmbeds, timeEmbeds.to_type(textEmbeds.dtype) }, -1).to_type(emb.dtype);
-            emb = emb + _addEmbedding.call(addEmbeds);
-        }
-        if (_timeEmbedAct is not null) emb = _timeEmbedAct(emb);
+        Tensor emb = ConditioningEmbedding(sample, timestep, textEmbeds, timeIds);
 
         x = _convIn.call(x);
         var skips = new List<Tensor> { x };
@@ -190,5 +177,62 @@ public sealed class UNet2DConditionModel : DiffusersModule
         x = _convAct(x);
         x = _convOut.call(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The (B, time_embed_dim) conditioning every resnet receives: diffusers' <c>get_time_embed</c> (sinusoidal features
+    /// of <paramref name="timestep"/>, broadcast to the batch), <c>time_embedding</c>, plus <c>get_aug_embed</c> for
+    /// <c>addition_embed_type="text_time"</c> (<paramref name="textEmbeds"/> and the features of
+    /// <paramref name="timeIds"/> through <c>add_embedding</c>), then <c>time_embed_act</c>.
+    /// </summary>
+    /// <remarks>
+    /// Capturable in a CUDA graph when every tensor is on the sample's device: no host synchronisation and no CPU tensor
+    /// (the sinusoidal frequencies are cached per device). A CPU <paramref name="timestep"/> is copied to the device
+    /// (fine eagerly; refused while a capture is under way, since that copy cannot be captured).
+    /// </remarks>
+    public Tensor ConditioningEmbedding(Tensor sample, Tensor timestep, Tensor? textEmbeds = null, Tensor? timeIds = null)
+    {
+        if (CudaGraph.IsCaptureUnderway) RequireOnDevice(sample.device, ("timestep", timestep), ("text_embeds", textEmbeds), ("time_ids", timeIds));
+        using var scope = NewDisposeScope();
+        Tensor timesteps = timestep.Dimensions == 0 ? timestep.unsqueeze(0) : timestep;
+        timesteps = timesteps.to(sample.device).expand(sample.shape[0]);
+        Tensor tEmb = _timeProj.Embed(timesteps).to_type(sample.dtype);
+        Tensor emb = _timeEmbedding.call(tEmb);
+
+        if (_addEmbedding is not null)
+        {
+            if (textEmbeds is null)
+                throw new ArgumentException("addition_embed_type 'text_time' requires `text_embeds` in the added conditions", nameof(textEmbeds));
+            if (timeIds is null)
+                throw new ArgumentException("addition_embed_type 'text_time' requires `time_ids` in the added conditions", nameof(timeIds));
+            Tensor timeEmbeds = _addTimeProj!.Embed(timeIds.flatten()).reshape(textEmbeds.shape[0], -1);
+            Tensor addEmbeds = cat(new[] { textEmbeds, timeEmbeds.to_type(textEmbeds.dtype) }, -1).to_type(emb.dtype);
+            emb = emb + _addEmbedding.call(addEmbeds);
+        }
+        if (_timeEmbedAct is not null) emb = _timeEmbedAct(emb);
+        return emb.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Frees the cached sinusoidal frequencies with the module.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _timeProj.Dispose();
+            _addTimeProj?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private static void RequireOnDevice(Device device, params (string Name, Tensor? Tensor)[] tensors)
+    {
+        foreach (var (name, tensor) in tensors)
+        {
+            if (tensor is not null && (tensor.device_type != device.type || tensor.device_index != device.index))
+            {
+                throw new CudaGraphException(CudaGraphErrorKind.InvalidArgument,
+                    $"`{name}` is on '{tensor.device}' while a CUDA graph is being captured on '{device}': pass it on the model's device (a copy from the host cannot be captured).");
+            }
+        }
     }
 }

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LoraSdk.Adapters;
+using LoraSdk.Benchmarks.Host;
+using LoraSdk.Diffusion.Models.Common;
+using LoraSdk.Diffusion.Models.Unet;
+using LoraSdk.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+/// <summary>
+/// The GPU workload: an SDXL-base-sized UNet with random weights, CFG batch 2, a latent of the given size, and
+/// random rank-r adapters on every attention projection (to_q/to_k/to_v/to_out.0, 560 layers in SDXL-base).
+/// </summary>
+internal sealed class SdxlWorkload : IDisposable
+{
+    private static readonly string[] Targets = { "to_q", "to_k", "to_v", "to_out.0" };
+    private readonly List<string> _adapters = new();
+
+    public SdxlWorkload(Device device, ScalarType dtype, int latent)
+    {
+        Device = device;
+        DType = dtype;
+        Unet = new UNet2DConditionModel(SdxlBaseUNetConfig.Create(), new ModelPlacement(dtype, device));
+        using (no_grad())
+        {
+            // Device-side random init (TorchSharp's Generator is CPU-only: seed the device's default generator instead).
+            manual_seed(1234);
+            foreach (var (name, p) in Unet.named_parameters())
+            {
+                if (p.Dimensions >= 2) p.normal_(0, 0.02);
+                else if (name.Contains("norm", StringComparison.Ordinal)) p.fill_(1.0);
+                else p.zero_();
+            }
+        }
+        Unet.eval();
+        var c = Unet.Config;
+        Sample = randn(new long[] { 2, c.InChannels, latent, latent }, dtype, device);
+        Context = randn(new long[] { 2, 77, c.CrossAttentionDim[0] }, dtype, device);
+        int pooled = (c.ProjectionClassEmbeddingsInputDim ?? 0) - 6 * (c.AdditionTimeEmbedDim ?? 0);
+        TextEmbeds = randn(new long[] { 2, pooled }, dtype, device);
+        TimeIds = tensor(new float[] { 1024, 1024, 0, 0, 1024, 1024, 1024, 1024, 0, 0, 1024, 1024 }, new long[] { 2, 6 }).to(dtype, device);
+        Timestep = tensor(500f).to(device);
+        Layers = Unet.named_modules()
+            .Where(m => m.module is LoraLinear && Targets.Any(t => m.name.EndsWith("." + t, StringComparison.Ordinal)))
+            .Select(m => (m.name, (LoraLinear)m.module)).ToList();
+        Component = new LoraComponent("unet", Unet);
+    }
+
+    public Device Device { get; }
+
+    public ScalarType DType { get; }
+
+    public UNet2DConditionModel Unet { get; }
+
+    public LoraComponent Component { get; }
+
+    public IReadOnlyList<(string Name, LoraLinear Layer)> Layers { get; }
+
+    public Tensor Sample { get; }
+
+    public Tensor Context { get; }
+
+    public Tensor TextEmbeds { get; }
+
+    public Tensor TimeIds { get; }
+
+    public Tensor Timestep { get; }
+
+    /// <summary>sample, timestep, encoder_hidden_states, text_embeds, time_ids: the static inputs of a graph.</summary>
+    public Tensor[] Inputs => new[] { Sample, Timestep, Context, TextEmbeds, TimeIds };
+
+    public IReadOnlyList<string> AdapterNames => _adapters;
+
+    /// <summary>One UNet step on (sample, timestep, context, text_embeds, time_ids).</summary>
+    public Tensor Step(IReadOnlyList<Tensor> i) => Unet.Forward(i[0], i[1], i[2], i[3], i[4]);
+
+    /// <summary>Adds random rank-<paramref name="rank"/> adapters until <paramref name="count"/> are loaded; activates all of them.</summary>
+    public void EnsureAdapters(int count, int rank)
+    {
+        while (_adapters.Count < count)
+        {
+            manual_seed(100 + _adapters.Count);
+            var modules = Layers.Select(l => new LoraModuleTensors(l.Name,
+                randn(new long[] { rank, l.Layer.InFeatures }, DType, Device) * 0.01,
+                randn(new long[] { l.Layer.OutFeatures, rank }, DType, Device) * 0.01, alpha: rank)).ToList();
+            _adapters.Add(Component.AddAdapter("a" + _adapters.Count, new LoraAdapterDefinition(modules)));
+            foreach (var m in modules)
+            {
+                m.Down.Dispose();
+                m.Up.Dispose();
+            }
+        }
+        Component.SetAdapter(_adapters.Take(count).ToList());
+    }
+
+    public void Dispose()
+    {
+        Component.UnloadLora();
+        foreach (var t in Inputs) t.Dispose();
+        Unet.Dispose();
+    }
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# ONE device call for issue 10: builds native/, checks CUDA-graph parity, runs the LoraSdk and diffusers+PEFT
+# benchmarks interleaved, and writes one report into $OUT (table.md plus the logs).
+#
+# Before the call, here:  benchmarks/gpu/prepare-device.sh      (fills the git-ignored .device/ folder)
+# The call:               run(command="git rev-parse --abbrev-ref HEAD; pwd; bash benchmarks/gpu/device-run.sh",
+#                             carry=[".device"])
+# Options: --quick (fewer steps, one round), --rounds N (process rounds of each bench, default 2),
+#          --budget S (seconds after which no further bench starts, default 420: the call's limit is 600),
+#          --skip-python, --skip-check, --skip-bench
+# If the call is cut off anyway, device-run.log still comes back: `python3 benchmarks/gpu/summarize.py device-run.log`.
+# Files back in $OUT: device-run.log (everything), native-build.log, graph-check.log, table.md.
+set -uo pipefail
+OUT="${OUT:-/tmp/lorasdk-device-out}"
+mkdir -p "$OUT"
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+exec > >(tee -a "$OUT/device-run.log") 2>&1
+
+quick=0; rounds=2; budget=420; skip_python=0; skip_check=0; skip_bench=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1; rounds=1; shift ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --budget) budget="$2"; shift 2 ;;
+    --skip-python) skip_python=1; shift ;;
+    --skip-check) skip_check=1; shift ;;
+    --skip-bench) skip_bench=1; shift ;;
+    *) echo "unknown option $1"; exit 2 ;;
+  esac
+done
+iters=10; inner_rounds=3
+[[ $quick -eq 1 ]] && { iters=5; inner_rounds=2; }
+start=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - start )) s] $*"; }
+within_budget() {
+  if (( $(date +%s) - start > budget )); then echo "SKIP	budget	$1 not started: ${budget}s of the call used"; return 1; fi
+}
+
+stamp "environment"
+git rev-parse --abbrev-ref HEAD 2>/dev/null || true
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader || true
+python3 - <<'PY' || echo "SKIP	python	python3 with torch is not usable"
+import torch
+print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cxx11 abi {torch._C._GLIBCXX_USE_CXX11_ABI}, "
+      f"gpu {torch.cuda.get_device_name() if torch.cuda.is_available() else 'none'}")
+PY
+which nvcc cmake ninja g++ 2>/dev/null || true
+
+stamp "native build"
+lib=""
+if bash native/build.sh --out /tmp/lsg-build > "$OUT/native-build.log" 2>&1; then
+  lib="$(tail -n 1 "$OUT/native-build.log")"
+  tail -n 5 "$OUT/native-build.log"
+else
+  echo "NATIVE BUILD FAILED; tail of the log:"
+  tail -n 40 "$OUT/native-build.log"
+fi
+
+torchlib="$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))' 2>/dev/null || true)"
+app="/tmp/lorasdk-gpu/gpu"
+rm -rf /tmp/lorasdk-gpu; mkdir -p /tmp/lorasdk-gpu
+if [[ -f .device/gpu.tar.xz ]]; then
+  tar -xJf .device/gpu.tar.xz -C /tmp/lorasdk-gpu 2>/dev/null \
+    || python3 -c 'import sys,tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' .device/gpu.tar.xz /tmp/lorasdk-gpu
+fi
+bench=""
+if [[ -f "$app/LoraSdk.Benchmarks.Gpu" ]]; then
+  chmod +x "$app/LoraSdk.Benchmarks.Gpu"
+  bench="$app/LoraSdk.Benchmarks.Gpu"
+else
+  echo "SKIP	lorasdk	.device/gpu.tar.xz is missing: run benchmarks/gpu/prepare-device.sh before the call and carry .device"
+fi
+export LD_LIBRARY_PATH="$torchlib:$app:${LD_LIBRARY_PATH:-}"
+[[ -n "$lib" ]] && export LORASDK_CUDA_GRAPH_LIBRARY="$lib"
+export DOTNET_gcServer=0
+
+stamp "python packages"
+pysrc=/tmp/lorasdk-pysrc
+rm -rf "$pysrc"; mkdir -p "$pysrc"
+for name in diffusers peft; do
+  if [[ -f ".device/src/$name.tar.gz" ]]; then
+    tar -xzf ".device/src/$name.tar.gz" -C "$pysrc"
+    cat ".device/src/$name.version" 2>/dev/null || true
+  fi
+done
+export PYTHONPATH="$pysrc/src:${PYTHONPATH:-}"
+python3 -c 'import diffusers, peft; print("diffusers", diffusers.__version__, "peft", peft.__version__)' 2>&1 | tail -n 1
+python3 -c 'import transformers; print("transformers", transformers.__version__)' 2>/dev/null || echo "transformers: absent (diffusers' UNet does not need it)"
+
+if [[ -n "$bench" && -n "$lib" && $skip_check -eq 0 ]]; then
+  stamp "graph-check (graph output vs eager output, bitwise)"
+  timeout 180 "$bench" graph-check --repo "$(pwd)" 2>&1 | tee "$OUT/graph-check.log"
+fi
+
+if [[ $skip_bench -eq 0 ]]; then
+  for r in $(seq 1 "$rounds"); do
+    if [[ -n "$bench" && -n "$lib" ]] && within_budget "LoraSdk bench round $r"; then
+      stamp "LoraSdk graph-bench, round $r"
+      timeout 200 "$bench" graph-bench --iterations "$iters" --rounds "$inner_rounds" 2>&1 | tee -a "$OUT/bench.log"
+    fi
+    if [[ $skip_python -eq 0 ]] && within_budget "diffusers bench round $r"; then
+      stamp "diffusers + PEFT bench, round $r"
+      PYTHONUNBUFFERED=1 timeout 200 python3 benchmarks/gpu/diffusers_bench.py --iterations "$iters" --rounds "$inner_rounds" 2>&1 | tee -a "$OUT/bench.log"
+    fi
+  done
+fi
+
+stamp "report"
+python3 benchmarks/gpu/summarize.py "$OUT/device-run.log" > "$OUT/table.md"
+cat "$OUT/table.md"
+stamp "done"

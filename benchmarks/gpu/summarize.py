@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Turns the RESULT / PROFILE / CHECK / SKIP lines of device-run.sh's log into one markdown report (stdlib only).
+
+Times: each bench process reports, per configuration and mode, the median and minimum of its steps; processes run
+in interleaved rounds (LoraSdk, diffusers, LoraSdk, diffusers, ...). The table shows the median of the per-process
+medians and the minimum of the minima, with the per-process medians in brackets. Memory: eager = peak allocated over
+two steps; graph = reserved right after the capture (weights + static tensors + the graph's pool).
+"""
+
+import statistics
+import sys
+from collections import OrderedDict, defaultdict
+
+CONFIGS = ["base", "1 adapter unfused", "4 adapters unfused", "1 adapter materialized"]
+COLUMNS = [("lorasdk", "eager"), ("lorasdk", "graph"), ("diffusers", "eager"), ("diffusers", "graph")]
+
+
+def parse(lines):
+    results = defaultdict(list)  # (who, config, mode) -> [(median, min, n, mib)]
+    profiles = defaultdict(list)  # (who, config) -> [dict]
+    checks, skips = [], []
+    for line in lines:
+        parts = line.rstrip("\n").split("\t")
+        if parts[0] == "RESULT" and len(parts) >= 8:
+            _, who, config, mode, med, mn, n, mib = parts[:8]
+            results[(who, config, mode)].append((float(med), float(mn), int(n), float(mib)))
+        elif parts[0] == "PROFILE" and len(parts) >= 4:
+            fields = OrderedDict()
+            for f in parts[3:]:
+                key, _, value = f.replace("~", "=").partition("=")
+                fields[key] = value
+            profiles[(parts[1], parts[2])].append(fields)
+        elif parts[0] == "CHECK":
+            checks.append(parts[1:])
+        elif parts[0] == "SKIP":
+            skips.append(parts[1:])
+    return results, profiles, checks, skips
+
+
+def cell(runs):
+    if not runs:
+        return "—", None
+    medians = [r[0] for r in runs]
+    med = statistics.median(medians)
+    mn = min(r[1] for r in runs)
+    spread = ", ".join(f"{m:.1f}" for m in medians)
+    return f"{med:.1f} / {mn:.1f} [{spread}]", med
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b not in (None, 0) else "—"
+
+
+def main(paths):
+    lines = []
+    for p in paths:
+        with open(p, encoding="utf-8", errors="replace") as f:
+            lines += f.readlines()
+    results, profiles, checks, skips = parse(lines)
+    configs = [c for c in CONFIGS if any(k[1] == c for k in results)] + sorted(
+        {k[1] for k in results} - set(CONFIGS))
+
+    out = ["## UNet step: median / min ms [per-process medians]", "",
+           "| config | LoraSdk eager | LoraSdk graph | diffusers eager | diffusers graph | "
+           "LoraSdk graph / diffusers graph | LoraSdk eager / diffusers eager | LoraSdk graph / LoraSdk graph base |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    base_graph = cell(results.get(("lorasdk", "base", "graph"), []))[1]
+    for c in configs:
+        texts, meds = [], []
+        for who, mode in COLUMNS:
+            t, m = cell(results.get((who, c, mode), []))
+            texts.append(t)
+            meds.append(m)
+        out.append(f"| {c} | " + " | ".join(texts) + f" | {ratio(meds[1], meds[3])} | {ratio(meds[0], meds[2])} | "
+                   f"{ratio(meds[1], base_graph)} |")
+
+    out += ["", "## Memory (MiB): eager = peak allocated over two steps; graph = reserved after capture", "",
+            "| config | LoraSdk eager | LoraSdk graph | diffusers eager | diffusers graph |", "| --- | --- | --- | --- | --- |"]
+    for c in configs:
+        row = []
+        for who, mode in COLUMNS:
+            runs = results.get((who, c, mode), [])
+            row.append(f"{max(r[3] for r in runs):.0f}" if runs else "—")
+        out.append(f"| {c} | " + " | ".join(row) + " |")
+
+    if profiles:
+        out += ["", "## Eager-step profile (medians; kernels per step from the captured graph / torch.profiler)", "",
+                "| who | config | kernels | enqueue ms | step ms | graph ms | host µs per kernel | GPU idle ms ≈ | graph == eager |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for (who, c), runs in sorted(profiles.items(), key=lambda kv: (kv[0][0], CONFIGS.index(kv[0][1]) if kv[0][1] in CONFIGS else 99)):
+            r = runs[-1]
+
+            def med(key):
+                vals = []
+                for x in runs:
+                    try:
+                        vals.append(float(x.get(key, "nan")))
+                    except ValueError:
+                        pass
+                return f"{statistics.median(vals):.2f}" if vals else "—"
+
+            out.append(f"| {who} | {c} | {r.get('kernels', '—')} | {med('enqueue_ms')} | {med('step_ms')} | {med('graph_ms')} | "
+                       f"{med('host_us_per_kernel')} | {med('gpu_idle_ms')} | {r.get('graph_equals_eager', '—')} |")
+
+    if checks:
+        out += ["", "## Checks", ""]
+        out += [f"- {' — '.join(c)}" for c in checks]
+    if skips:
+        out += ["", "## Skipped", ""]
+        out += [f"- {' — '.join(s)}" for s in skips]
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
