@@ -150,14 +150,14 @@ internal static class Program
         var component = Component(model);
         component.AddAdapter("a0", Definition(model, 4, 0));
         int flip = 0;
-        void Step() => component.SetAdapters(new[] { "a0" }, new LoraScale?[] { (flip++ % 2 == 0) ? 0.7 : 0.9 });
+        void Step() => component.SetAdapterWeights(new[] { "a0" }, new AdapterWeight?[] { (flip++ % 2 == 0) ? 0.7 : 0.9 });
         double one = Best(Step, Iters(200), 20);
         for (int i = 1; i < 20; i++) component.AddAdapter("a" + i.ToString(CultureInfo.InvariantCulture), Definition(model, 4, i));
         double twenty = Best(Step, Iters(200), 20);
         int n = 0;
         double walk = Best(() => { foreach (var _ in model.named_modules()) n++; }, Iters(50), 5);
         var all = Enumerable.Range(0, 20).Select(i => "a" + i.ToString(CultureInfo.InvariantCulture)).ToList();
-        double twentyActive = Best(() => component.SetAdapters(all, all.Select(_ => (LoraScale?)((flip++ % 2 == 0) ? 0.5 : 0.6)).ToList()), Iters(50), 5);
+        double twentyActive = Best(() => component.SetAdapterWeights(all, all.Select(_ => (AdapterWeight?)((flip++ % 2 == 0) ? 0.5 : 0.6)).ToList()), Iters(50), 5);
         Console.WriteLine($"set_adapters(['a0'], w): 1 loaded {Ms(one)} | 20 loaded {Ms(twenty)} | ratio 20/1 = {X(twenty / one)}");
         Console.WriteLine($"set_adapters(all 20, w): {Ms(twentyActive)} ({X(twentyActive / one)} of one adapter: O(layers of the named adapters))");
         Console.WriteLine($"for reference, one walk over the module tree (what diffusers does per call): {Ms(walk)}");
@@ -255,7 +255,7 @@ internal static class Program
             void Activate(LoraForwardMode mode)
             {
                 component.ForwardMode = mode;
-                component.SetAdapters(names, names.Select(_ => (LoraScale?)0.8).ToList());
+                component.SetAdapterWeights(names, names.Select(_ => (AdapterWeight?)0.8).ToList());
             }
             variants.Add(($"engine{k}", () => Activate(LoraForwardMode.Unfused), () => layer.forward(x)));
             variants.Add(($"separate{k}", () => Activate(LoraForwardMode.Unfused), () =>

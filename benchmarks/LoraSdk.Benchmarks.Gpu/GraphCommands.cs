@@ -54,7 +54,7 @@ internal static class GraphCommands
             var unet = pipe.Unet;
             using var inputs = new TinyInputs(unet, device, latent: 16);
             failures += CheckCase("tiny fp32 base", unet, inputs.All, device);
-            var lora = pipe.AttachLora();
+            var lora = pipe.Lora;
             lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_a.safetensors"), "a");
             failures += CheckCase("tiny fp32 lora_a (unfused)", unet, inputs.All, device);
             lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_b.safetensors"), "b");

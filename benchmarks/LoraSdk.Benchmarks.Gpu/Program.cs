@@ -42,7 +42,7 @@ static void Parity(Options o, Device device)
         Height = 64, Width = 64, Seed = 1000,
     };
     Compare("base/p0_neg_empty/image", pipe, call, goldens);
-    var lora = pipe.AttachLora();
+    var lora = pipe.Lora;
     lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_a.safetensors"), "a");
     Compare("lora_a/p0_neg_empty/image", pipe, call, goldens);
 }

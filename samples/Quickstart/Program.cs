@@ -46,7 +46,7 @@ Console.WriteLine($"wrote {Path.GetFullPath(Path.Combine("out", "quickstart.png"
 string loraFile = embedded ? Path.Combine(repo, "tests", "fixtures", "loras", "lora_a.safetensors") : args.Length > 1 ? args[1] : "";
 if (File.Exists(loraFile))
 {
-    var lora = pipe.AttachLora();
+    var lora = pipe.Lora;
     lora.LoadLoraWeights(loraFile, "a");
     double[] scales = { 1.5, 0.7, 0.2 };
     lora.SetAdapters(new[] { "a" }, new[] { scales[0] });

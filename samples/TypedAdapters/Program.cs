@@ -28,10 +28,10 @@ foreach (var adapter in Adapters.All)
                       $"{adapter.Format,-13} {components}  \"{adapter.TriggerPrompt}\"  sha256 {adapter.Sha256[..12]}");
 }
 
-// The SDXL host and its LoRA engine. AttachLora() returns the engine's LoraAdapterManager, the string-keyed
-// ILoraPipeline; AssumeBaseModel<TinySdxl>() types it: adapters generated for another base model do not compile.
+// The SDXL host: the pipeline itself has diffusers' string-keyed LoRA API (ILoraPipeline);
+// AssumeBaseModel<TinySdxl>() types it: adapters generated for another base model do not compile.
 using var pipe = StableDiffusionXLPipeline.FromPretrained(Path.Combine(FindRepositoryRoot(), "models", "tiny-sdxl-prompt"));
-TypedLoraPipeline<TinySdxl> lora = pipe.AttachLora().AssumeBaseModel<TinySdxl>();
+TypedLoraPipeline<TinySdxl> lora = pipe.AssumeBaseModel<TinySdxl>();
 
 string output = Path.GetFullPath("out");
 Directory.CreateDirectory(output);

@@ -99,7 +99,7 @@ public static class GenerateCommand
         LoraAdapterManager? lora = null;
         if (r.Loras.Count > 0)
         {
-            lora = pipe.AttachLora();
+            lora = pipe.Lora;
             var names = new List<string>();
             foreach (var (path, _) in r.Loras) names.Add(lora.LoadLoraWeights(path));
             lora.SetAdapters(names, r.Loras.Select(l => l.Weight).ToList());

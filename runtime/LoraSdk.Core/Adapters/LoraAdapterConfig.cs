@@ -329,6 +329,42 @@ public sealed class LoraAdapterConfig
             new SortedDictionary<string, object?>(StringComparer.Ordinal), fromMetadata: false);
     }
 
+    /// <summary>
+    /// This config if it gives every module of <paramref name="modules"/> its rank and alpha (through <see cref="RankFor"/>
+    /// and <see cref="AlphaFor"/>); otherwise the same config with <c>r</c>, <c>lora_alpha</c>, <c>rank_pattern</c> and
+    /// <c>alpha_pattern</c> rebuilt from the modules as diffusers' <c>get_peft_kwargs</c> would (the most common values,
+    /// patterns for the rest). What a saved file's metadata must say so that it agrees with its tensors.
+    /// </summary>
+    public LoraAdapterConfig AgreeingWith(IReadOnlyList<(string Path, int Rank, double Alpha)> modules, bool isUnet)
+    {
+        if (modules == null || modules.Count == 0) throw new ArgumentException("an adapter needs at least one module", nameof(modules));
+        bool agrees = true;
+        foreach (var m in modules)
+        {
+            var names = new[] { m.Path };
+            if (RankFor(names) != m.Rank || !AlphaFor(names, out _).Equals(m.Alpha))
+            {
+                agrees = false;
+                break;
+            }
+        }
+        if (agrees) return this;
+        int r = MostCommon(modules.Select(m => m.Rank));
+        double alpha = MostCommon(modules.Select(m => m.Alpha));
+        var rankPattern = new List<KeyValuePair<string, int>>();
+        var alphaPattern = new List<KeyValuePair<string, double>>();
+        foreach (var m in modules)
+        {
+            if (m.Rank != r) rankPattern.Add(new KeyValuePair<string, int>((isUnet ? "^" : "") + m.Path, m.Rank));
+            if (!m.Alpha.Equals(alpha)) alphaPattern.Add(new KeyValuePair<string, double>(m.Path, m.Alpha));
+        }
+        var extra = new SortedDictionary<string, object?>(_extra.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+        foreach (var key in new[] { "r", "lora_alpha", "rank_pattern", "alpha_pattern" }) extra.Remove(key);
+        bool alphaInt = alpha == Math.Floor(alpha) && Math.Abs(alpha) < 1e15;
+        return new LoraAdapterConfig(r, alpha, alphaInt, rankPattern, alphaPattern, TargetModules, UseRsLora, UseDora, LoraBias, LoraDropout,
+            extra, IsFromMetadata);
+    }
+
     /// <summary>A config for an in-memory adapter (merges, user-built adapters).</summary>
     public static LoraAdapterConfig Create(int r, double loraAlpha, IReadOnlyList<string> targetModules, bool useRsLora = false,
         IReadOnlyList<KeyValuePair<string, int>>? rankPattern = null, IReadOnlyList<KeyValuePair<string, double>>? alphaPattern = null)

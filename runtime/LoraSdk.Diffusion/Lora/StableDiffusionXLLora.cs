@@ -9,19 +9,14 @@ using static TorchSharp.torch;
 namespace LoraSdk.Diffusion.Lora;
 
 /// <summary>
-/// Binds the engine's <see cref="LoraAdapterManager"/> (the <c>ILoraPipeline</c> implementation) to a
-/// <see cref="StableDiffusionXLPipeline"/>: registers <c>unet</c> (with its block layout, for block scales),
-/// <c>text_encoder</c> and <c>text_encoder_2</c>, and installs the manager as the pipeline's runtime-scale hook, so
-/// <see cref="StableDiffusionXLCallOptions.CrossAttentionScale"/> scales UNet and text-encoder LoRA layers like
-/// diffusers' <c>cross_attention_kwargs["scale"]</c>.
+/// The LoRA components of a <see cref="StableDiffusionXLPipeline"/>: <c>unet</c> (with its block layout, for block
+/// weights), <c>text_encoder</c> and <c>text_encoder_2</c>, and the load options whose UNet layout comes from the UNet's
+/// <c>config.json</c> (to map kohya / SGM key names).
 /// </summary>
-public static class StableDiffusionXLLora
+internal static class StableDiffusionXLLora
 {
-    /// <summary>
-    /// Creates the LoRA manager of <paramref name="pipeline"/>. The UNet's <c>config.json</c> gives the layout used to
-    /// map kohya / SGM key names; pass <paramref name="options"/> to override.
-    /// </summary>
-    public static LoraAdapterManager AttachLora(this StableDiffusionXLPipeline pipeline, LoraLoadOptions? options = null)
+    /// <summary>The engine over <paramref name="pipeline"/>'s components (see <see cref="LoraPipeline.Lora"/>).</summary>
+    public static LoraAdapterManager CreateManager(StableDiffusionXLPipeline pipeline, LoraLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var unet = pipeline.Unet;
@@ -45,17 +40,6 @@ public static class StableDiffusionXLLora
             }));
         if (options is null && unet.Config.Source is { } source)
             options = new LoraLoadOptions { FileModelOptions = LoraFileModelOptions.ForUnetConfigJson(source.Text, "unet") };
-        var manager = new LoraAdapterManager(components, options);
-        pipeline.LoraScaleHook = new ManagerScaleHook(manager);
-        return manager;
-    }
-
-    private sealed class ManagerScaleHook : ILoraScaleHook
-    {
-        private readonly LoraAdapterManager _manager;
-
-        public ManagerScaleHook(LoraAdapterManager manager) => _manager = manager;
-
-        public IDisposable Scale(nn.Module component, double scale) => _manager.ApplyRuntimeScale(component, scale);
+        return new LoraAdapterManager(components, options);
     }
 }

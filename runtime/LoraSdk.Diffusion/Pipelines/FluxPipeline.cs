@@ -5,6 +5,7 @@ using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Flux;
 using LoraSdk.Diffusion.Models.T5;
 using LoraSdk.Diffusion.Models.Vae;
+using LoraSdk.Diffusion.Randomness;
 using LoraSdk.Diffusion.Schedulers;
 using LoraSdk.Diffusion.Tokenization;
 using TorchSharp;
@@ -268,11 +269,13 @@ public sealed class FluxPipeline : IDisposable
         return t.to(dtype, device ?? CPU);
     }
 
-    /// <summary>The packed initial noise for <paramref name="seed"/>, drawn exactly as diffusers' <c>prepare_latents</c> draws it from a CPU generator.</summary>
+    /// <summary>
+    /// The packed initial noise for <paramref name="seed"/>, drawn exactly as diffusers' <c>prepare_latents</c> draws it
+    /// from a CPU generator, the same bits on every CPU (see <see cref="TorchCpuNoise"/>).
+    /// </summary>
     public static Tensor InitialNoise(long seed, int batch, int channels, int latentHeight, int latentWidth, ScalarType dtype = ScalarType.Float32)
     {
-        using var generator = new Generator(0).manual_seed(seed);
-        using var noise = randn(new long[] { batch, channels, latentHeight, latentWidth }, dtype, CPU, generator: generator);
+        using var noise = TorchCpuNoise.Randn(seed, new long[] { batch, channels, latentHeight, latentWidth }, dtype);
         return PackLatents(noise);
     }
 
@@ -325,8 +328,7 @@ public sealed class FluxPipeline : IDisposable
         }
         else
         {
-            using var generator = options.Seed is long seed ? new Generator(0).manual_seed(seed) : null;
-            noise = randn(shape, dtype, CPU, generator: generator).to(device);
+            noise = (options.Seed is long seed ? TorchCpuNoise.Randn(seed, shape, dtype) : randn(shape, dtype, CPU)).to(device);
         }
         return (PackLatents(noise), imageIds);
     }

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using LoraSdk.Adapters;
+using LoraSdk.Diffusion.Lora;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Models.Vae;
@@ -15,11 +17,11 @@ namespace LoraSdk.Diffusion.Pipelines;
 /// <summary>
 /// diffusers' <c>StableDiffusionXLPipeline</c> (text-to-image) on TorchSharp: <see cref="EncodePrompt"/> and
 /// <see cref="Generate"/> follow diffusers' code path step by step, so float32 results agree with diffusers to
-/// rounding. Load with <see cref="FromPretrained"/>. The components (<see cref="Unet"/>, <see cref="TextEncoder"/>,
-/// <see cref="TextEncoder2"/>) are the modules the LoRA engine adapts; <see cref="LoraScaleHook"/> is where it plugs
-/// in the runtime LoRA scale.
+/// rounding. Load with <see cref="FromPretrained"/>. Its LoRA API is diffusers' (<c>pipe.LoadLoraWeights</c>,
+/// <c>pipe.SetAdapters</c>, …, see <see cref="LoraPipeline"/>) over <c>unet</c>, <c>text_encoder</c> and
+/// <c>text_encoder_2</c>.
 /// </summary>
-public sealed class StableDiffusionXLPipeline : IDisposable
+public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
 {
     /// <summary>The tensor names a step-end callback may request (diffusers' <c>_callback_tensor_inputs</c>).</summary>
     public static readonly IReadOnlyList<string> CallbackTensorInputs = new[] { "latents", "prompt_embeds", "add_text_embeds", "add_time_ids" };
@@ -88,7 +90,8 @@ public sealed class StableDiffusionXLPipeline : IDisposable
     }
 
     /// <summary>
-    /// The LoRA engine's runtime-scale hook (null until an engine attaches). Setting it also sets
+    /// The runtime-scale hook (<c>cross_attention_kwargs["scale"]</c>): the pipeline's own <see cref="LoraPipeline.Lora"/>
+    /// installs itself here on first use; set it only to plug in another LoRA engine. Setting it also sets
     /// <see cref="UNet2DConditionModel.LoraScaleHook"/>.
     /// </summary>
     public ILoraScaleHook? LoraScaleHook
@@ -100,6 +103,12 @@ public sealed class StableDiffusionXLPipeline : IDisposable
             Unet.LoraScaleHook = value;
         }
     }
+
+    /// <inheritdoc />
+    private protected override LoraAdapterManager CreateLoraManager() => StableDiffusionXLLora.CreateManager(this);
+
+    /// <inheritdoc />
+    private protected override void InstallScaleHook(ILoraScaleHook hook) => LoraScaleHook = hook;
 
     /// <summary>Loads a diffusers SDXL pipeline folder (see <see cref="Loading.PipelineLoader"/>).</summary>
     public static StableDiffusionXLPipeline FromPretrained(string folder, Loading.ModelLoadOptions? options = null) =>

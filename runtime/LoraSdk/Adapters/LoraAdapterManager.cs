@@ -154,7 +154,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
         foreach (var c in holders)
         {
             tensors.AddRange(c.StateDict(adapterName, c.Name, upcastBeforeSaving));
-            foreach (var kv in c.GetAdapterConfig(adapterName).ToDict()) metadata[c.Name + "." + kv.Key] = kv.Value;
+            foreach (var kv in c.SavedConfig(adapterName).ToDict()) metadata[c.Name + "." + kv.Key] = kv.Value;
         }
         SafetensorsWriter.Save(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -168,17 +168,17 @@ public sealed class LoraAdapterManager : ILoraPipeline
 
     /// <inheritdoc />
     public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<double>? weights = null) =>
-        SetAdapters(adapterNames, weights?.Select(w => (LoraScale?)LoraScale.Of(w)).ToList());
+        SetAdapterWeights(adapterNames, weights?.Select(w => (AdapterWeight?)AdapterWeight.Of(w)).ToList());
 
     /// <summary>
     /// diffusers' <c>set_adapters(adapter_names, adapter_weights)</c> with one weight per adapter: a number, None
     /// (1.0), a per-component dict (<c>{"unet": …, "text_encoder": …}</c>; components it leaves out get 1.0) whose
     /// UNet entry may be a block dict. Validates names and every weight of every component before changing any.
     /// </summary>
-    public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<LoraScale?>? weights)
+    public void SetAdapterWeights(IReadOnlyList<string> adapterNames, IReadOnlyList<AdapterWeight?>? weights)
     {
         if (adapterNames == null) throw new ArgumentNullException(nameof(adapterNames));
-        var list = weights ?? adapterNames.Select(_ => (LoraScale?)null).ToList();
+        var list = weights ?? adapterNames.Select(_ => (AdapterWeight?)null).ToList();
         SetAdaptersCore(adapterNames, list);
     }
 
@@ -186,11 +186,11 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// diffusers' <c>set_adapters(adapter_names, adapter_weights)</c> with one weight for all adapters (Python passes a
     /// non-list); a top-level dict loses keys that are not components (diffusers warns and drops them).
     /// </summary>
-    public void SetAdapters(IReadOnlyList<string> adapterNames, LoraScale weightForAll)
+    public void SetAdapterWeights(IReadOnlyList<string> adapterNames, AdapterWeight weightForAll)
     {
         if (adapterNames == null) throw new ArgumentNullException(nameof(adapterNames));
-        var weight = weightForAll ?? LoraScale.None;
-        if (weight.Kind == LoraScaleKind.Dict)
+        var weight = weightForAll ?? AdapterWeight.None;
+        if (weight.Kind == AdapterWeightKind.Dict)
         {
             var invalid = weight.Entries.Select(e => e.Key).Where(k => !TryGetComponent(k, out _)).OrderBy(k => k, StringComparer.Ordinal).ToList();
             if (invalid.Count > 0)
@@ -201,18 +201,18 @@ public sealed class LoraAdapterManager : ILoraPipeline
                 foreach (var k in invalid) weight = weight.Without(k);
             }
         }
-        SetAdaptersCore(adapterNames, adapterNames.Select(_ => (LoraScale?)weight).ToList());
+        SetAdaptersCore(adapterNames, adapterNames.Select(_ => (AdapterWeight?)weight).ToList());
     }
 
     /// <summary>diffusers' <c>set_adapters("name", weight)</c>.</summary>
-    public void SetAdapters(string adapterName, LoraScale? weight = null) => SetAdapters(new[] { adapterName }, weight ?? LoraScale.None);
+    public void SetAdapters(string adapterName, AdapterWeight? weight = null) => SetAdapterWeights(new[] { adapterName }, weight ?? AdapterWeight.None);
 
-    private void SetAdaptersCore(IReadOnlyList<string> adapterNames, IReadOnlyList<LoraScale?> weights)
+    private void SetAdaptersCore(IReadOnlyList<string> adapterNames, IReadOnlyList<AdapterWeight?> weights)
     {
         if (adapterNames.Count != weights.Count)
         {
             throw new LoraException(LoraErrorKind.WeightsLengthMismatch,
-                $"Length of adapter names {LoraScale.Count(adapterNames.Count)} is not equal to the length of the weights {LoraScale.Count(weights.Count)}");
+                $"Length of adapter names {AdapterWeight.Count(adapterNames.Count)} is not equal to the length of the weights {AdapterWeight.Count(weights.Count)}");
         }
         var listAdapters = GetListAdapters();
         var all = new HashSet<string>(listAdapters.Values.SelectMany(v => v), StringComparer.Ordinal);
@@ -228,14 +228,14 @@ public sealed class LoraAdapterManager : ILoraPipeline
         var plan = new List<(LoraComponent Component, IReadOnlyList<LoraModuleWeightRule> Rules)>();
         foreach (var component in _components)
         {
-            var componentWeights = new List<LoraScale?>(weights.Count);
+            var componentWeights = new List<AdapterWeight?>(weights.Count);
             for (int i = 0; i < adapterNames.Count; i++)
             {
                 var w = weights[i];
-                if (w is { Kind: LoraScaleKind.Dict })
+                if (w is { Kind: AdapterWeightKind.Dict })
                 {
-                    var part = w.TryGet(component.Name, out var v) ? v : LoraScale.None;
-                    if (part.Kind != LoraScaleKind.None && !component.HasAdapter(adapterNames[i]))
+                    var part = w.TryGet(component.Name, out var v) ? v : AdapterWeight.None;
+                    if (part.Kind != AdapterWeightKind.None && !component.HasAdapter(adapterNames[i]))
                     {
                         Warning?.Invoke($"Lora weight dict for adapter '{adapterNames[i]}' contains {component.Name},but this will be ignored because " +
                             $"{adapterNames[i]} does not contain weights for {component.Name}.Valid parts for {adapterNames[i]} are: " +

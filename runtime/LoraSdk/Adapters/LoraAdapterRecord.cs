@@ -26,4 +26,10 @@ internal sealed class LoraAdapterRecord
 
     /// <summary>The module path each layer had in the source (diffusers naming), used when saving.</summary>
     public Dictionary<LoraLayerSlot, string> SourcePaths { get; }
+
+    /// <summary>
+    /// Layers that keep the adapter's storage but hold none of its weights: a hotswap zero-fills the layers the new
+    /// weights do not cover (as PEFT does). They compute nothing and are not saved.
+    /// </summary>
+    public HashSet<LoraLayerSlot> Vacant { get; } = new HashSet<LoraLayerSlot>();
 }

@@ -17,27 +17,27 @@ internal static class LoraBlockScaleExpansion
     /// <param name="layout">Blocks with attentions and transformers per block.</param>
     /// <param name="layerExists">diffusers' check "some state-dict key contains this layer name".</param>
     /// <param name="defaultScale">The weight of parts the dict leaves out (1.0).</param>
-    public static LoraModuleWeightRule Expand(LoraScale scale, UNetBlockLayout layout, Func<string, bool> layerExists, double defaultScale = 1.0)
+    public static LoraModuleWeightRule Expand(AdapterWeight scale, UNetBlockLayout layout, Func<string, bool> layerExists, double defaultScale = 1.0)
     {
-        if (scale.Kind == LoraScaleKind.Number) return LoraModuleWeightRule.Uniform(scale.Number);
-        if (scale.Kind == LoraScaleKind.None) return LoraModuleWeightRule.Uniform(1.0);
-        if (scale.Kind != LoraScaleKind.Dict)
+        if (scale.Kind == AdapterWeightKind.Number) return LoraModuleWeightRule.Uniform(scale.Number);
+        if (scale.Kind == AdapterWeightKind.None) return LoraModuleWeightRule.Uniform(1.0);
+        if (scale.Kind != AdapterWeightKind.Dict)
             throw new LoraException(LoraErrorKind.InvalidWeights, $"A UNet adapter weight must be a number or a dict, not {scale}.");
 
         // Python dict semantics: ordered entries, assignment to an existing key keeps its position.
-        var scales = new List<KeyValuePair<string, LoraScale>>(scale.Entries);
+        var scales = new List<KeyValuePair<string, AdapterWeight>>(scale.Entries);
 
         int midIndex = IndexOf(scales, "mid");
         if (midIndex < 0)
         {
-            scales.Add(new KeyValuePair<string, LoraScale>("mid", LoraScale.Of(defaultScale)));
+            scales.Add(new KeyValuePair<string, AdapterWeight>("mid", AdapterWeight.Of(defaultScale)));
         }
-        else if (scales[midIndex].Value.Kind == LoraScaleKind.List)
+        else if (scales[midIndex].Value.Kind == AdapterWeightKind.List)
         {
             var items = scales[midIndex].Value.Items;
             if (items.Count != 1)
-                throw new LoraException(LoraErrorKind.BlockScaleLength, $"Expected 1 scales for mid, got {LoraScale.Count(items.Count)}.");
-            scales[midIndex] = new KeyValuePair<string, LoraScale>("mid", items[0]);
+                throw new LoraException(LoraErrorKind.BlockScaleLength, $"Expected 1 scales for mid, got {AdapterWeight.Count(items.Count)}.");
+            scales[midIndex] = new KeyValuePair<string, AdapterWeight>("mid", items[0]);
         }
 
         foreach (var updown in new[] { "up", "down" })
@@ -47,16 +47,16 @@ internal static class LoraBlockScaleExpansion
             int index = IndexOf(scales, updown);
             if (index < 0)
             {
-                scales.Add(new KeyValuePair<string, LoraScale>(updown, LoraScale.Of(defaultScale)));
+                scales.Add(new KeyValuePair<string, AdapterWeight>(updown, AdapterWeight.Of(defaultScale)));
                 index = scales.Count - 1;
             }
 
             // {"down": 1} → {"down": {"block_1": 1, "block_2": 1}}
             var part = scales[index].Value;
-            var blockDict = new List<KeyValuePair<string, LoraScale>>();
-            if (part.Kind != LoraScaleKind.Dict)
+            var blockDict = new List<KeyValuePair<string, AdapterWeight>>();
+            if (part.Kind != AdapterWeightKind.Dict)
             {
-                foreach (int i in blocks) blockDict.Add(new KeyValuePair<string, LoraScale>(BlockName(i), part));
+                foreach (int i in blocks) blockDict.Add(new KeyValuePair<string, AdapterWeight>(BlockName(i), part));
             }
             else
             {
@@ -64,29 +64,29 @@ internal static class LoraBlockScaleExpansion
             }
 
             // {"down": {"block_1": 1}} → {"down": {"block_1": [1, 1]}}
-            var perTransformer = new List<(string Block, IReadOnlyList<LoraScale> Values)>();
+            var perTransformer = new List<(string Block, IReadOnlyList<AdapterWeight> Values)>();
             foreach (int i in blocks)
             {
                 string block = BlockName(i);
                 int bi = IndexOf(blockDict, block);
-                LoraScale value = bi >= 0 ? blockDict[bi].Value : LoraScale.Of(defaultScale);
-                IReadOnlyList<LoraScale> values;
-                if (value.Kind != LoraScaleKind.List)
+                AdapterWeight value = bi >= 0 ? blockDict[bi].Value : AdapterWeight.Of(defaultScale);
+                IReadOnlyList<AdapterWeight> values;
+                if (value.Kind != AdapterWeightKind.List)
                 {
-                    var repeated = new LoraScale[perBlock];
+                    var repeated = new AdapterWeight[perBlock];
                     for (int k = 0; k < perBlock; k++) repeated[k] = value;
                     values = repeated;
                 }
                 else if (value.Items.Count == 1)
                 {
-                    var repeated = new LoraScale[perBlock];
+                    var repeated = new AdapterWeight[perBlock];
                     for (int k = 0; k < perBlock; k++) repeated[k] = value.Items[0];
                     values = repeated;
                 }
                 else if (value.Items.Count != perBlock)
                 {
                     throw new LoraException(LoraErrorKind.BlockScaleLength,
-                        $"Expected {LoraScale.Count(perBlock)} scales for {updown}.{block}, got {LoraScale.Count(value.Items.Count)}.");
+                        $"Expected {AdapterWeight.Count(perBlock)} scales for {updown}.{block}, got {AdapterWeight.Count(value.Items.Count)}.");
                 }
                 else
                 {
@@ -113,7 +113,7 @@ internal static class LoraBlockScaleExpansion
                 throw new LoraException(LoraErrorKind.UnknownBlock,
                     $"Can't set lora scale for layer {kv.Key}. It either doesn't exist in this unet or it has no attentions.");
             }
-            if (kv.Value.Kind != LoraScaleKind.Number)
+            if (kv.Value.Kind != AdapterWeightKind.Number)
             {
                 throw new LoraException(LoraErrorKind.InvalidWeights,
                     $"The scale for layer {kv.Key} must be a number, not {kv.Value}.");
@@ -127,19 +127,19 @@ internal static class LoraBlockScaleExpansion
     /// A weight for a component without block expansion (text encoders, other models): a number, or a dict whose
     /// entries are matched against module paths like diffusers' <c>get_module_weight</c>.
     /// </summary>
-    public static LoraModuleWeightRule Plain(LoraScale scale)
+    public static LoraModuleWeightRule Plain(AdapterWeight scale)
     {
         switch (scale.Kind)
         {
-            case LoraScaleKind.Number:
+            case AdapterWeightKind.Number:
                 return LoraModuleWeightRule.Uniform(scale.Number);
-            case LoraScaleKind.None:
+            case AdapterWeightKind.None:
                 return LoraModuleWeightRule.Uniform(1.0);
-            case LoraScaleKind.Dict:
+            case AdapterWeightKind.Dict:
                 var list = new List<KeyValuePair<string, double>>();
                 foreach (var kv in scale.Entries)
                 {
-                    if (kv.Value.Kind != LoraScaleKind.Number)
+                    if (kv.Value.Kind != AdapterWeightKind.Number)
                         throw new LoraException(LoraErrorKind.InvalidWeights, $"The scale for layer {kv.Key} must be a number, not {kv.Value}.");
                     list.Add(new KeyValuePair<string, double>(kv.Key, kv.Value.Number));
                 }
@@ -162,16 +162,16 @@ internal static class LoraBlockScaleExpansion
 
     private static string BlockName(int i) => "block_" + i.ToString(CultureInfo.InvariantCulture);
 
-    private static int IndexOf(List<KeyValuePair<string, LoraScale>> list, string key)
+    private static int IndexOf(List<KeyValuePair<string, AdapterWeight>> list, string key)
     {
         for (int i = 0; i < list.Count; i++) if (list[i].Key == key) return i;
         return -1;
     }
 
-    private static void Set(List<KeyValuePair<string, LoraScale>> list, string key, LoraScale value)
+    private static void Set(List<KeyValuePair<string, AdapterWeight>> list, string key, AdapterWeight value)
     {
         int i = IndexOf(list, key);
-        if (i >= 0) list[i] = new KeyValuePair<string, LoraScale>(key, value);
-        else list.Add(new KeyValuePair<string, LoraScale>(key, value));
+        if (i >= 0) list[i] = new KeyValuePair<string, AdapterWeight>(key, value);
+        else list.Add(new KeyValuePair<string, AdapterWeight>(key, value));
     }
 }

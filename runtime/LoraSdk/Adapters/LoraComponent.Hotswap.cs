@@ -185,6 +185,8 @@ public sealed partial class LoraComponent
         var sourcePaths = prepared.Modules.ToDictionary(m => m.Slot, m => m.SourcePath);
         foreach (var slot in record.Slots)
             if (sourcePaths.TryGetValue(slot, out var p)) record.SourcePaths[slot] = p;
+        record.Vacant.Clear();
+        record.Vacant.UnionWith(prepared.ZeroFill);
         record.Config = prepared.Config;
     }
 }

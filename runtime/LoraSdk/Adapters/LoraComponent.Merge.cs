@@ -24,7 +24,7 @@ public sealed partial class LoraComponent
         if (adapters.Count != weights.Count)
         {
             throw new LoraException(LoraErrorKind.WeightsLengthMismatch,
-                $"Length of adapter names {LoraScale.Count(adapters.Count)} is not equal to the length of the weights {LoraScale.Count(weights.Count)}",
+                $"Length of adapter names {AdapterWeight.Count(adapters.Count)} is not equal to the length of the weights {AdapterWeight.Count(weights.Count)}",
                 component: Name);
         }
         var missing = adapters.Where(a => !_adapterByName.ContainsKey(a)).ToList();

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using LoraSdk.Core;
 using LoraSdk.IO;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,7 +38,7 @@ public sealed partial class LoraComponent
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = "pt",
-            ["lora_adapter_metadata"] = _adapterByName[name].Config.ToJson(),
+            ["lora_adapter_metadata"] = SavedConfig(name).ToJson(),
         };
         SafetensorsWriter.Save(path, tensors, metadata);
         return path;
@@ -44,19 +46,40 @@ public sealed partial class LoraComponent
 
     /// <summary>
     /// PEFT's <c>get_peft_model_state_dict</c> of one adapter: <c>[prefix.]&lt;module&gt;.lora_A.weight</c> and
-    /// <c>.lora_B.weight</c> in module order. The tensors are the live ones (or float32 copies when upcasting).
+    /// <c>.lora_B.weight</c> in module order, at the adapter's real rank — hotswap storage is zero-padded to the target
+    /// rank, and the padding is not part of the adapter (diffusers saves it, and its metadata then contradicts the
+    /// tensors) — and without the layers a hotswap left vacant. The tensors are views of the live ones (or float32
+    /// copies when upcasting), in the caller's dispose scope.
     /// </summary>
     internal List<KeyValuePair<string, Tensor>> StateDict(string adapterName, string? prefix, bool upcast)
     {
         var record = _adapterByName[adapterName];
         var result = new List<KeyValuePair<string, Tensor>>();
-        foreach (var slot in record.Slots)
+        foreach (var slot in SavedSlots(record))
         {
             var w = slot.Core!.GetAdapter(adapterName);
-            string module = (prefix is null ? "" : prefix + ".") + (Options.SavedModulePathMap?.Invoke(slot.Path) ?? record.SourcePaths[slot]);
-            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_A.weight", upcast ? w.Down.to(ScalarType.Float32) : w.Down));
-            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_B.weight", upcast ? w.Up.to(ScalarType.Float32) : w.Up));
+            string module = (prefix is null ? "" : prefix + ".") + SavedPath(record, slot);
+            Tensor a = w.TensorRank == w.ConfiguredRank ? w.Down : w.Down.narrow(0, 0, w.ConfiguredRank).contiguous();
+            Tensor b = w.TensorRank == w.ConfiguredRank ? w.Up : w.Up.narrow(1, 0, w.ConfiguredRank).contiguous();
+            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_A.weight", upcast ? a.to(ScalarType.Float32) : a));
+            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_B.weight", upcast ? b.to(ScalarType.Float32) : b));
         }
         return result;
     }
+
+    /// <summary>The config written with adapter <paramref name="adapterName"/>: its own, made to agree with the saved tensors.</summary>
+    internal LoraAdapterConfig SavedConfig(string adapterName)
+    {
+        var record = _adapterByName[adapterName];
+        var modules = SavedSlots(record).Select(slot =>
+        {
+            var w = slot.Core!.GetAdapter(adapterName);
+            return (SavedPath(record, slot), w.ConfiguredRank, w.Alpha);
+        }).ToList();
+        return modules.Count == 0 ? record.Config : record.Config.AgreeingWith(modules, Kind == LoraComponentKind.Denoiser);
+    }
+
+    private static IEnumerable<LoraLayerSlot> SavedSlots(LoraAdapterRecord record) => record.Slots.Where(s => !record.Vacant.Contains(s));
+
+    private string SavedPath(LoraAdapterRecord record, LoraLayerSlot slot) => Options.SavedModulePathMap?.Invoke(slot.Path) ?? record.SourcePaths[slot];
 }

@@ -13,21 +13,25 @@ public sealed partial class LoraComponent
     /// (1.0 each) or one weight per adapter (a number, None = 1.0, or — for a UNet with a <see cref="UNetBlockLayout"/> —
     /// a block dict). Costs O(layers of the named adapters); validates every weight before changing anything.
     /// </summary>
-    public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<LoraScale?>? weights = null)
+    public void SetAdapterWeights(IReadOnlyList<string> adapterNames, IReadOnlyList<AdapterWeight?>? weights)
     {
         if (adapterNames == null) throw new ArgumentNullException(nameof(adapterNames));
-        var list = weights ?? adapterNames.Select(_ => (LoraScale?)null).ToList();
+        var list = weights ?? adapterNames.Select(_ => (AdapterWeight?)null).ToList();
         if (list.Count != adapterNames.Count)
         {
             throw new LoraException(LoraErrorKind.WeightsLengthMismatch,
-                $"Length of adapter names {LoraScale.Count(adapterNames.Count)} is not equal to the length of their weights {LoraScale.Count(list.Count)}.",
+                $"Length of adapter names {AdapterWeight.Count(adapterNames.Count)} is not equal to the length of their weights {AdapterWeight.Count(list.Count)}.",
                 component: Name);
         }
         ApplyWeights(adapterNames, ExpandWeights(list));
     }
 
-    /// <summary><see cref="SetAdapters(IReadOnlyList{string}, IReadOnlyList{LoraScale})"/> for one adapter.</summary>
-    public void SetAdapters(string adapterName, LoraScale? weight = null) => SetAdapters(new[] { adapterName }, new[] { weight });
+    /// <summary><see cref="SetAdapterWeights"/> with one scalar weight per adapter (null = 1.0 each).</summary>
+    public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<double>? weights = null) =>
+        SetAdapterWeights(adapterNames, weights?.Select(w => (AdapterWeight?)AdapterWeight.Of(w)).ToList());
+
+    /// <summary><see cref="SetAdapterWeights"/> for one adapter.</summary>
+    public void SetAdapters(string adapterName, AdapterWeight? weight = null) => SetAdapterWeights(new[] { adapterName }, new[] { weight });
 
     /// <summary>PEFT's <c>set_adapter</c>: activates adapters without changing scalings; unknown names are an error.</summary>
     public void SetAdapter(IReadOnlyList<string> adapterNames)
@@ -43,13 +47,13 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Expands every adapter's weight (block dicts for a UNet) — all validation happens here.</summary>
-    internal IReadOnlyList<LoraModuleWeightRule> ExpandWeights(IReadOnlyList<LoraScale?> weights)
+    internal IReadOnlyList<LoraModuleWeightRule> ExpandWeights(IReadOnlyList<AdapterWeight?> weights)
     {
         var rules = new List<LoraModuleWeightRule>(weights.Count);
         foreach (var w in weights)
         {
-            var scale = w ?? LoraScale.None;
-            if (scale.Kind == LoraScaleKind.None) scale = LoraScale.Of(1.0);
+            var scale = w ?? AdapterWeight.None;
+            if (scale.Kind == AdapterWeightKind.None) scale = AdapterWeight.Of(1.0);
             rules.Add(Options.BlockLayout is UNetBlockLayout layout
                 ? LoraBlockScaleExpansion.Expand(scale, layout, LayerExists)
                 : LoraBlockScaleExpansion.Plain(scale));

@@ -72,7 +72,7 @@ public sealed class ExceptionLoraParityTests
 
     [Fact]
     public void BlockScalesWrongLength() => AssertFailure("block_scales_wrong_length",
-        p => p.Load("lora_a", "a"), p => p.Manager.SetAdapters("a", LoraScale.Parse("""{"unet": {"up": {"block_0": [0.1, 0.2]}}}""")),
+        p => p.Load("lora_a", "a"), p => p.Manager.SetAdapters("a", AdapterWeight.Parse("""{"unet": {"up": {"block_0": [0.1, 0.2]}}}""")),
         LoraErrorKind.BlockScaleLength);
 
     [Fact]

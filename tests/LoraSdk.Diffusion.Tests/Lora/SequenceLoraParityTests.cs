@@ -22,9 +22,9 @@ public sealed class SequenceLoraParityTests
 
     public SequenceLoraParityTests(ITestOutputHelper output) => _output = output;
 
-    private static readonly LoraScale BlockDict = LoraScale.Parse("""{"unet": {"down": 0.9, "mid": 0.5, "up": {"block_0": [0.4, 0.8, 1.0]}}}""");
-    private static readonly LoraScale DocDict = LoraScale.Parse("""{"unet": {"down": 0.9, "mid": 0.5, "up": {"block_0": 0.6, "block_1": [0.4, 0.8, 1.0]}}}""");
-    private static readonly LoraScale BDict = LoraScale.Parse("""{"unet": {"down": {"block_1": [0.3, 0.6]}, "mid": 0.2, "up": 0.5}}""");
+    private static readonly AdapterWeight BlockDict = AdapterWeight.Parse("""{"unet": {"down": 0.9, "mid": 0.5, "up": {"block_0": [0.4, 0.8, 1.0]}}}""");
+    private static readonly AdapterWeight DocDict = AdapterWeight.Parse("""{"unet": {"down": 0.9, "mid": 0.5, "up": {"block_0": 0.6, "block_1": [0.4, 0.8, 1.0]}}}""");
+    private static readonly AdapterWeight BDict = AdapterWeight.Parse("""{"unet": {"down": {"block_1": [0.3, 0.6]}, "mid": 0.2, "up": 0.5}}""");
 
     private sealed record Step(string Case, Action<LoraPipelineHarness> Act, double? CallScale = null);
 
@@ -38,7 +38,7 @@ public sealed class SequenceLoraParityTests
         new("ab_default_weights", p => p.Manager.SetAdapters(new[] { "a", "b" }, (IReadOnlyList<double>?)null)),
         new("a_block_scales", p => p.Manager.SetAdapters("a", BlockDict)),
         new("a_block_scales_doc_dict", p => p.Manager.SetAdapters("a", DocDict)),
-        new("ab_block_scales", p => p.Manager.SetAdapters(new[] { "a", "b" }, new LoraScale?[] { BlockDict, BDict })),
+        new("ab_block_scales", p => p.Manager.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { BlockDict, BDict })),
         new("fused_ab", p =>
         {
             p.Manager.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 0.8 });

@@ -121,13 +121,13 @@ public sealed class UNetLevelLoraParityTests
     {
         using var p = new LoraPipelineHarness();
         p.Load("lora_a", "a");
-        p.Manager.SetAdapters("a", LoraScale.Parse("""{"unet": 0.5, "text_encoder": 0.3, "not_a_component": 7}"""));
+        p.Manager.SetAdapters("a", AdapterWeight.Parse("""{"unet": 0.5, "text_encoder": 0.3, "not_a_component": 7}"""));
         const string q = "down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q";
         const string te = "encoder.layers.0.self_attn.q_proj";
         Assert.Equal(0.5 * 8 / 4, p.UnetComponent.GetLayer(q)!.GetAdapter("a").Scaling);
         Assert.Equal(0.3 * 4 / 4, p.Manager[LoraComponents.TextEncoder].GetLayer(te)!.GetAdapter("a").Scaling);
         Assert.Equal(1.0, p.Manager[LoraComponents.TextEncoder2].GetLayer(te)!.GetAdapter("a").Scaling); // left out → 1.0
-        p.Manager.SetAdapters("a", LoraScale.Parse("""{"down": 0.1}""")); // not a component: dropped like diffusers → 1.0 everywhere
+        p.Manager.SetAdapters("a", AdapterWeight.Parse("""{"down": 0.1}""")); // not a component: dropped like diffusers → 1.0 everywhere
         Assert.Equal(2.0, p.UnetComponent.GetLayer(q)!.GetAdapter("a").Scaling);
     }
 

@@ -23,7 +23,7 @@ public sealed class PipelineLoraScheduleTests
     {
         var g = GoldenSet.Reference;
         using var pipe = StableDiffusionXLPipeline.FromPretrained(RepoPaths.TinySdxl);
-        var lora = pipe.AttachLora();
+        var lora = pipe.Lora;
         lora.LoadLoraWeights(Path.Combine(RepoPaths.Loras, "lora_a.safetensors"), "a");
         using var pe = g.Tensor("inputs/pipe_prompt_embeds");
         using var npe = g.Tensor("inputs/pipe_negative_prompt_embeds");

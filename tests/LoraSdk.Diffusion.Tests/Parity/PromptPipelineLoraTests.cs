@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace LoraSdk.Diffusion.Tests.Parity;
 
 /// <summary>
-/// The prompt pipeline with the engine attached through <see cref="StableDiffusionXLLora.AttachLora"/>, against the
+/// The prompt pipeline with the engine attached through <see cref="LoraSdk.Diffusion.Lora.LoraPipeline.Lora"/>, against the
 /// LoRA conditions of tests/fixtures-prompt: <c>lora_a</c>, <c>lora_a_scale_0.5</c> (runtime scale, which also
 /// scales the text-encoder LoRA during encode_prompt) and <c>lora_ab_0.7_0.8</c>.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class PromptPipelineLoraTests
     public void ConditionMatchesDiffusersForEveryCase(string condition)
     {
         using var pipe = StableDiffusionXLPipeline.FromPretrained(RepoPaths.TinySdxlPrompt);
-        LoraAdapterManager lora = pipe.AttachLora();
+        LoraAdapterManager lora = pipe.Lora;
         try
         {
             lora.LoadLoraWeights(Path.Combine(RepoPaths.Loras, "lora_a.safetensors"), "a");

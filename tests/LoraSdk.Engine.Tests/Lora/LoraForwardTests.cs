@@ -75,7 +75,7 @@ public sealed class LoraForwardTests
         c.AddAdapter("a", a);
         c.AddAdapter("b", b);
         c.AddAdapter("d", d);
-        c.SetAdapters(new[] { "a", "b", "d" }, new LoraScale?[] { 0.7, 1.3, -0.4 });
+        c.SetAdapterWeights(new[] { "a", "b", "d" }, new AdapterWeight?[] { 0.7, 1.3, -0.4 });
         var (x, img) = LoraTestData.Inputs();
         AssertClose(m.Run(x, img), Reference(m, x, img, new[] { (a, 0.7), (b, 1.3), (d, -0.4) }));
         // the cache is one (R, in) / (out, R) pair over all active adapters of the layer
@@ -84,7 +84,7 @@ public sealed class LoraForwardTests
         Assert.Equal(new long[] { 16, 4 + 2 + 3 }, core.ConcatUp!.shape);
         // changing one scale rebuilds into the same cache buffers (no reallocation)
         var before = ExceptionPointer(core.ConcatUp!);
-        c.SetAdapters(new[] { "a", "b", "d" }, new LoraScale?[] { 0.1, 1.3, -0.4 });
+        c.SetAdapterWeights(new[] { "a", "b", "d" }, new AdapterWeight?[] { 0.1, 1.3, -0.4 });
         AssertClose(m.Run(x, img), Reference(m, x, img, new[] { (a, 0.1), (b, 1.3), (d, -0.4) }));
         Assert.Equal(before, ExceptionPointer(core.ConcatUp!));
     }
@@ -123,7 +123,7 @@ public sealed class LoraForwardTests
         var b = LoraTestData.Adapter(2, 2, 2);
         c.AddAdapter("a", a);
         c.AddAdapter("b", b);
-        c.SetAdapters(new[] { "a", "b" }, new LoraScale?[] { 0.5, 0.25 });
+        c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 0.5, 0.25 });
         c.ForwardMode = mode;
         var (x, img) = LoraTestData.Inputs();
         for (int call = 1; call <= 3; call++)
@@ -133,7 +133,7 @@ public sealed class LoraForwardTests
             Assert.Equal(folded, m.ProjInLayer.IsMaterialized);
         }
         // a scale change restores the exact weights before folding again
-        c.SetAdapters(new[] { "a", "b" }, new LoraScale?[] { 1.0, -1.0 });
+        c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 1.0, -1.0 });
         m.ProjInLayer.Core.Dematerialize();
         Assert.Equal(original[0], LoraTestData.Hash(m.ProjInLayer.Weight));
         AssertClose(m.Run(x, img), Reference(pristine, x, img, new[] { (a, 1.0), (b, -1.0) }), 2e-6);

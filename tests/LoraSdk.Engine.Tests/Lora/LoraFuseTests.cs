@@ -25,10 +25,10 @@ public sealed class LoraFuseTests
         var c = LoraTestData.Component(m);
         c.AddAdapter("a", LoraTestData.Adapter(4, 8, 1));
         c.AddAdapter("b", LoraTestData.Adapter(2, 4, 2));
-        c.SetAdapters(new[] { "a", "b" }, new LoraScale?[] { 0.7, 0.8 });
+        c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 0.7, 0.8 });
         Assert.Equal(new[] { "a" }, c.FuseLora(adapterNames: new[] { "a" }));
         Assert.NotEqual(original, WeightHashes(m));
-        c.SetAdapters(new[] { "a", "b" }, new LoraScale?[] { 3.0, -2.5 }); // scales change while fused
+        c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 3.0, -2.5 }); // scales change while fused
         Assert.Equal(new[] { "b" }, c.FuseLora(loraScale: 0.3)); // a is already fused; b added on top
         Assert.Equal(new[] { "a", "b" }, c.GetMergedAdapters());
         c.UnfuseLora();
@@ -74,7 +74,7 @@ public sealed class LoraFuseTests
         var bad = LoraTestData.Adapter(4, 8, 1);
         bad.Modules.First(x => x.ModulePath == TinyModel.Conv1).Up.fill_(60000f); // fp16 overflow only in the last layer
         c.AddAdapter("bad", bad);
-        c.SetAdapters(new[] { "ok", "bad" }, (System.Collections.Generic.IReadOnlyList<LoraScale?>?)null);
+        c.SetAdapterWeights(new[] { "ok", "bad" }, (System.Collections.Generic.IReadOnlyList<AdapterWeight?>?)null);
         c.FuseLora(adapterNames: new[] { "ok" });
         var before = LoraTestData.Checksums(c);
         var e = Assert.Throws<LoraException>(() => c.FuseLora(loraScale: 0.9, safeFusing: true, adapterNames: new[] { "bad" }));

@@ -103,7 +103,7 @@ public sealed class LoraLifecycleTests
         c.AddAdapter("conv", LoraTestData.Adapter(2, 2, 2, new[] { TinyModel.Conv1 }));
         var convWeights = m.Conv1Layer.GetAdapter("conv");
         int version = convWeights.Version;
-        c.SetAdapters(new[] { "in" }, new LoraScale?[] { 0.25 });
+        c.SetAdapterWeights(new[] { "in" }, new AdapterWeight?[] { 0.25 });
         Assert.Equal(version, convWeights.Version);
         Assert.Equal(0.25, m.ProjInLayer.GetAdapter("in").Scaling);
         Assert.Equal(new[] { TinyModel.ProjIn }, c.GetAdapterModulePaths("in"));

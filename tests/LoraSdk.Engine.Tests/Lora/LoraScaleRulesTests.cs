@@ -20,7 +20,7 @@ public sealed class LoraScaleRulesTests
     };
 
     private static LoraModuleWeightRule Expand(string json) =>
-        LoraBlockScaleExpansion.Expand(LoraScale.Parse(json), Sdxl, layer => Array.Exists(SdxlKeys, k => k.Contains(layer, StringComparison.Ordinal)));
+        LoraBlockScaleExpansion.Expand(AdapterWeight.Parse(json), Sdxl, layer => Array.Exists(SdxlKeys, k => k.Contains(layer, StringComparison.Ordinal)));
 
     [Fact]
     public void DocsExampleExpandsLikeDiffusers()
@@ -63,7 +63,7 @@ public sealed class LoraScaleRulesTests
     public void ALayerMissingFromTheModelUsesDiffusersMessage()
     {
         var layout = new UNetBlockLayout(new[] { 1, 7 }, new[] { 0 }, 2);
-        var e = Assert.Throws<LoraException>(() => LoraBlockScaleExpansion.Expand(LoraScale.Parse("""{"down": 0.5}"""), layout,
+        var e = Assert.Throws<LoraException>(() => LoraBlockScaleExpansion.Expand(AdapterWeight.Parse("""{"down": 0.5}"""), layout,
             layer => Array.Exists(SdxlKeys, k => k.Contains(layer, StringComparison.Ordinal))));
         Assert.Equal("Can't set lora scale for layer down.block_7.0. It either doesn't exist in this unet or it has no attentions.", e.Message);
     }

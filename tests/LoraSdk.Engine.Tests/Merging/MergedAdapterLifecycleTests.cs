@@ -196,7 +196,7 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         reloaded.UnloadLora();
 
         // set_adapters with a weight scales it like any adapter; delete_adapters removes it everywhere.
-        _component.SetAdapters(new[] { name, "a" }, new[] { LoraScale.Of(0.5), LoraScale.Of(1.0) });
+        _component.SetAdapterWeights(new[] { name, "a" }, new[] { AdapterWeight.Of(0.5), AdapterWeight.Of(1.0) });
         Assert.Equal(new[] { name, "a" }, _component.GetActiveAdapters());
         Assert.All(_component.GetAdapterWeights(name), kv => Assert.Equal(0.5, kv.Value.Scaling));
         _component.DeleteAdapters(new[] { name });

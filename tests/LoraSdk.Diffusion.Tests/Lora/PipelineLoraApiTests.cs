@@ -7,14 +7,14 @@ using LoraSdk.IO;
 
 namespace LoraSdk.Diffusion.Tests.Lora;
 
-/// <summary>The pipeline's own binding to the engine (<c>AttachLora</c>), as users get it.</summary>
-public sealed class AttachLoraTests
+/// <summary>The pipeline's own LoRA API (<c>pipe.LoadLoraWeights</c>, <c>pipe.Lora</c>), as users get it.</summary>
+public sealed class PipelineLoraApiTests
 {
     [Fact]
     public void SavedWeightsUseDiffusersKeysForEveryComponent()
     {
         using var pipe = StableDiffusionXLPipeline.FromPretrained(RepoPaths.TinySdxlPrompt);
-        var lora = pipe.AttachLora();
+        var lora = pipe.Lora;
         string source = Path.Combine(RepoPaths.Loras, "lora_a.safetensors");
         lora.LoadLoraWeights(source, "a");
         using var temp = new TempFolder();

@@ -6,8 +6,8 @@ using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
 
-/// <summary>The shape of a <see cref="LoraScale"/> value.</summary>
-public enum LoraScaleKind
+/// <summary>The shape of a <see cref="AdapterWeight"/> value.</summary>
+public enum AdapterWeightKind
 {
     /// <summary>A number.</summary>
     Number,
@@ -28,80 +28,80 @@ public enum LoraScaleKind
 /// [0.4, 0.8, 1.0]}}</c>). Immutable. Build with <see cref="Of"/>, <see cref="List(double[])"/>, <see cref="Dict"/>, an implicit
 /// conversion from <see cref="double"/>, or <see cref="Parse"/> from JSON (Python dict syntax with double quotes).
 /// </summary>
-public sealed class LoraScale
+public sealed class AdapterWeight
 {
     private readonly double _number;
-    private readonly IReadOnlyList<LoraScale> _items;
-    private readonly IReadOnlyList<KeyValuePair<string, LoraScale>> _entries;
+    private readonly IReadOnlyList<AdapterWeight> _items;
+    private readonly IReadOnlyList<KeyValuePair<string, AdapterWeight>> _entries;
 
-    private LoraScale(LoraScaleKind kind, double number, IReadOnlyList<LoraScale>? items, IReadOnlyList<KeyValuePair<string, LoraScale>>? entries)
+    private AdapterWeight(AdapterWeightKind kind, double number, IReadOnlyList<AdapterWeight>? items, IReadOnlyList<KeyValuePair<string, AdapterWeight>>? entries)
     {
         Kind = kind;
         _number = number;
-        _items = items ?? Array.Empty<LoraScale>();
-        _entries = entries ?? Array.Empty<KeyValuePair<string, LoraScale>>();
+        _items = items ?? Array.Empty<AdapterWeight>();
+        _entries = entries ?? Array.Empty<KeyValuePair<string, AdapterWeight>>();
     }
 
     /// <summary>Python's <c>None</c> (treated as 1.0 where diffusers does so).</summary>
-    public static LoraScale None { get; } = new LoraScale(LoraScaleKind.None, 0, null, null);
+    public static AdapterWeight None { get; } = new AdapterWeight(AdapterWeightKind.None, 0, null, null);
 
     /// <summary>The kind of value.</summary>
-    public LoraScaleKind Kind { get; }
+    public AdapterWeightKind Kind { get; }
 
-    /// <summary>The number (only for <see cref="LoraScaleKind.Number"/>).</summary>
-    public double Number => Kind == LoraScaleKind.Number ? _number : throw new InvalidOperationException($"The scale is a {Kind}, not a number.");
+    /// <summary>The number (only for <see cref="AdapterWeightKind.Number"/>).</summary>
+    public double Number => Kind == AdapterWeightKind.Number ? _number : throw new InvalidOperationException($"The scale is a {Kind}, not a number.");
 
-    /// <summary>The items (only for <see cref="LoraScaleKind.List"/>).</summary>
-    public IReadOnlyList<LoraScale> Items => Kind == LoraScaleKind.List ? _items : throw new InvalidOperationException($"The scale is a {Kind}, not a list.");
+    /// <summary>The items (only for <see cref="AdapterWeightKind.List"/>).</summary>
+    public IReadOnlyList<AdapterWeight> Items => Kind == AdapterWeightKind.List ? _items : throw new InvalidOperationException($"The scale is a {Kind}, not a list.");
 
-    /// <summary>The entries in insertion order (only for <see cref="LoraScaleKind.Dict"/>).</summary>
-    public IReadOnlyList<KeyValuePair<string, LoraScale>> Entries => Kind == LoraScaleKind.Dict ? _entries : throw new InvalidOperationException($"The scale is a {Kind}, not a dict.");
+    /// <summary>The entries in insertion order (only for <see cref="AdapterWeightKind.Dict"/>).</summary>
+    public IReadOnlyList<KeyValuePair<string, AdapterWeight>> Entries => Kind == AdapterWeightKind.Dict ? _entries : throw new InvalidOperationException($"The scale is a {Kind}, not a dict.");
 
     /// <summary>A number.</summary>
-    public static LoraScale Of(double value) => new LoraScale(LoraScaleKind.Number, value, null, null);
+    public static AdapterWeight Of(double value) => new AdapterWeight(AdapterWeightKind.Number, value, null, null);
 
     /// <summary>A list of numbers.</summary>
-    public static LoraScale List(params double[] values)
+    public static AdapterWeight List(params double[] values)
     {
-        var items = new LoraScale[values.Length];
+        var items = new AdapterWeight[values.Length];
         for (int i = 0; i < values.Length; i++) items[i] = Of(values[i]);
-        return new LoraScale(LoraScaleKind.List, 0, items, null);
+        return new AdapterWeight(AdapterWeightKind.List, 0, items, null);
     }
 
     /// <summary>A list of values.</summary>
-    public static LoraScale List(IEnumerable<LoraScale> values) => new LoraScale(LoraScaleKind.List, 0, new List<LoraScale>(values), null);
+    public static AdapterWeight List(IEnumerable<AdapterWeight> values) => new AdapterWeight(AdapterWeightKind.List, 0, new List<AdapterWeight>(values), null);
 
     /// <summary>A dict (keys keep their order, as Python dicts do; a repeated key keeps its first position and the last value).</summary>
-    public static LoraScale Dict(params (string Key, LoraScale Value)[] entries)
+    public static AdapterWeight Dict(params (string Key, AdapterWeight Value)[] entries)
     {
-        var list = new List<KeyValuePair<string, LoraScale>>();
+        var list = new List<KeyValuePair<string, AdapterWeight>>();
         foreach (var (key, value) in entries) Put(list, key, value ?? throw new ArgumentNullException(nameof(entries)));
-        return new LoraScale(LoraScaleKind.Dict, 0, null, list);
+        return new AdapterWeight(AdapterWeightKind.Dict, 0, null, list);
     }
 
-    internal static LoraScale DictOf(IReadOnlyList<KeyValuePair<string, LoraScale>> entries) =>
-        new LoraScale(LoraScaleKind.Dict, 0, null, entries);
+    internal static AdapterWeight DictOf(IReadOnlyList<KeyValuePair<string, AdapterWeight>> entries) =>
+        new AdapterWeight(AdapterWeightKind.Dict, 0, null, entries);
 
-    private static void Put(List<KeyValuePair<string, LoraScale>> list, string key, LoraScale value)
+    private static void Put(List<KeyValuePair<string, AdapterWeight>> list, string key, AdapterWeight value)
     {
         for (int i = 0; i < list.Count; i++)
         {
             if (list[i].Key == key)
             {
-                list[i] = new KeyValuePair<string, LoraScale>(key, value);
+                list[i] = new KeyValuePair<string, AdapterWeight>(key, value);
                 return;
             }
         }
-        list.Add(new KeyValuePair<string, LoraScale>(key, value));
+        list.Add(new KeyValuePair<string, AdapterWeight>(key, value));
     }
 
     /// <summary>A number.</summary>
-    public static implicit operator LoraScale(double value) => Of(value);
+    public static implicit operator AdapterWeight(double value) => Of(value);
 
     /// <summary>True for a dict that has <paramref name="key"/>.</summary>
-    public bool TryGet(string key, out LoraScale value)
+    public bool TryGet(string key, out AdapterWeight value)
     {
-        if (Kind == LoraScaleKind.Dict)
+        if (Kind == AdapterWeightKind.Dict)
         {
             foreach (var e in _entries)
             {
@@ -117,9 +117,9 @@ public sealed class LoraScale
     }
 
     /// <summary>A copy of this dict without <paramref name="key"/> (Python's <c>dict.pop</c> on a copy).</summary>
-    internal LoraScale Without(string key)
+    internal AdapterWeight Without(string key)
     {
-        var list = new List<KeyValuePair<string, LoraScale>>();
+        var list = new List<KeyValuePair<string, AdapterWeight>>();
         foreach (var e in Entries) if (e.Key != key) list.Add(e);
         return DictOf(list);
     }
@@ -128,7 +128,7 @@ public sealed class LoraScale
     /// Parses JSON: numbers, <c>null</c>, arrays and objects (e.g. <c>{"unet": {"down": 0.9, "up": {"block_0": [0.4, 0.8, 1.0]}}}</c>).
     /// </summary>
     /// <exception cref="FormatException">Invalid JSON or a value that is not a number, list, dict or null.</exception>
-    public static LoraScale Parse(string json)
+    public static AdapterWeight Parse(string json)
     {
         JsonValue root;
         try
@@ -142,7 +142,7 @@ public sealed class LoraScale
         return FromJson(root);
     }
 
-    private static LoraScale FromJson(JsonValue v)
+    private static AdapterWeight FromJson(JsonValue v)
     {
         switch (v.Kind)
         {
@@ -151,11 +151,11 @@ public sealed class LoraScale
             case JsonValueKind.Null:
                 return None;
             case JsonValueKind.Array:
-                var items = new List<LoraScale>();
+                var items = new List<AdapterWeight>();
                 foreach (var item in v.Items) items.Add(FromJson(item));
-                return new LoraScale(LoraScaleKind.List, 0, items, null);
+                return new AdapterWeight(AdapterWeightKind.List, 0, items, null);
             case JsonValueKind.Object:
-                var entries = new List<KeyValuePair<string, LoraScale>>();
+                var entries = new List<KeyValuePair<string, AdapterWeight>>();
                 foreach (var p in v.Properties) Put(entries, p.Key, FromJson(p.Value));
                 return DictOf(entries);
             default:
@@ -175,13 +175,13 @@ public sealed class LoraScale
     {
         switch (Kind)
         {
-            case LoraScaleKind.Number:
+            case AdapterWeightKind.Number:
                 sb.Append(PythonRepr.Float(_number));
                 break;
-            case LoraScaleKind.None:
+            case AdapterWeightKind.None:
                 sb.Append("None");
                 break;
-            case LoraScaleKind.List:
+            case AdapterWeightKind.List:
                 sb.Append('[');
                 for (int i = 0; i < _items.Count; i++)
                 {
