@@ -365,6 +365,16 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Lsdk011_FormattingCharactersInANameAreRefused()
+    {
+        // C# drops formatting characters from identifiers: "A\u200B" would declare the member "A" a second time (CS0102).
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("A\\u200B", "b.safetensors"));
+        var d = Only(Run(m, Lora("a.safetensors"), Lora("b.safetensors")), "LSDK011").Single();
+        Assert.Equal("Adapter name 'A\u200B' is not a valid C# identifier", d.GetMessage());
+        At(d, m, 6, "\"A\\u200B\"");
+    }
+
+    [Fact]
     public void Lsdk011_NotReportedForUnicodeAndUnderscoreIdentifiers()
     {
         var outcome = Run(Manifest(Entry("Über_Style", "a.safetensors") + ",\n" + Entry("_x2", "b.safetensors")), Lora("a.safetensors"), Lora("b.safetensors"));

@@ -128,7 +128,7 @@ internal static class Emitter
             : "new global::System.Collections.Generic.Dictionary<string, double>(global::System.StringComparer.Ordinal) { " +
               string.Join(", ", c.AlphaPattern.Select(a => $"[{Str(a.Module)}] = {Dbl(a.Alpha)}")) + " }";
         return $"new {Typed}LoraComponentInfo({Str(c.Name)}, {Int(c.Rank)}, {Dbl(c.Alpha)}, {Dbl(c.Scaling)}, {Int(c.ModuleCount)}, " +
-               $"{Int(c.Conv2dModuleCount)}, {Str(c.PackedModules)}, {ranks}, {alphas})";
+               $"{Int(c.Conv2dModuleCount)}, {(c.UnpackableModules.Count > 0 ? StringArray(c.UnpackableModules) : Str(c.PackedModules))}, {ranks}, {alphas})";
     }
 
     /// <summary>

@@ -31,7 +31,11 @@ internal sealed record AdapterEmitSpec(
     string? ImpliedArchitecture,
     double DefaultWeight);
 
-/// <summary>One component of a generated adapter.</summary>
+/// <summary>
+/// One component of a generated adapter. <paramref name="PackedModules"/> is the module paths joined with <c>'\n'</c>;
+/// when a path itself contains <c>'\n'</c> the packed form is ambiguous, and <paramref name="UnpackableModules"/> holds
+/// the paths (else it is empty).
+/// </summary>
 internal sealed record ComponentEmitSpec(
     string Name,
     int Rank,
@@ -40,6 +44,7 @@ internal sealed record ComponentEmitSpec(
     int ModuleCount,
     int Conv2dModuleCount,
     string PackedModules,
+    EquatableArray<string> UnpackableModules,
     EquatableArray<TargetSummary> Targets,
     EquatableArray<RankEntry> RankPattern,
     EquatableArray<AlphaEntry> AlphaPattern);

@@ -26,6 +26,7 @@ internal sealed class SidecarJson
     private string? _baseModelError;
     private string _format = "peft";
     private long _size = 1234;
+    private string? _fileName;
 
     private SidecarJson(string manifest, string file)
     {
@@ -35,7 +36,10 @@ internal sealed class SidecarJson
 
     public static SidecarJson For(string manifestPath, string file) => new SidecarJson(manifestPath, file);
 
-    public string FileName => _file.Split('/', '\\').Last();
+    public string FileName => _fileName ?? _file.Split('/', '\\').Last();
+
+    /// <summary>The <c>fileName</c> the build step recorded (default: the last segment of the file).</summary>
+    public SidecarJson WithFileName(string fileName) { _fileName = fileName; return this; }
 
     public SidecarJson Component(string component, IEnumerable<string> modules, int rank, double alpha, string kind = "linear")
     {
