@@ -10,7 +10,7 @@ namespace LoraSdk.Generators;
 /// <summary>
 /// Generates typed LoRA adapters from <c>adapters.manifest</c> and the header sidecars the LoraSdk build step writes
 /// (AdditionalFiles; the generator never touches the safetensors files). Pipeline: classify inputs → parse each
-/// manifest and each sidecar → collect sidecars → bind (checks LSDK002–012) → one source per adapter, group and merge
+/// manifest and each sidecar → collect sidecars → bind (checks LSDK002–015) → one source per adapter, group and merge
 /// plus a catalog; diagnostics from the binder. Every stage yields value-equal specs, so an unrelated edit is fully
 /// cached and an edit of one adapter re-emits only that adapter.
 /// </summary>

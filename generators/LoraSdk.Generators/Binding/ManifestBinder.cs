@@ -8,7 +8,7 @@ using LoraSdk.Generators.Parsing;
 namespace LoraSdk.Generators.Binding;
 
 /// <summary>
-/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK012) and
+/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015) and
 /// produces the location-free emission specs.
 /// </summary>
 internal static class ManifestBinder
@@ -187,7 +187,7 @@ internal static class ManifestBinder
         private void NameError(LocationInfo location, string message) =>
             _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameInvalid, location, message));
 
-        // ---- adapters (LSDK002–LSDK006, LSDK012) ----
+        // ---- adapters (LSDK002–LSDK006, LSDK012, LSDK013, LSDK015) ----
 
         private Dictionary<string, SidecarSpec> IndexSidecars()
         {
@@ -238,7 +238,7 @@ internal static class ManifestBinder
                     $"{sidecar.Invalid.Count} malformed module(s), e.g. '{first.Component}: {first.Module}': {first.Reason}");
             }
 
-            // Components selected by the prefix, and modules the base model has no layer for (LSDK004).
+            // Components selected by the prefix, and modules the base model has no layer for (LSDK004, LSDK013).
             string? prefix = entry.Prefix?.Value;
             var selected = sidecar.Components.Where(c => prefix == null || c.Name == prefix).Where(c => c.Modules.Count > 0).ToList();
             var issues = sidecar.Compatibility.Where(i => prefix == null || i.Component == prefix).ToList();
@@ -292,7 +292,7 @@ internal static class ManifestBinder
                 Report(DiagnosticDescriptors.ArchitectureMismatch, entry.File.Location, name, string.Join("; ", reasons),
                     baseModel.IsBuiltIn ? expected! : baseModel.Name);
 
-            // Trigger words (LSDK012).
+            // Trigger words (LSDK012, LSDK015).
             var words = new List<string>();
             if (!entry.ReplaceTriggerWords) words.AddRange(sidecar.TriggerWords);
             if (entry.TriggerWords != null)
@@ -332,7 +332,7 @@ internal static class ManifestBinder
             return new AdapterFacts(entry, index, spec, sidecar, selected);
         }
 
-        // ---- hotswap groups (LSDK007, LSDK008) ----
+        // ---- hotswap groups (LSDK007, LSDK008, LSDK014) ----
 
         private GroupEmitSpec? BindGroup(HotswapGroupEntrySpec group, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {
