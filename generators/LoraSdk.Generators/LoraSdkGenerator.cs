@@ -50,13 +50,33 @@ public sealed class LoraSdkGenerator : IIncrementalGenerator
         var baseModels = bound.Select((b, _) => b.BaseModel).Where(m => m != null).Select((m, _) => m!).WithTrackingName(TrackingNames.BaseModel);
         var groups = bound.SelectMany((b, _) => b.Groups).WithTrackingName(TrackingNames.HotswapGroup);
         var merges = bound.SelectMany((b, _) => b.Merges).WithTrackingName(TrackingNames.Merge);
-        var diagnostics = bound.Select((b, _) => b.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+        // The generated code needs C# 8 (LanguageSupport): on an older version one LSDK017 per manifest replaces the code.
+        var languageVersion = context.ParseOptionsProvider.Select((options, _) => LanguageSupport.VersionOf(options));
+        var languageSupported = languageVersion.Select((version, _) => LanguageSupport.IsSupported(version));
+        var diagnostics = bound.Combine(languageVersion)
+            .Select((pair, _) => LanguageSupport.IsSupported(pair.Right) ? pair.Left.Diagnostics : LanguageSupport.WithTooOldDiagnostic(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Diagnostics);
 
-        context.RegisterSourceOutput(adapters, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(catalogs, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(baseModels, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(groups, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(merges, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(adapters.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(Emitter.HintName(pair.Left), Emitter.Emit(pair.Left));
+        });
+        context.RegisterSourceOutput(catalogs.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(Emitter.HintName(pair.Left), Emitter.Emit(pair.Left));
+        });
+        context.RegisterSourceOutput(baseModels.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(Emitter.HintName(pair.Left), Emitter.Emit(pair.Left));
+        });
+        context.RegisterSourceOutput(groups.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(Emitter.HintName(pair.Left), Emitter.Emit(pair.Left));
+        });
+        context.RegisterSourceOutput(merges.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(Emitter.HintName(pair.Left), Emitter.Emit(pair.Left));
+        });
         context.RegisterSourceOutput(diagnostics, (spc, list) =>
         {
             foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
