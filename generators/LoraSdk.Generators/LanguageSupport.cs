@@ -22,7 +22,7 @@ internal static class LanguageSupport
     public static bool IsSupported(LanguageVersion version) => version >= Minimum;
 
     /// <summary>The manifest's diagnostics plus LSDK017 at its first character.</summary>
-    public static EquatableArray<DiagnosticInfo> WithTooOldDiagnostic(BoundManifest manifest, LanguageVersion version) =>
+    public static EquatableArray<DiagnosticInfo> WithTooOldDiagnostic(ManifestDiagnostics manifest, LanguageVersion version) =>
         new EquatableArray<DiagnosticInfo>(manifest.Diagnostics.AsImmutableArray().Add(DiagnosticInfo.Create(
             DiagnosticDescriptors.LanguageVersionTooOld, new LocationInfo(manifest.ManifestPath, 0, 0, 0, 0, 0, 0),
             manifest.ManifestPath, Minimum.ToDisplayString(), version.ToDisplayString())));

@@ -107,11 +107,15 @@ internal static class ManifestBinder
                 .ThenBy(p => p.i)
                 .Select(p => p.d)
                 .ToEquatableArray();
+            var sites = catalog == null
+                ? null
+                : new DeclarationSites(_manifest.Namespace!.Location, _manifest.Catalog.Location, _manifest.BaseModel!.NameLocation,
+                    _manifest.HotswapGroupsLocation, _manifest.MergesLocation);
             return new BoundManifest(_manifest.Path, catalog, baseModel,
                 (adapters ?? new List<AdapterEmitSpec>()).ToEquatableArray(),
                 (groups ?? new List<GroupEmitSpec>()).ToEquatableArray(),
                 (merges ?? new List<MergeEmitSpec>()).ToEquatableArray(),
-                diagnostics);
+                diagnostics, sites);
         }
 
         // ---- names (LSDK011) ----
