@@ -25,9 +25,10 @@ public abstract class LoraAdapter
     public abstract string FileName { get; }
 
     /// <summary>
-    /// Where the build copies the file, relative to the application's output folder (<c>loras/&lt;file name&gt;</c>);
-    /// <see cref="TypedLoraPipeline{TBase}"/> resolves it against <see cref="AppContext.BaseDirectory"/> unless given
-    /// another resolver.
+    /// Where the build copies the file, relative to the application's output folder:
+    /// <c>loras/&lt;first 16 hex digits of <see cref="Sha256"/>&gt;/&lt;file name&gt;</c>, so the copy is always the bytes
+    /// these facts describe. <see cref="TypedLoraPipeline{TBase}"/> resolves it against
+    /// <see cref="AppContext.BaseDirectory"/> unless given another resolver.
     /// </summary>
     public abstract string RuntimePath { get; }
 

@@ -115,12 +115,12 @@ public class DiagnosticTests
     public void Lsdk002_SidecarOfAnotherFormatVersion()
     {
         string m = Manifest(Entry("A", "a.safetensors"));
-        string v1 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 2", "\"lorasdkSidecar\": 1");
+        string v2 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 3", "\"lorasdkSidecar\": 2");
         var texts = GeneratorHarness.Inputs(m, System.Array.Empty<SidecarJson>());
-        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v1));
+        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v2));
         var d = Only(GeneratorHarness.Run(texts), "LSDK002").Single();
         Assert.Equal("Adapter 'A': file 'a.safetensors' could not be inspected: the header sidecar '/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json' " +
-                     "has format version 1, this generator reads version 2 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
+                     "has format version 2, this generator reads version 3 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
             d.GetMessage());
         At(d, m, 5, "\"a.safetensors\"");
     }

@@ -237,13 +237,13 @@ public class TypedApiTests
         var assembly = System.Reflection.Assembly.Load(stream.ToArray());
         string calls = (string)assembly.GetType("Use")!.GetMethod("Run")!.Invoke(null, null)!;
         Assert.Equal("""
-            load /models/loras/ikea.safetensors as Ikea hotswap=False prefix=-
+            load /models/loras/aaaaaaaaaaaaaaaa/ikea.safetensors as Ikea hotswap=False prefix=-
             set Ikea @ 0.7
             set Ikea,IkeaFeng @ 0.25,1.5
             enable_hotswap 4
-            load /models/loras/ikea.safetensors as Styles hotswap=False prefix=-
-            load /models/loras/feng.safetensors as Styles hotswap=True prefix=unet
-            load /models/loras/feng.safetensors as Feng hotswap=False prefix=unet
+            load /models/loras/aaaaaaaaaaaaaaaa/ikea.safetensors as Styles hotswap=False prefix=-
+            load /models/loras/aaaaaaaaaaaaaaaa/feng.safetensors as Styles hotswap=True prefix=unet
+            load /models/loras/aaaaaaaaaaaaaaaa/feng.safetensors as Feng hotswap=False prefix=unet
             merge IkeaFeng = ties(Ikea,Feng; 1,0.5) density=0.5 svd=- sign=total seed=3
             merge eq = dare_ties(Ikea,Feng; 1,0.5) density=0.3 svd=- sign=total seed=9
             fuse Ikea x1

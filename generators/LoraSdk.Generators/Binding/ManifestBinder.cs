@@ -329,7 +329,7 @@ internal static class ManifestBinder
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
                 rank > 0 && RankMarkers.IsSupported(rank) ? rank : (int?)null,
-                file, sidecar.FileName, "loras/" + sidecar.FileName, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
+                file, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
                 rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
                 sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight);

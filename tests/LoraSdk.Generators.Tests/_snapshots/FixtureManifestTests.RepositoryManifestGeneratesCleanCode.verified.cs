@@ -61,9 +61,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/4cbc5b6de777a6cc/lora_a.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a.safetensors";
+            public override string RuntimePath => "loras/4cbc5b6de777a6cc/lora_a.safetensors";
 
             /// <summary>
             /// File size: 280224 bytes.
@@ -213,9 +213,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/e9161facf3a4773c/lora_a_kohya.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya.safetensors";
+            public override string RuntimePath => "loras/e9161facf3a4773c/lora_a_kohya.safetensors";
 
             /// <summary>
             /// File size: 293968 bytes.
@@ -365,9 +365,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya_converter_raw.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya_converter_raw.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/45e398f7eff8804e/lora_a_kohya_converter_raw.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya_converter_raw.safetensors";
+            public override string RuntimePath => "loras/45e398f7eff8804e/lora_a_kohya_converter_raw.safetensors";
 
             /// <summary>
             /// File size: 293864 bytes.
@@ -517,9 +517,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya_te_classic_keys.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya_te_classic_keys.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/02d2e43b0b10de01/lora_a_kohya_te_classic_keys.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya_te_classic_keys.safetensors";
+            public override string RuntimePath => "loras/02d2e43b0b10de01/lora_a_kohya_te_classic_keys.safetensors";
 
             /// <summary>
             /// File size: 294632 bytes.
@@ -669,9 +669,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_old_diffusers.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_old_diffusers.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/dd1e874ac2cde484/lora_a_old_diffusers.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_old_diffusers.safetensors";
+            public override string RuntimePath => "loras/dd1e874ac2cde484/lora_a_old_diffusers.safetensors";
 
             /// <summary>
             /// File size: 281808 bytes.
@@ -821,9 +821,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_te_classic_keys.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_te_classic_keys.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/fbb3da0a6c2f7641/lora_a_te_classic_keys.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_te_classic_keys.safetensors";
+            public override string RuntimePath => "loras/fbb3da0a6c2f7641/lora_a_te_classic_keys.safetensors";
 
             /// <summary>
             /// File size: 280664 bytes.
@@ -971,9 +971,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/4cbc5b6de777a6cc/lora_a.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a.safetensors";
+            public override string RuntimePath => "loras/4cbc5b6de777a6cc/lora_a.safetensors";
 
             /// <summary>
             /// File size: 280224 bytes.
@@ -1115,9 +1115,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_unet_save_lora_adapter.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_unet_save_lora_adapter.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/d8ed1029ddec39d6/lora_a_unet_save_lora_adapter.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_unet_save_lora_adapter.safetensors";
+            public override string RuntimePath => "loras/d8ed1029ddec39d6/lora_a_unet_save_lora_adapter.safetensors";
 
             /// <summary>
             /// File size: 223896 bytes.
@@ -1259,9 +1259,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_b.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_b.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/d5cb735ffecfe589/lora_b.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_b.safetensors";
+            public override string RuntimePath => "loras/d5cb735ffecfe589/lora_b.safetensors";
 
             /// <summary>
             /// File size: 1082832 bytes.
@@ -1403,9 +1403,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_c.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_c.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/b2adba63f8f932fb/lora_c.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_c.safetensors";
+            public override string RuntimePath => "loras/b2adba63f8f932fb/lora_c.safetensors";
 
             /// <summary>
             /// File size: 63888 bytes.
@@ -1547,9 +1547,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_d.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_d.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/dcae0b23baa9239a/lora_d.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_d.safetensors";
+            public override string RuntimePath => "loras/dcae0b23baa9239a/lora_d.safetensors";
 
             /// <summary>
             /// File size: 225056 bytes.
