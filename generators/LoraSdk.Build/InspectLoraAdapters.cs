@@ -82,7 +82,11 @@ public sealed class InspectLoraAdapters : Task
     // copied: target paths already added (by any manifest); the same bytes under the same name are copied once.
     private void InspectManifest(string manifestPath, List<ITaskItem> sidecars, List<ITaskItem> adapterFiles, HashSet<string> copied)
     {
-        if (!File.Exists(manifestPath)) return;
+        if (!File.Exists(manifestPath))
+        {
+            Log.LogError(null, "LSDKBUILD", null, manifestPath, 0, 0, 0, 0, "The LoraSdkManifest item '{0}' does not exist.", manifestPath);
+            return;
+        }
         var manifest = ManifestFiles.TryRead(File.ReadAllText(manifestPath));
         string directory = Path.Combine(Path.GetFullPath(OutputDirectory), Sanitize(Path.GetFileName(manifestPath)) + "-" + ShortHash(manifestPath));
         if (manifest == null)
