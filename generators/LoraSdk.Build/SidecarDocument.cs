@@ -45,7 +45,7 @@ internal static class SidecarDocument
         w.Name("format").Value(model.Format);
         Strings(w.Name("triggerWords"), model.TriggerWords);
         w.Name("declaredArchitecture").Value(model.DeclaredArchitecture);
-        w.Name("impliedArchitecture").Value(model.ImpliedArchitecture);
+        w.Name("impliedArchitecture").Value(layouts.ImpliedArchitecture(model.ImpliedArchitecture));
         w.Name("usesRsLora").Value(model.UsesRsLora);
         w.Name("components").StartObject();
         foreach (var component in model.Components)

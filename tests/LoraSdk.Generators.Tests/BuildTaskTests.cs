@@ -248,6 +248,31 @@ public class BuildTaskTests
         Assert.Equal(24, b["conv2d"]!.Items.Count);
     }
 
+    [Theory]
+    [InlineData("\"architecture\": \"sdxl\",", "sdxl")]
+    [InlineData("", null)]
+    public void ImpliedArchitectureIsAnArchitectureAlsoForACustomBaseModel(string architecture, string? expected)
+    {
+        // lora_a fits only the tiny SDXL's UNet config: its shapes imply the custom model's architecture (sdxl, the
+        // same vocabulary as DeclaredArchitecture), not the custom model's name; nothing when the model declares none.
+        using var temp = new TempFolder();
+        string tiny = RepoPaths.Combine("tests", "fixtures", "tiny-sdxl");
+        string manifest = temp.Write("adapters.manifest", $$"""
+            { "namespace": "T", "baseModel": { "name": "TinySdxl", {{architecture}}
+                "unetConfig": {{JsonWriter.Quote(Path.Combine(tiny, "unet", "config.json"))}} },
+              "adapters": [ { "name": "A", "file": {{JsonWriter.Quote(RepoPaths.Lora("lora_a"))}} } ] }
+            """);
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        var doc = Sidecar(Assert.Single(task.Sidecars));
+        Assert.Equal("ok", doc["status"]!.AsString());
+        Assert.Equal(expected, doc["impliedArchitecture"]!.IsNull ? null : doc["impliedArchitecture"]!.AsString());
+        // The formats core names the layout the shapes fit; the sidecar translates it.
+        Assert.Equal("TinySdxl", LoraFileModel.Read(RepoPaths.Lora("lora_a"), new LoraFileModelOptions
+        {
+            Unet = UnetLayout.FromUnetConfigJson(File.ReadAllText(Path.Combine(tiny, "unet", "config.json")), "TinySdxl"),
+        }).ImpliedArchitecture);
+    }
+
     [Fact]
     public void UnreadableBaseModelConfigIsRecordedForTheGenerator()
     {

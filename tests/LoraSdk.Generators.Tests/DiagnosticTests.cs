@@ -212,9 +212,11 @@ public class DiagnosticTests
         string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"));
         var outcome = Run(m, Lora("a.safetensors").Declared("SDXL").Implied("sdxl"), Lora("b.safetensors"));
         None(outcome, "LSDK006");
-        // A custom base model accepts its own layout name as the implied architecture.
+        // A custom base model: the architecture it declares is what implied architectures must match; without one, nothing is.
         string custom = Manifest(Entry("A", "a.safetensors"), baseModel: "{ \"name\": \"TinySdxl\", \"architecture\": \"sdxl\" }");
-        None(Run(custom, Lora("a.safetensors").Implied("TinySdxl")), "LSDK006");
+        None(Run(custom, Lora("a.safetensors").Implied("sdxl")), "LSDK006");
+        Assert.Single(Run(custom, Lora("a.safetensors").Implied("sd15")).Diagnostics("LSDK006"));
+        None(Run(custom.Replace(", \"architecture\": \"sdxl\"", ""), Lora("a.safetensors").Implied("sd15")), "LSDK006");
     }
 
     // ---------------- LSDK007 ----------------

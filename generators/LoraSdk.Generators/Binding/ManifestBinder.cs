@@ -286,8 +286,9 @@ internal static class ManifestBinder
             string? expected = baseModel.Architecture;
             if (expected != null && sidecar.DeclaredArchitecture != null && !SameArchitecture(sidecar.DeclaredArchitecture, expected))
                 reasons.Add($"the file declares the architecture '{sidecar.DeclaredArchitecture}'");
-            if (sidecar.ImpliedArchitecture != null && !SameArchitecture(sidecar.ImpliedArchitecture, baseModel.Name)
-                && (expected == null ? baseModel.IsBuiltIn : !SameArchitecture(sidecar.ImpliedArchitecture, expected)))
+            // The sidecar's implied architecture is an architecture (a custom UNet config the shapes fit implies the custom
+            // model's architecture), so it compares like the declared one; a custom model without one is not checked.
+            if (expected != null && sidecar.ImpliedArchitecture != null && !SameArchitecture(sidecar.ImpliedArchitecture, expected))
                 reasons.Add($"its tensor shapes imply '{sidecar.ImpliedArchitecture}'");
             var mismatched = issues.Where(i => !i.MissingLayer).ToList();
             if (mismatched.Count > 0)
