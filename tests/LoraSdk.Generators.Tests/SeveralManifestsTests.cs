@@ -112,6 +112,21 @@ public class SeveralManifestsTests
     }
 
     [Fact]
+    public void ManifestsInTheirOwnNamespacesDoNotCollide()
+    {
+        string groups = "[ { \"name\": \"Styles\", \"members\": [\"Ikea\"] } ]";
+        string merges = "[ { \"name\": \"Both\", \"adapters\": [\"Ikea\", \"Feng\"], \"weights\": [1, 1], \"combinationType\": \"cat\" } ]";
+        string tiny = "{ \"name\": \"Tiny\", \"architecture\": \"sdxl\" }";
+        string a = Manifest("Demo.A", null, tiny, new[] { "Ikea", "Feng" }, groups, merges);
+        string b = Manifest("Demo.B", null, tiny.Replace("sdxl", "sd15"), new[] { "Ikea", "Feng" }, groups, merges);
+        string c = Manifest("Other", null, "\"sdxl\"", new[] { "Ikea", "Feng" }, groups, merges);
+        var outcome = Run((PathA, a, new[] { "Ikea", "Feng" }), (PathB, b, new[] { "Ikea", "Feng" }), (PathC, c, new[] { "Ikea", "Feng" }));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+        Assert.Equal(3 * 5 + 2, outcome.Sources.Count);
+    }
+
+    [Fact]
     public void TwoManifestsShareACustomBaseModelDeclaredAlike()
     {
         string tiny = "{ \"name\": \"Tiny\", \"architecture\": \"sdxl\" }";
