@@ -65,29 +65,25 @@ public sealed class LoraSdkGenerator : IIncrementalGenerator
             .Select((pair, _) => LanguageSupport.IsSupported(pair.Right) ? pair.Left.Diagnostics : LanguageSupport.WithTooOldDiagnostic(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Diagnostics);
 
-        context.RegisterSourceOutput(adapters.Combine(languageSupported), (spc, pair) =>
-        {
-            if (pair.Right) spc.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left.Spec));
-        });
-        context.RegisterSourceOutput(catalogs.Combine(languageSupported), (spc, pair) =>
-        {
-            if (pair.Right) spc.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left.Spec));
-        });
-        context.RegisterSourceOutput(baseModels.Combine(languageSupported), (spc, pair) =>
-        {
-            if (pair.Right) spc.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left.Spec));
-        });
-        context.RegisterSourceOutput(groups.Combine(languageSupported), (spc, pair) =>
-        {
-            if (pair.Right) spc.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left.Spec));
-        });
-        context.RegisterSourceOutput(merges.Combine(languageSupported), (spc, pair) =>
-        {
-            if (pair.Right) spc.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left.Spec));
-        });
+        AddSources(context, adapters, languageSupported, Emitter.Emit);
+        AddSources(context, catalogs, languageSupported, Emitter.Emit);
+        AddSources(context, baseModels, languageSupported, Emitter.Emit);
+        AddSources(context, groups, languageSupported, Emitter.Emit);
+        AddSources(context, merges, languageSupported, Emitter.Emit);
         context.RegisterSourceOutput(diagnostics, (spc, list) =>
         {
             foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+    }
+
+    /// <summary>One source per planned file, unless the C# version is too old for the generated code.</summary>
+    private static void AddSources<TSpec>(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<GeneratedSource<TSpec>> sources,
+        IncrementalValueProvider<bool> languageSupported, System.Func<TSpec, string> emit)
+        where TSpec : System.IEquatable<TSpec>
+    {
+        context.RegisterSourceOutput(sources.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(pair.Left.HintName, emit(pair.Left.Spec));
         });
     }
 }
