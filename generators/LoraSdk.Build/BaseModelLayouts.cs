@@ -13,10 +13,12 @@ namespace LoraSdk.Build;
 /// </summary>
 internal sealed class BaseModelLayouts
 {
-    private BaseModelLayouts(string name, LoraFileModelOptions options, UnetLayout? unet, TextEncoderLayout? textEncoder,
-        TextEncoderLayout? textEncoder2, bool hasTextEncoder2, string key, string? error)
+    private BaseModelLayouts(string name, string? architecture, LoraFileModelOptions options, UnetLayout? unet, TextEncoderLayout? textEncoder,
+        TextEncoderLayout? textEncoder2, bool hasTextEncoder2, string key, string? error, string? customUnetName = null)
     {
         Name = name;
+        Architecture = architecture;
+        _customUnetName = customUnetName;
         Options = options;
         Unet = unet;
         TextEncoder = textEncoder;
@@ -26,8 +28,13 @@ internal sealed class BaseModelLayouts
         Error = error;
     }
 
+    private readonly string? _customUnetName;
+
     /// <summary>The base model's name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c> or the custom name).</summary>
     public string Name { get; }
+
+    /// <summary>The architecture (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>): the built-in name, or a custom model's <c>architecture</c> (null when none).</summary>
+    public string? Architecture { get; }
 
     public LoraFileModelOptions Options { get; }
 
@@ -45,6 +52,16 @@ internal sealed class BaseModelLayouts
 
     /// <summary>Why a configured layout could not be read (reported by the generator as LSDK001), or null.</summary>
     public string? Error { get; }
+
+    /// <summary>
+    /// The file's implied architecture in the vocabulary of <c>DeclaredArchitecture</c>: the formats core names the
+    /// layout the shapes fit, which for a custom <c>unetConfig</c> is the custom model's name; that becomes the custom
+    /// model's <see cref="Architecture"/> (null when it declares none). Built-in names pass through.
+    /// </summary>
+    public string? ImpliedArchitecture(string? fromFormatsCore) =>
+        fromFormatsCore != null && _customUnetName != null && string.Equals(fromFormatsCore, _customUnetName, StringComparison.Ordinal)
+            ? Architecture
+            : fromFormatsCore;
 
     /// <summary>Resolves <c>baseModel</c> (config paths relative to <paramref name="manifestDirectory"/>).</summary>
     public static BaseModelLayouts Resolve(JsonValue? baseModel, string manifestDirectory)
@@ -81,9 +98,14 @@ internal sealed class BaseModelLayouts
             }
         }
 
+        string? customUnetName = null;
         try
         {
-            if (Read("unetConfig") is string unetText) unet = UnetLayout.FromUnetConfigJson(unetText, name);
+            if (Read("unetConfig") is string unetText)
+            {
+                unet = UnetLayout.FromUnetConfigJson(unetText, name);
+                customUnetName = unet.Name;
+            }
             if (Read("textEncoderConfig") is string teText) te = TextEncoderLayout.FromConfigJson(teText, "text_encoder");
             if (Read("textEncoder2Config") is string te2Text)
             {
@@ -101,16 +123,16 @@ internal sealed class BaseModelLayouts
             TextEncoder = te ?? TextEncoderLayout.ClipL,
             TextEncoder2 = te2 ?? TextEncoderLayout.ClipG,
         };
-        return new BaseModelLayouts(name, options, unet, te, te2, hasTe2, key.ToString(), error);
+        return new BaseModelLayouts(name, architecture, options, unet, te, te2, hasTe2, key.ToString(), error, customUnetName);
     }
 
     private static BaseModelLayouts? BuiltIn(string name) => name switch
     {
-        "sdxl" => new BaseModelLayouts(name, LoraFileModelOptions.Default, UnetLayout.SdxlBase, TextEncoderLayout.ClipL,
+        "sdxl" => new BaseModelLayouts(name, name, LoraFileModelOptions.Default, UnetLayout.SdxlBase, TextEncoderLayout.ClipL,
             TextEncoderLayout.ClipG, true, name, null),
-        "sd15" => new BaseModelLayouts(name, new LoraFileModelOptions { Unet = UnetLayout.Sd15, TextEncoder = TextEncoderLayout.ClipL },
+        "sd15" => new BaseModelLayouts(name, name, new LoraFileModelOptions { Unet = UnetLayout.Sd15, TextEncoder = TextEncoderLayout.ClipL },
             UnetLayout.Sd15, TextEncoderLayout.ClipL, null, false, name, null),
-        "sd2" => new BaseModelLayouts(name, new LoraFileModelOptions { Unet = UnetLayout.Sd2, TextEncoder = TextEncoderLayout.OpenClipH },
+        "sd2" => new BaseModelLayouts(name, name, new LoraFileModelOptions { Unet = UnetLayout.Sd2, TextEncoder = TextEncoderLayout.OpenClipH },
             UnetLayout.Sd2, TextEncoderLayout.OpenClipH, null, false, name, null),
         _ => null,
     };

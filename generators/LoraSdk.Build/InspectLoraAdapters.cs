@@ -32,7 +32,11 @@ public sealed class InspectLoraAdapters : Task
     [Output]
     public ITaskItem[] Sidecars { get; private set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>The adapter files that exist and have a valid header, with <c>TargetPath</c> = <c>loras/&lt;file name&gt;</c>.</summary>
+    /// <summary>
+    /// The adapter files that exist and have a valid header, with <c>TargetPath</c> =
+    /// <c>loras/&lt;first 16 hex digits of the SHA-256&gt;/&lt;file name&gt;</c> (<see cref="AdapterOutputPath"/>): the path
+    /// changes exactly when the bytes do, so two files with one name never collide and a replaced file is always copied.
+    /// </summary>
     [Output]
     public ITaskItem[] AdapterFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -56,12 +60,13 @@ public sealed class InspectLoraAdapters : Task
     {
         var sidecars = new List<ITaskItem>();
         var adapterFiles = new List<ITaskItem>();
+        var copied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var manifest in Manifests)
         {
             string manifestPath = manifest.GetMetadata("FullPath");
             try
             {
-                InspectManifest(manifestPath, sidecars, adapterFiles);
+                InspectManifest(manifestPath, sidecars, adapterFiles, copied);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -74,9 +79,14 @@ public sealed class InspectLoraAdapters : Task
         return !Log.HasLoggedErrors;
     }
 
-    private void InspectManifest(string manifestPath, List<ITaskItem> sidecars, List<ITaskItem> adapterFiles)
+    // copied: target paths already added (by any manifest); the same bytes under the same name are copied once.
+    private void InspectManifest(string manifestPath, List<ITaskItem> sidecars, List<ITaskItem> adapterFiles, HashSet<string> copied)
     {
-        if (!File.Exists(manifestPath)) return;
+        if (!File.Exists(manifestPath))
+        {
+            Log.LogError(null, "LSDKBUILD", null, manifestPath, 0, 0, 0, 0, "The LoraSdkManifest item '{0}' does not exist.", manifestPath);
+            return;
+        }
         var manifest = ManifestFiles.TryRead(File.ReadAllText(manifestPath));
         string directory = Path.Combine(Path.GetFullPath(OutputDirectory), Sanitize(Path.GetFileName(manifestPath)) + "-" + ShortHash(manifestPath));
         if (manifest == null)
@@ -90,7 +100,6 @@ public sealed class InspectLoraAdapters : Task
         var layouts = BaseModelLayouts.Resolve(manifest.BaseModel, manifestDirectory);
         string layoutsKey = layouts.Key + "|" + ToolKey;
         var expected = new HashSet<string>(StringComparer.Ordinal);
-        var copied = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in manifest.Files)
         {
             string resolved;
@@ -106,24 +115,21 @@ public sealed class InspectLoraAdapters : Task
             string sidecarPath = Path.Combine(directory, Sanitize(id.FileName) + "-" + ShortHash(file) + ".lorasdk.json");
             expected.Add(Path.GetFileName(sidecarPath));
             expected.Add(Path.GetFileName(sidecarPath) + ".stamp");
-            bool ok = Inspect(id, sidecarPath, layouts, layoutsKey);
+            string? sha = Inspect(id, sidecarPath, layouts, layoutsKey);
             var item = new TaskItem(sidecarPath);
             item.SetMetadata("LoraSdkRole", "Sidecar");
             item.SetMetadata("LoraSdkAdapterFile", file);
             sidecars.Add(item);
-            if (ok)
+            if (sha != null)
             {
-                string target = "loras/" + id.FileName;
-                if (copied.TryGetValue(target, out var other) && !string.Equals(other, resolved, StringComparison.Ordinal))
-                {
-                    Log.LogWarning(null, "LSDKBUILD", null, manifestPath, 0, 0, 0, 0,
-                        "LoraSdk: '{0}' and '{1}' have the same file name; only the first is copied to '{2}' in the output folder.", other, resolved, target);
-                    continue;
-                }
-                copied[target] = resolved;
+                // Content-addressed: another file with this name has another hash; the same bytes under the same name are one copy.
+                string target = AdapterOutputPath.Of(sha, id.FileName);
+                if (!copied.Add(target)) continue;
                 var adapterFile = new TaskItem(resolved);
                 adapterFile.SetMetadata("TargetPath", target.Replace('/', Path.DirectorySeparatorChar));
+                // A new content is a new path, so "copy when missing or newer" always copies it; publish copies every time.
                 adapterFile.SetMetadata("CopyToOutputDirectory", "PreserveNewest");
+                adapterFile.SetMetadata("CopyToPublishDirectory", "PreserveNewest");
                 adapterFiles.Add(adapterFile);
             }
         }
@@ -133,8 +139,11 @@ public sealed class InspectLoraAdapters : Task
         }
     }
 
-    /// <summary>Writes (if changed) the sidecar of one adapter file; true when the file exists and its header is valid.</summary>
-    private bool Inspect(SidecarIdentity id, string sidecarPath, BaseModelLayouts layouts, string layoutsKey)
+    /// <summary>
+    /// Writes (if changed) the sidecar of one adapter file; returns its SHA-256 when the file exists and its header is
+    /// valid, else null. The stamp (size, last-write and creation time) decides whether the file is hashed again.
+    /// </summary>
+    private string? Inspect(SidecarIdentity id, string sidecarPath, BaseModelLayouts layouts, string layoutsKey)
     {
         string stampPath = sidecarPath + ".stamp";
         var info = new FileInfo(id.ResolvedPath);
@@ -142,16 +151,17 @@ public sealed class InspectLoraAdapters : Task
         {
             WriteIfChanged(sidecarPath, SidecarDocument.Failed(id, 0, "missing", $"not found at '{id.ResolvedPath}'", layouts));
             if (File.Exists(stampPath)) File.Delete(stampPath);
-            return false;
+            return null;
         }
         long size = info.Length;
         long ticks = info.LastWriteTimeUtc.Ticks;
+        long created = info.CreationTimeUtc.Ticks;
         var stamp = FileStamp.TryRead(stampPath);
-        if (stamp != null && stamp.SameFile(size, ticks) && stamp.LayoutsKey == layoutsKey && File.Exists(sidecarPath))
-            return true;
+        if (stamp != null && stamp.SameFile(size, ticks, created) && stamp.LayoutsKey == layoutsKey && File.Exists(sidecarPath))
+            return stamp.Ok ? stamp.Sha256 : null;
 
         string sha;
-        if (stamp != null && stamp.SameFile(size, ticks) && stamp.Sha256.Length == 64)
+        if (stamp != null && stamp.SameFile(size, ticks, created) && stamp.Sha256.Length == 64)
         {
             sha = stamp.Sha256;
         }
@@ -165,7 +175,8 @@ public sealed class InspectLoraAdapters : Task
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 WriteIfChanged(sidecarPath, SidecarDocument.Failed(id, size, "invalid", e.Message, layouts));
-                return false;
+                if (File.Exists(stampPath)) File.Delete(stampPath);
+                return null;
             }
         }
         string text;
@@ -174,7 +185,7 @@ public sealed class InspectLoraAdapters : Task
         {
             HeadersRead++;
             var model = LoraFileModel.Read(id.ResolvedPath, layouts.Options);
-            text = SidecarDocument.Ok(id, size, sha, model, layouts);
+            text = SidecarDocument.Ok(id, size, sha, AdapterOutputPath.Of(sha, id.FileName), model, layouts);
             ok = true;
         }
         catch (LoraSdkFormatException e)
@@ -183,8 +194,8 @@ public sealed class InspectLoraAdapters : Task
             ok = false;
         }
         WriteIfChanged(sidecarPath, text);
-        File.WriteAllText(stampPath, new FileStamp(size, ticks, sha, layoutsKey).Serialize());
-        return ok;
+        File.WriteAllText(stampPath, new FileStamp(size, ticks, created, sha, layoutsKey, ok).Serialize());
+        return ok ? sha : null;
     }
 
     private void WriteIfChanged(string path, string text)

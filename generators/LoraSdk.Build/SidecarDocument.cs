@@ -13,7 +13,8 @@ namespace LoraSdk.Build;
 /// <item><description>Identity and status (always): <c>lorasdkSidecar</c>, <c>manifest</c>, <c>file</c> (as written in
 /// the manifest), <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>
 /// (<c>ok</c>/<c>missing</c>/<c>invalid</c>), <c>error</c>, <c>baseModel</c>, <c>baseModelError</c>.</description></item>
-/// <item><description>File facts (<c>ok</c> only): <c>format</c>, <c>triggerWords</c>, <c>declaredArchitecture</c>,
+/// <item><description>File facts (<c>ok</c> only): <c>runtimePath</c> (where the file is copied next to the app,
+/// <see cref="AdapterOutputPath"/>), <c>format</c>, <c>triggerWords</c>, <c>declaredArchitecture</c>,
 /// <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>, <c>unsupported</c>
 /// (<c>{variant, keys}</c>: the formats core's variants plus those the runtime engine refuses at load — PEFT DoRA
 /// magnitude vectors and LoCon/Tucker mid weights), <c>invalid</c> (<c>{component, module, reason}</c>) and
@@ -26,8 +27,8 @@ namespace LoraSdk.Build;
 /// </summary>
 internal static class SidecarDocument
 {
-    /// <summary>Version 1 was the full inspect document; version 2 is the slim document above.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>.</summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The variant name LSDK005 reports for PEFT DoRA (the engine refuses <c>lora_magnitude_vector</c> at load).</summary>
     public const string PeftDoraVariant = "dora (PEFT lora_magnitude_vector)";
@@ -35,15 +36,16 @@ internal static class SidecarDocument
     /// <summary>The variant name for LoCon/Tucker mid weights (the engine refuses them at load).</summary>
     public const string LoconMidVariant = "locon_mid (Tucker)";
 
-    public static string Ok(SidecarIdentity id, long fileSize, string sha256, LoraFileModel model, BaseModelLayouts layouts)
+    public static string Ok(SidecarIdentity id, long fileSize, string sha256, string runtimePath, LoraFileModel model, BaseModelLayouts layouts)
     {
         var w = new JsonWriter(indented: false);
         w.StartObject();
         Identity(w, id, fileSize, sha256, "ok", null, layouts);
+        w.Name("runtimePath").Value(runtimePath);
         w.Name("format").Value(model.Format);
         Strings(w.Name("triggerWords"), model.TriggerWords);
         w.Name("declaredArchitecture").Value(model.DeclaredArchitecture);
-        w.Name("impliedArchitecture").Value(model.ImpliedArchitecture);
+        w.Name("impliedArchitecture").Value(layouts.ImpliedArchitecture(model.ImpliedArchitecture));
         w.Name("usesRsLora").Value(model.UsesRsLora);
         w.Name("components").StartObject();
         foreach (var component in model.Components)

@@ -3,14 +3,20 @@ using Microsoft.CodeAnalysis;
 namespace LoraSdk.Generators;
 
 /// <summary>
-/// Every diagnostic the generator reports. The IDs and default severities are a public contract (docs/generator.md);
-/// each diagnostic is located at the offending manifest line/column and can be re-rated in .editorconfig /
-/// .globalconfig (<c>dotnet_diagnostic.LSDK012.severity = none</c>) or with NoWarn/WarningsAsErrors.
+/// Every diagnostic the generator reports: one descriptor per ID (one meaning, one default severity). The IDs and
+/// default severities are a public contract (docs/generator.md, docs/diagnostics.md); each diagnostic is located at
+/// the offending manifest line/column and can be re-rated in a .globalconfig
+/// (<c>dotnet_diagnostic.LSDK012.severity = none</c>) or with NoWarn/WarningsAsErrors.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "LoraSdk";
 
+    /// <summary>
+    /// The page every descriptor's help link points into (<c>#lsdk004</c> = the section of LSDK004). Relative to the
+    /// repository root until the documentation has a published address; change it here, in one place.
+    /// </summary>
+    public const string HelpLinkBase = "docs/diagnostics.md";
 
     public static readonly DiagnosticDescriptor ManifestInvalid = Create("LSDK001", "Adapters manifest is unreadable or violates the schema",
         "{0}", DiagnosticSeverity.Error);
@@ -24,7 +30,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoKeyMaps = Create("LSDK004", "No LoRA key maps to a known layer",
         "Adapter '{0}': no LoRA key of '{1}' maps to a known layer{2}", DiagnosticSeverity.Error);
 
-    public static readonly DiagnosticDescriptor UnmappedKeys = Create("LSDK004", "Some LoRA keys map to no known layer",
+    public static readonly DiagnosticDescriptor UnmappedKeys = Create("LSDK013", "Some LoRA keys map to no known layer",
         "Adapter '{0}': {1} key(s) of '{2}' map to no known layer and will not be applied: {3}", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor UnsupportedVariant = Create("LSDK005", "Unsupported LoRA variant",
@@ -36,7 +42,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor HotswapLayersOutside = Create("LSDK007", "Hotswap member targets layers outside the group's first member",
         "Hotswap group '{0}': member '{1}' targets {2} layer(s) that the group's first member '{3}' does not (e.g. '{4}')", DiagnosticSeverity.Error);
 
-    public static readonly DiagnosticDescriptor HotswapTextEncoder = Create("LSDK007", "Hotswap member has a text-encoder part",
+    public static readonly DiagnosticDescriptor HotswapTextEncoder = Create("LSDK014", "Hotswap member has a text-encoder part",
         "Hotswap group '{0}': member '{1}' has a text-encoder part ('{2}'), which cannot be hotswapped; give it \"prefix\": \"unet\"", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor HotswapRankTooLow = Create("LSDK008", "Hotswap targetRank below a member's rank",
@@ -54,9 +60,17 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoTriggerWords = Create("LSDK012", "Adapter has no trigger words",
         "Adapter '{0}' has no trigger words (none in the file's metadata or the manifest)", DiagnosticSeverity.Warning);
 
-    public static readonly DiagnosticDescriptor TriggerWordsTooLong = Create("LSDK012", "Trigger words exceed the CLIP token budget",
+    public static readonly DiagnosticDescriptor TriggerWordsTooLong = Create("LSDK015", "Trigger words exceed the CLIP token budget",
         "Adapter '{0}': its trigger words alone take at least {1} CLIP tokens, more than the {2} a 77-token prompt leaves", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor NameCollision = Create("LSDK016", "Generated name collides with another manifest's",
+        "{0}", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LanguageVersionTooOld = Create("LSDK017", "C# version too old for the generated adapters",
+        "The typed adapters of '{0}' need C# {1} or later, but this project compiles with C# {2}: set <LangVersion>{1}</LangVersion> or later. No adapter code was generated.",
+        DiagnosticSeverity.Error);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
-        new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true);
+        new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "#" + id.ToLowerInvariant());
 }

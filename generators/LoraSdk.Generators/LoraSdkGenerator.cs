@@ -10,9 +10,10 @@ namespace LoraSdk.Generators;
 /// <summary>
 /// Generates typed LoRA adapters from <c>adapters.manifest</c> and the header sidecars the LoraSdk build step writes
 /// (AdditionalFiles; the generator never touches the safetensors files). Pipeline: classify inputs → parse each
-/// manifest and each sidecar → collect sidecars → bind (checks LSDK002–012) → one source per adapter, group and merge
-/// plus a catalog; diagnostics from the binder. Every stage yields value-equal specs, so an unrelated edit is fully
-/// cached and an edit of one adapter re-emits only that adapter.
+/// manifest and each sidecar → collect sidecars → bind each manifest (checks LSDK002–015) → plan all manifests together
+/// (collisions between manifests, LSDK016; unique hint names) → one source per adapter, group and merge plus a catalog
+/// (none on C# older than 8: LSDK017). Every stage yields value-equal specs, so an unrelated edit is fully cached and an
+/// edit of one adapter re-emits only that adapter.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class LoraSdkGenerator : IIncrementalGenerator
@@ -45,21 +46,44 @@ public sealed class LoraSdkGenerator : IIncrementalGenerator
             .Select((pair, ct) => ManifestBinder.Bind(pair.Left, pair.Right, ct))
             .WithTrackingName(TrackingNames.Bound);
 
-        var adapters = bound.SelectMany((b, _) => b.Adapters).WithTrackingName(TrackingNames.Adapter);
-        var catalogs = bound.Select((b, _) => b.Catalog).Where(c => c != null).Select((c, _) => c!).WithTrackingName(TrackingNames.Catalog);
-        var baseModels = bound.Select((b, _) => b.BaseModel).Where(m => m != null).Select((m, _) => m!).WithTrackingName(TrackingNames.BaseModel);
-        var groups = bound.SelectMany((b, _) => b.Groups).WithTrackingName(TrackingNames.HotswapGroup);
-        var merges = bound.SelectMany((b, _) => b.Merges).WithTrackingName(TrackingNames.Merge);
-        var diagnostics = bound.Select((b, _) => b.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+        // All manifests together: cross-manifest collisions (LSDK016) and case-insensitively unique hint names.
+        var plan = bound.Collect()
+            .Select((all, ct) => GenerationPlanner.Plan(all, ct))
+            .WithTrackingName(TrackingNames.Plan);
 
-        context.RegisterSourceOutput(adapters, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(catalogs, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(baseModels, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(groups, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
-        context.RegisterSourceOutput(merges, (spc, spec) => spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        var adapters = plan.SelectMany((p, _) => p.Adapters).WithTrackingName(TrackingNames.Adapter);
+        var catalogs = plan.SelectMany((p, _) => p.Catalogs).WithTrackingName(TrackingNames.Catalog);
+        var baseModels = plan.SelectMany((p, _) => p.BaseModels).WithTrackingName(TrackingNames.BaseModel);
+        var groups = plan.SelectMany((p, _) => p.Groups).WithTrackingName(TrackingNames.HotswapGroup);
+        var merges = plan.SelectMany((p, _) => p.Merges).WithTrackingName(TrackingNames.Merge);
+
+        // The generated code needs C# 8 (LanguageSupport): on an older version one LSDK017 per manifest replaces the code.
+        var languageVersion = context.ParseOptionsProvider.Select((options, _) => LanguageSupport.VersionOf(options));
+        var languageSupported = languageVersion.Select((version, _) => LanguageSupport.IsSupported(version));
+        var diagnostics = plan.SelectMany((p, _) => p.Diagnostics)
+            .Combine(languageVersion)
+            .Select((pair, _) => LanguageSupport.IsSupported(pair.Right) ? pair.Left.Diagnostics : LanguageSupport.WithTooOldDiagnostic(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Diagnostics);
+
+        AddSources(context, adapters, languageSupported, Emitter.Emit);
+        AddSources(context, catalogs, languageSupported, Emitter.Emit);
+        AddSources(context, baseModels, languageSupported, Emitter.Emit);
+        AddSources(context, groups, languageSupported, Emitter.Emit);
+        AddSources(context, merges, languageSupported, Emitter.Emit);
         context.RegisterSourceOutput(diagnostics, (spc, list) =>
         {
             foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+    }
+
+    /// <summary>One source per planned file, unless the C# version is too old for the generated code.</summary>
+    private static void AddSources<TSpec>(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<GeneratedSource<TSpec>> sources,
+        IncrementalValueProvider<bool> languageSupported, System.Func<TSpec, string> emit)
+        where TSpec : System.IEquatable<TSpec>
+    {
+        context.RegisterSourceOutput(sources.Combine(languageSupported), (spc, pair) =>
+        {
+            if (pair.Right) spc.AddSource(pair.Left.HintName, emit(pair.Left.Spec));
         });
     }
 }

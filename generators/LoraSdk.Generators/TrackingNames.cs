@@ -8,6 +8,7 @@ internal static class TrackingNames
     public const string Sidecar = "LoraSdk.Sidecar";
     public const string Sidecars = "LoraSdk.Sidecars";
     public const string Bound = "LoraSdk.Bound";
+    public const string Plan = "LoraSdk.Plan";
     public const string Adapter = "LoraSdk.Adapter";
     public const string Catalog = "LoraSdk.Catalog";
     public const string BaseModel = "LoraSdk.BaseModel";
@@ -15,5 +16,5 @@ internal static class TrackingNames
     public const string Merge = "LoraSdk.Merge";
     public const string Diagnostics = "LoraSdk.Diagnostics";
 
-    public static readonly string[] All = { Inputs, Manifest, Sidecar, Sidecars, Bound, Adapter, Catalog, BaseModel, HotswapGroup, Merge, Diagnostics };
+    public static readonly string[] All = { Inputs, Manifest, Sidecar, Sidecars, Bound, Plan, Adapter, Catalog, BaseModel, HotswapGroup, Merge, Diagnostics };
 }

@@ -25,9 +25,10 @@ public abstract class LoraAdapter
     public abstract string FileName { get; }
 
     /// <summary>
-    /// Where the build copies the file, relative to the application's output folder (<c>loras/&lt;file name&gt;</c>);
-    /// <see cref="TypedLoraPipeline{TBase}"/> resolves it against <see cref="AppContext.BaseDirectory"/> unless given
-    /// another resolver.
+    /// Where the build copies the file, relative to the application's output folder:
+    /// <c>loras/&lt;first 16 hex digits of <see cref="Sha256"/>&gt;/&lt;file name&gt;</c>, so the copy is always the bytes
+    /// these facts describe. <see cref="TypedLoraPipeline{TBase}"/> resolves it against
+    /// <see cref="AppContext.BaseDirectory"/> unless given another resolver.
     /// </summary>
     public abstract string RuntimePath { get; }
 
@@ -71,7 +72,11 @@ public abstract class LoraAdapter
     /// <summary>The architecture the file's metadata declares (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>, …), or null.</summary>
     public abstract string? DeclaredArchitecture { get; }
 
-    /// <summary>The architecture implied by the tensor shapes (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>), or null when unknown.</summary>
+    /// <summary>
+    /// The architecture implied by the tensor shapes (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>, comparable with
+    /// <see cref="DeclaredArchitecture"/>), or null when unknown or ambiguous. When the shapes fit a custom base model's
+    /// UNet config (and no built-in layout), it is that base model's <c>architecture</c> (null when it declares none).
+    /// </summary>
     public abstract string? ImpliedArchitecture { get; }
 
     /// <summary>The default weight from the manifest (1.0 unless set).</summary>

@@ -40,6 +40,27 @@ public sealed class LoraComponentInfo
         AlphaPattern = alphaPattern ?? NoAlphas;
     }
 
+    /// <summary>
+    /// Creates the component description from a module list (called by generated code when a module path contains
+    /// <c>'\n'</c>, the separator of the packed form).
+    /// </summary>
+    /// <param name="name">Component name.</param>
+    /// <param name="rank">Most common module rank.</param>
+    /// <param name="alpha">Most common module alpha.</param>
+    /// <param name="scaling">Scaling of a module with <paramref name="rank"/> and <paramref name="alpha"/>.</param>
+    /// <param name="moduleCount">Number of LoRA modules.</param>
+    /// <param name="conv2dModuleCount">How many of them are Conv2d layers.</param>
+    /// <param name="targetModules">The module paths, ordinal-sorted.</param>
+    /// <param name="rankPattern">Modules whose rank differs from <paramref name="rank"/> (null = none).</param>
+    /// <param name="alphaPattern">Modules whose alpha differs from <paramref name="alpha"/> (null = none).</param>
+    public LoraComponentInfo(string name, int rank, double alpha, double scaling, int moduleCount, int conv2dModuleCount,
+        IReadOnlyList<string> targetModules, IReadOnlyDictionary<string, int>? rankPattern = null,
+        IReadOnlyDictionary<string, double>? alphaPattern = null)
+        : this(name, rank, alpha, scaling, moduleCount, conv2dModuleCount, "", rankPattern, alphaPattern)
+    {
+        _targetModules = targetModules ?? throw new ArgumentNullException(nameof(targetModules));
+    }
+
     /// <summary>Component name (<c>unet</c>, <c>text_encoder</c>, <c>text_encoder_2</c>).</summary>
     public string Name { get; }
 

@@ -28,7 +28,7 @@ public class BuildTaskTests
         Assert.Equal("Sidecar", item.GetMetadata("LoraSdkRole"));
         Assert.EndsWith(".lorasdk.json", item.ItemSpec);
         var doc = Sidecar(item);
-        Assert.Equal(2, doc["lorasdkSidecar"]!.AsInt64());
+        Assert.Equal(3, doc["lorasdkSidecar"]!.AsInt64());
         Assert.Equal("ok", doc["status"]!.AsString());
         Assert.Equal(Path.GetFullPath(manifest), doc["manifest"]!.AsString());
         Assert.Equal(lora, doc["file"]!.AsString());
@@ -57,7 +57,71 @@ public class BuildTaskTests
         Assert.Empty(engine.Warnings);
         var copied = Assert.Single(task.AdapterFiles);
         Assert.Equal(lora, copied.ItemSpec);
-        Assert.Equal(Path.Combine("loras", "lora_a.safetensors"), copied.GetMetadata("TargetPath"));
+        // Copied under a folder named by the content hash: the path changes exactly when the bytes do.
+        string runtimePath = "loras/" + doc["sha256"]!.AsString().Substring(0, 16) + "/lora_a.safetensors";
+        Assert.Equal(runtimePath, doc["runtimePath"]!.AsString());
+        Assert.Equal(runtimePath.Replace('/', Path.DirectorySeparatorChar), copied.GetMetadata("TargetPath"));
+    }
+
+    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
+
+    [Fact]
+    public void SameFileNameInDifferentFoldersGetsDistinctOutputPaths()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("x"));
+        Directory.CreateDirectory(temp.File("y"));
+        Directory.CreateDirectory(temp.File("z"));
+        File.Copy(RepoPaths.Lora("lora_c"), temp.File("x/style.safetensors"));
+        File.Copy(RepoPaths.Lora("lora_d"), temp.File("y/style.safetensors"));
+        File.Copy(RepoPaths.Lora("lora_c"), temp.File("z/style.safetensors")); // the same bytes as x under the same name
+        string manifest = temp.Write("adapters.manifest", Manifest("x/style.safetensors", "y/style.safetensors", "z/style.safetensors"));
+        var (task, engine) = BuildStep.Inspect(manifest, temp.File("obj"));
+
+        Assert.Empty(engine.Warnings);
+        string PathOf(string source) => "loras/" + Sha256(source).Substring(0, 16) + "/style.safetensors";
+        Assert.Equal(new[] { PathOf(temp.File("x/style.safetensors")), PathOf(temp.File("y/style.safetensors")), PathOf(temp.File("z/style.safetensors")) },
+            task.Sidecars.Select(s => Sidecar(s)["runtimePath"]!.AsString()));
+        // x and y are both copied, to different paths; z has x's bytes and name, so x's copy serves both.
+        Assert.Equal(new[] { temp.File("x/style.safetensors"), temp.File("y/style.safetensors") }, task.AdapterFiles.Select(f => f.ItemSpec));
+        Assert.Equal(2, task.AdapterFiles.Select(f => f.GetMetadata("TargetPath")).Distinct().Count());
+    }
+
+    [Fact]
+    public void AFileReplacedByAnOlderOneOfTheSameSizeIsHashedAgain()
+    {
+        using var temp = new TempFolder();
+        string lora = temp.File("a.safetensors");
+        File.Copy(RepoPaths.Lora("lora_c"), lora);
+        string manifest = temp.Write("adapters.manifest", Manifest("a.safetensors"));
+        var (first, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        string before = Sidecar(first.Sidecars[0])["sha256"]!.AsString();
+
+        // Same size, other tensor bytes, an older last-write time.
+        var bytes = File.ReadAllBytes(RepoPaths.Lora("lora_c"));
+        bytes[^1] ^= 0x5a;
+        File.Delete(lora);
+        File.WriteAllBytes(lora, bytes);
+        File.SetLastWriteTimeUtc(lora, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var (second, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        var doc = Sidecar(second.Sidecars[0]);
+        Assert.Equal(Sha256(lora), doc["sha256"]!.AsString());
+        Assert.NotEqual(before, doc["sha256"]!.AsString());
+        Assert.Equal("loras/" + Sha256(lora).Substring(0, 16) + "/a.safetensors", Assert.Single(second.AdapterFiles).GetMetadata("TargetPath").Replace('\\', '/'));
+    }
+
+    [Fact]
+    public void AnInvalidFileIsNeverCopiedAlsoOnAWarmBuild()
+    {
+        using var temp = new TempFolder();
+        temp.Write("bad.safetensors", "not a safetensors file at all");
+        string manifest = temp.Write("adapters.manifest", Manifest("bad.safetensors"));
+        var (first, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Empty(first.AdapterFiles);
+        var (second, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((0, 0), (second.HeadersRead, second.FilesHashed));
+        Assert.Empty(second.AdapterFiles);
+        Assert.Equal("invalid", Sidecar(second.Sidecars[0])["status"]!.AsString());
     }
 
     [Fact]
@@ -182,6 +246,31 @@ public class BuildTaskTests
         Assert.Equal(modelB.Components["unet"].Values.Where(m => m.Kind == LoraLayerKind.Conv2d).Select(m => m.ModulePath).OrderBy(p => p, StringComparer.Ordinal),
             b["conv2d"]!.Items.Select(i => i.AsString()));
         Assert.Equal(24, b["conv2d"]!.Items.Count);
+    }
+
+    [Theory]
+    [InlineData("\"architecture\": \"sdxl\",", "sdxl")]
+    [InlineData("", null)]
+    public void ImpliedArchitectureIsAnArchitectureAlsoForACustomBaseModel(string architecture, string? expected)
+    {
+        // lora_a fits only the tiny SDXL's UNet config: its shapes imply the custom model's architecture (sdxl, the
+        // same vocabulary as DeclaredArchitecture), not the custom model's name; nothing when the model declares none.
+        using var temp = new TempFolder();
+        string tiny = RepoPaths.Combine("tests", "fixtures", "tiny-sdxl");
+        string manifest = temp.Write("adapters.manifest", $$"""
+            { "namespace": "T", "baseModel": { "name": "TinySdxl", {{architecture}}
+                "unetConfig": {{JsonWriter.Quote(Path.Combine(tiny, "unet", "config.json"))}} },
+              "adapters": [ { "name": "A", "file": {{JsonWriter.Quote(RepoPaths.Lora("lora_a"))}} } ] }
+            """);
+        var (task, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        var doc = Sidecar(Assert.Single(task.Sidecars));
+        Assert.Equal("ok", doc["status"]!.AsString());
+        Assert.Equal(expected, doc["impliedArchitecture"]!.IsNull ? null : doc["impliedArchitecture"]!.AsString());
+        // The formats core names the layout the shapes fit; the sidecar translates it.
+        Assert.Equal("TinySdxl", LoraFileModel.Read(RepoPaths.Lora("lora_a"), new LoraFileModelOptions
+        {
+            Unet = UnetLayout.FromUnetConfigJson(File.ReadAllText(Path.Combine(tiny, "unet", "config.json")), "TinySdxl"),
+        }).ImpliedArchitecture);
     }
 
     [Fact]

@@ -115,12 +115,12 @@ public class DiagnosticTests
     public void Lsdk002_SidecarOfAnotherFormatVersion()
     {
         string m = Manifest(Entry("A", "a.safetensors"));
-        string v1 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 2", "\"lorasdkSidecar\": 1");
+        string v2 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 3", "\"lorasdkSidecar\": 2");
         var texts = GeneratorHarness.Inputs(m, System.Array.Empty<SidecarJson>());
-        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v1));
+        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v2));
         var d = Only(GeneratorHarness.Run(texts), "LSDK002").Single();
         Assert.Equal("Adapter 'A': file 'a.safetensors' could not be inspected: the header sidecar '/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json' " +
-                     "has format version 1, this generator reads version 2 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
+                     "has format version 2, this generator reads version 3 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
             d.GetMessage());
         At(d, m, 5, "\"a.safetensors\"");
     }
@@ -165,22 +165,11 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void Lsdk004_WarningListsUnmappedKeys()
-    {
-        string m = Manifest(Entry("A", "a.safetensors"));
-        var keys = Enumerable.Range(0, 12).Select(i => $"lora_unet_mystery_{i:D2}.lora_down.weight").ToArray();
-        var d = Only(Run(m, Lora("a.safetensors").Unmapped(keys)), "LSDK004").Single();
-        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
-        Assert.Equal("Adapter 'A': 12 key(s) of 'a.safetensors' map to no known layer and will not be applied: " +
-                     string.Join(", ", keys.Take(10).Select(k => "'" + k + "'")) + " and 2 more", d.GetMessage());
-        At(d, m, 5, "\"a.safetensors\"");
-    }
-
-    [Fact]
     public void Lsdk004_NotReportedWhenEveryKeyMaps()
     {
         var outcome = Run(Manifest(Entry("A", "a.safetensors", ", \"prefix\": \"unet\"")), Lora("a.safetensors").Component("text_encoder", Modules.TextEncoder(1), 4, 4));
         None(outcome, "LSDK004");
+        None(outcome, "LSDK013");
     }
 
     // ---------------- LSDK005 ----------------
@@ -223,27 +212,27 @@ public class DiagnosticTests
         string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors"));
         var outcome = Run(m, Lora("a.safetensors").Declared("SDXL").Implied("sdxl"), Lora("b.safetensors"));
         None(outcome, "LSDK006");
-        // A custom base model accepts its own layout name as the implied architecture.
+        // A custom base model: the architecture it declares is what implied architectures must match; without one, nothing is.
         string custom = Manifest(Entry("A", "a.safetensors"), baseModel: "{ \"name\": \"TinySdxl\", \"architecture\": \"sdxl\" }");
-        None(Run(custom, Lora("a.safetensors").Implied("TinySdxl")), "LSDK006");
+        None(Run(custom, Lora("a.safetensors").Implied("sdxl")), "LSDK006");
+        Assert.Single(Run(custom, Lora("a.safetensors").Implied("sd15")).Diagnostics("LSDK006"));
+        None(Run(custom.Replace(", \"architecture\": \"sdxl\"", ""), Lora("a.safetensors").Implied("sd15")), "LSDK006");
     }
 
     // ---------------- LSDK007 ----------------
 
     [Fact]
-    public void Lsdk007_MemberOutsideFirstMemberOrWithTextEncoder()
+    public void Lsdk007_MemberOutsideFirstMember()
     {
-        string m = Manifest(Entry("Wide", "wide.safetensors") + ",\n" + Entry("Other", "other.safetensors") + ",\n" + Entry("Te", "te.safetensors"),
-            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Other\", \"Wide\", \"Te\"] } ]");
-        var ds = Only(Run(m,
+        string m = Manifest(Entry("Wide", "wide.safetensors") + ",\n" + Entry("Other", "other.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Other\", \"Wide\"] } ]");
+        var d = Only(Run(m,
             Lora("wide.safetensors", blocks: 4),
-            GeneratorHarness.Sidecar("other.safetensors").TriggerWords("t").Unet(Modules.Attention(2, "attn2.to_k"), 4, 4),
-            Lora("te.safetensors", blocks: 1).Component("text_encoder", Modules.TextEncoder(1), 4, 4)), "LSDK007", 2);
+            GeneratorHarness.Sidecar("other.safetensors").TriggerWords("t").Unet(Modules.Attention(2, "attn2.to_k"), 4, 4)), "LSDK007").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
         Assert.Equal("Hotswap group 'Slot': member 'Other' targets 2 layer(s) that the group's first member 'Wide' does not " +
-                     "(e.g. 'down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k')", ds[0].GetMessage());
-        At(ds[0], m, 9, "\"Other\"");
-        Assert.Equal("Hotswap group 'Slot': member 'Te' has a text-encoder part ('text_encoder'), which cannot be hotswapped; give it \"prefix\": \"unet\"", ds[1].GetMessage());
-        At(ds[1], m, 9, "\"Te\"");
+                     "(e.g. 'down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k')", d.GetMessage());
+        At(d, m, 8, "\"Other\"");
     }
 
     [Fact]
@@ -376,6 +365,16 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Lsdk011_FormattingCharactersInANameAreRefused()
+    {
+        // C# drops formatting characters from identifiers: "A\u200B" would declare the member "A" a second time (CS0102).
+        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("A\\u200B", "b.safetensors"));
+        var d = Only(Run(m, Lora("a.safetensors"), Lora("b.safetensors")), "LSDK011").Single();
+        Assert.Equal("Adapter name 'A\u200B' is not a valid C# identifier", d.GetMessage());
+        At(d, m, 6, "\"A\\u200B\"");
+    }
+
+    [Fact]
     public void Lsdk011_NotReportedForUnicodeAndUnderscoreIdentifiers()
     {
         var outcome = Run(Manifest(Entry("Über_Style", "a.safetensors") + ",\n" + Entry("_x2", "b.safetensors")), Lora("a.safetensors"), Lora("b.safetensors"));
@@ -386,27 +385,91 @@ public class DiagnosticTests
     // ---------------- LSDK012 ----------------
 
     [Fact]
-    public void Lsdk012_NoTriggerWordsOrTooManyTokens()
+    public void Lsdk012_NoTriggerWords()
     {
-        string words = string.Join(", ", Enumerable.Range(0, 38).Select(i => $"\"w{i}\""));
-        string m = Manifest(Entry("A", "a.safetensors") + ",\n" + Entry("B", "b.safetensors", $", \"triggerWords\": [{words}]"));
-        var ds = Only(Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4), GeneratorHarness.Sidecar("b.safetensors").Unet(Modules.Attention(1), 4, 4)), "LSDK012", 2);
-        Assert.All(ds, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
-        Assert.Equal("Adapter 'A' has no trigger words (none in the file's metadata or the manifest)", ds[0].GetMessage());
-        At(ds[0], m, 5, "\"A\"");
-        // w0..w9 = 2 pieces each, w10..w37 = 3 pieces each (CLIP splits single digits), plus 37 commas: 20 + 84 + 37.
-        Assert.Equal("Adapter 'B': its trigger words alone take at least 141 CLIP tokens, more than the 75 a 77-token prompt leaves", ds[1].GetMessage());
-        At(ds[1], m, 6, "[" + words + "]");
+        string m = Manifest(Entry("A", "a.safetensors"));
+        var d = Only(Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4)), "LSDK012").Single();
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Adapter 'A' has no trigger words (none in the file's metadata or the manifest)", d.GetMessage());
+        At(d, m, 5, "\"A\"");
     }
 
     [Fact]
-    public void Lsdk012_NotReportedAtExactly75TokensOrForFileTriggerWords()
+    public void Lsdk012_NotReportedForFileOrManifestTriggerWords()
+    {
+        string m = Manifest(Entry("A", "a.safetensors", ", \"triggerWords\": [\"x\"]") + ",\n" + Entry("B", "b.safetensors"));
+        var outcome = Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4), Lora("b.safetensors"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+    }
+
+    // ---------------- LSDK013 ----------------
+
+    [Fact]
+    public void Lsdk013_WarningListsUnmappedKeys()
+    {
+        string m = Manifest(Entry("A", "a.safetensors"));
+        var keys = Enumerable.Range(0, 12).Select(i => $"lora_unet_mystery_{i:D2}.lora_down.weight").ToArray();
+        var d = Only(Run(m, Lora("a.safetensors").Unmapped(keys)), "LSDK013").Single();
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Adapter 'A': 12 key(s) of 'a.safetensors' map to no known layer and will not be applied: " +
+                     string.Join(", ", keys.Take(10).Select(k => "'" + k + "'")) + " and 2 more", d.GetMessage());
+        At(d, m, 5, "\"a.safetensors\"");
+    }
+
+    [Fact]
+    public void Lsdk013_ModulesWithoutABaseLayerNextToMappedOnes()
+    {
+        string m = Manifest(Entry("A", "a.safetensors"));
+        var d = Only(Run(m, Lora("a.safetensors").Unet(new[] { "foo.bar" }, 4, 4)
+            .Compatibility("unet", "foo.bar", "the base model has no such layer", missing: true)), "LSDK013").Single();
+        Assert.Equal("Adapter 'A': 1 key(s) of 'a.safetensors' map to no known layer and will not be applied: 'unet: foo.bar'", d.GetMessage());
+    }
+
+    // ---------------- LSDK014 ----------------
+
+    [Fact]
+    public void Lsdk014_HotswapMemberWithATextEncoderPart()
+    {
+        string m = Manifest(Entry("Wide", "wide.safetensors") + ",\n" + Entry("Te", "te.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Wide\", \"Te\"] } ]");
+        var d = Only(Run(m, Lora("wide.safetensors", blocks: 4),
+            Lora("te.safetensors", blocks: 1).Component("text_encoder", Modules.TextEncoder(1), 4, 4)), "LSDK014").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Hotswap group 'Slot': member 'Te' has a text-encoder part ('text_encoder'), which cannot be hotswapped; give it \"prefix\": \"unet\"", d.GetMessage());
+        At(d, m, 8, "\"Te\"");
+    }
+
+    [Fact]
+    public void Lsdk014_NotReportedForAUnetPrefixedMember()
+    {
+        string m = Manifest(Entry("Wide", "wide.safetensors") + ",\n" + Entry("Te", "te.safetensors", ", \"prefix\": \"unet\""),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Slot\", \"members\": [\"Wide\", \"Te\"] } ]");
+        var outcome = Run(m, Lora("wide.safetensors", blocks: 4), Lora("te.safetensors", blocks: 1).Component("text_encoder", Modules.TextEncoder(1), 4, 4));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+    }
+
+    // ---------------- LSDK015 ----------------
+
+    [Fact]
+    public void Lsdk015_TriggerWordsExceedTheClipBudget()
+    {
+        string words = string.Join(", ", Enumerable.Range(0, 38).Select(i => $"\"w{i}\""));
+        string m = Manifest(Entry("B", "b.safetensors", $", \"triggerWords\": [{words}]"));
+        var d = Only(Run(m, GeneratorHarness.Sidecar("b.safetensors").Unet(Modules.Attention(1), 4, 4)), "LSDK015").Single();
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        // w0..w9 = 2 pieces each, w10..w37 = 3 pieces each (CLIP splits single digits), plus 37 commas: 20 + 84 + 37.
+        Assert.Equal("Adapter 'B': its trigger words alone take at least 141 CLIP tokens, more than the 75 a 77-token prompt leaves", d.GetMessage());
+        At(d, m, 5, "[" + words + "]");
+    }
+
+    [Fact]
+    public void Lsdk015_NotReportedAtExactly75Tokens()
     {
         // 38 one-letter words joined by ", " = 38 words + 37 commas = 75 pieces.
         string words = string.Join(", ", Enumerable.Range(0, 38).Select(i => "\"" + (char)('a' + i % 26) + "\""));
-        string m = Manifest(Entry("A", "a.safetensors", $", \"triggerWords\": [{words}]") + ",\n" + Entry("B", "b.safetensors"));
-        var outcome = Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4), Lora("b.safetensors"));
-        None(outcome, "LSDK012");
+        string m = Manifest(Entry("A", "a.safetensors", $", \"triggerWords\": [{words}]"));
+        var outcome = Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
     }
 
     // ---------------- severities are overridable ----------------

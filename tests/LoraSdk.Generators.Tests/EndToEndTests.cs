@@ -30,7 +30,10 @@ public class EndToEndTests
         // Sidecars in obj/, adapter files copied next to the app.
         Assert.Equal(5, Directory.GetFiles(Path.Combine(project, "obj", RepoPaths.Configuration, "net10.0", "lorasdk"), "*.lorasdk.json", SearchOption.AllDirectories).Length);
         foreach (var name in new[] { "lora_a", "lora_a_kohya", "lora_b", "lora_c", "lora_d" })
-            Assert.True(File.Exists(Path.Combine(bin, "loras", name + ".safetensors")), name);
+        {
+            string sha = Sha256(RepoPaths.Lora(name));
+            Assert.True(File.Exists(Path.Combine(bin, "loras", sha.Substring(0, 16), name + ".safetensors")), name);
+        }
 
         // The sample runs the typed API against the real SDXL host (embedded tiny model, TorchSharp on the CPU).
         string images = Path.Combine(bin, "out");
@@ -124,6 +127,115 @@ public class EndToEndTests
         Assert.True(code3 == 0, output3);
         Assert.DoesNotContain("LSDK012", output3);
         Assert.DoesNotContain("LSDK006", output3);
+    }
+
+    /// <summary>A consumer project on the repository's build outputs (generator, task, typed base types), like the package wires it.</summary>
+    private static void WriteConsumer(TempFolder temp, string outputType)
+    {
+        string repo = RepoPaths.Root;
+        string config = RepoPaths.Configuration;
+        temp.Write("Consumer.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{repo}/generators/LoraSdk.Build/build/LoraSdk.Generators.props" />
+              <PropertyGroup>
+                <OutputType>{outputType}</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <LoraSdkTaskAssembly>{repo}/generators/LoraSdk.Build/bin/{config}/netstandard2.0/LoraSdk.Build.dll</LoraSdkTaskAssembly>
+                <LoraSdkUseTaskHost>true</LoraSdkUseTaskHost>
+              </PropertyGroup>
+              <ItemGroup>
+                <Reference Include="{repo}/runtime/LoraSdk.Typed/bin/{config}/netstandard2.0/LoraSdk.Typed.dll" />
+                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Generators.dll" />
+                <Analyzer Include="{repo}/generators/LoraSdk.Generators/bin/{config}/netstandard2.0/LoraSdk.Core.dll" />
+              </ItemGroup>
+              <Import Project="{repo}/generators/LoraSdk.Build/build/LoraSdk.Generators.targets" />
+            </Project>
+            """);
+    }
+
+    private static string TinySdxlBaseModel()
+    {
+        string tiny = RepoPaths.Combine("tests", "fixtures", "tiny-sdxl");
+        return $$"""
+            { "name": "TinySdxl", "architecture": "sdxl",
+                "unetConfig": {{LoraSdk.Core.JsonWriter.Quote(Path.Combine(tiny, "unet", "config.json"))}},
+                "textEncoderConfig": {{LoraSdk.Core.JsonWriter.Quote(Path.Combine(tiny, "text_encoder", "config.json"))}},
+                "textEncoder2Config": {{LoraSdk.Core.JsonWriter.Quote(Path.Combine(tiny, "text_encoder_2", "config.json"))}} }
+            """;
+    }
+
+    private static string Sha256(string path) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
+
+    /// <summary>Builds and runs the consumer; per adapter: its generated RuntimePath and Sha256, checked against the copy next to the app.</summary>
+    private static System.Collections.Generic.Dictionary<string, string> BuildRunAndCheckCopies(TempFolder temp, System.Collections.Generic.Dictionary<string, string> sources)
+    {
+        var (code, output) = DotnetCli.Build(temp.Path);
+        Assert.True(code == 0, output);
+        string bin = Path.Combine(temp.Path, "bin", "Debug", "net10.0");
+        var (runCode, run) = DotnetCli.Run(bin, TimeSpan.FromMinutes(1), "Consumer.dll");
+        Assert.True(runCode == 0, run);
+        var paths = new System.Collections.Generic.Dictionary<string, string>();
+        foreach (var line in run.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = line.Split('|');
+            string name = parts[0], runtimePath = parts[1], sha = parts[2];
+            string copy = Path.Combine(bin, runtimePath);
+            Assert.True(File.Exists(copy), $"{name}: {copy} is missing\n{run}");
+            // The bytes next to the app are the bytes the generated type describes, and the source's bytes.
+            Assert.Equal(sha, Sha256(copy));
+            Assert.Equal(Sha256(sources[name]), sha);
+            paths.Add(name, runtimePath);
+        }
+        Assert.Equal(sources.Keys.OrderBy(k => k), paths.Keys.OrderBy(k => k));
+        return paths;
+    }
+
+    [Fact]
+    public void CopiedAdapterFilesAreTheBytesTheTypesWereGeneratedFrom()
+    {
+        using var temp = new TempFolder("lorasdk-copies-");
+        WriteConsumer(temp, "Exe");
+        temp.Write("Program.cs", """
+            using System;
+            foreach (var a in Consumer.Loras.Adapters.All) Console.WriteLine($"{a.Name}|{a.RuntimePath}|{a.Sha256}");
+            """);
+        // Two different files with one file name, in two folders.
+        Directory.CreateDirectory(temp.File("loras/x"));
+        Directory.CreateDirectory(temp.File("loras/y"));
+        File.Copy(RepoPaths.Lora("lora_c"), temp.File("loras/x/style.safetensors"));
+        File.Copy(RepoPaths.Lora("lora_d"), temp.File("loras/y/style.safetensors"));
+        temp.Write("adapters.manifest", $$"""
+            {
+              "namespace": "Consumer.Loras",
+              "baseModel": {{TinySdxlBaseModel()}},
+              "adapters": [
+                { "name": "X", "file": "loras/x/style.safetensors", "triggerWords": ["x"] },
+                { "name": "Y", "file": "loras/y/style.safetensors", "triggerWords": ["y"] }
+              ]
+            }
+            """);
+        var sources = new System.Collections.Generic.Dictionary<string, string>
+        {
+            ["X"] = temp.File("loras/x/style.safetensors"),
+            ["Y"] = temp.File("loras/y/style.safetensors"),
+        };
+        var first = BuildRunAndCheckCopies(temp, sources);
+        Assert.NotEqual(first["X"], first["Y"]);
+        Assert.All(first.Values, p => Assert.EndsWith("/style.safetensors", p));
+
+        // Replace X with other bytes of the same size and an older last-write time than its copy: a timestamp rule
+        // ("copy if newer") would keep the stale copy; the content hash does not.
+        var bytes = File.ReadAllBytes(RepoPaths.Lora("lora_c"));
+        bytes[^1] ^= 0x5a;
+        File.Delete(sources["X"]);
+        File.WriteAllBytes(sources["X"], bytes);
+        File.SetLastWriteTimeUtc(sources["X"], new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var second = BuildRunAndCheckCopies(temp, sources);
+        Assert.NotEqual(first["X"], second["X"]);
+        Assert.Equal(first["Y"], second["Y"]);
+        // The stale copy is cleaned from the output folder.
+        Assert.False(File.Exists(Path.Combine(temp.Path, "bin", "Debug", "net10.0", first["X"])), "the stale copy of X is still next to the app");
     }
 }
 

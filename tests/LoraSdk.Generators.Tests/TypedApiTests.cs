@@ -173,22 +173,21 @@ public class TypedApiTests
         }, result.Split('\n'));
     }
 
-    [Fact]
-    public void TypedCallsForwardToTheStringApiWithDiffusersArguments()
-    {
-        string source = """
-            using System.Collections.Generic;
-            using System.Linq;
-            using LoraSdk.Core;
-            using LoraSdk.Typed;
-            using Demo;
+    /// <summary>An <see cref="LoraSdk.Typed.ILoraPipeline{TBase}"/> that records the string-API calls (and can fail the next load).</summary>
+    private const string RecorderSource = """
+        using System.Collections.Generic;
+        using System.Linq;
+        using LoraSdk.Core;
+        using LoraSdk.Typed;
 
             public sealed class Recorder : ILoraPipeline<Sdxl>
             {
                 public readonly List<string> Calls = new List<string>();
                 private readonly HashSet<string> _loaded = new HashSet<string>();
+                public bool FailNextLoad;
                 public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? weightName = null, string? prefix = null)
                 {
+                    if (FailNextLoad) { FailNextLoad = false; throw new System.InvalidOperationException("load failed"); }
                     Calls.Add($"load {path.Replace('\\', '/')} as {adapterName} hotswap={hotswap} prefix={prefix ?? "-"}");
                     _loaded.Add(adapterName!);
                     return adapterName!;
@@ -211,6 +210,61 @@ public class TypedApiTests
                 public string SaveLoraWeights(string saveDirectory, string adapterName, string? weightName = null) => saveDirectory;
             }
 
+        """;
+
+    /// <summary>Compiles <paramref name="source"/> with the recorder and the generated adapters, and returns <c>Use.Run()</c>.</summary>
+    private static string CompileAndRun(string source)
+    {
+        var outcome = GeneratorHarness.Run(Inputs(), RecorderSource, source);
+        Assert.DoesNotContain(outcome.CompilationErrors, d => d.Severity == DiagnosticSeverity.Error);
+        using var stream = new MemoryStream();
+        var emit = outcome.Compilation.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        return (string)System.Reflection.Assembly.Load(stream.ToArray()).GetType("Use")!.GetMethod("Run")!.Invoke(null, null)!;
+    }
+
+    [Fact]
+    public void SlotCurrentIsTheAdapterInTheSlotAfterEveryHotswap()
+    {
+        string result = CompileAndRun("""
+            using System.Collections.Generic;
+            using LoraSdk.Typed;
+            using Demo;
+
+            public static class Use
+            {
+                public static string Run()
+                {
+                    var pipe = new Recorder();
+                    var typed = pipe.Typed(a => "/models/" + a.RuntimePath);
+                    var seen = new List<string>();
+                    var slot = typed.EnableHotswap(HotswapGroups.Styles);
+                    seen.Add(slot.Current.Name);                                  // the widest member
+                    typed.Hotswap(HotswapGroups.Styles, Adapters.Feng);          // through the pipeline, not the slot
+                    seen.Add(slot.Current.Name);
+                    pipe.Typed().Hotswap(HotswapGroups.Styles, Adapters.Ikea);   // another typed view of the same pipeline
+                    seen.Add(slot.Current.Name);
+                    slot.Swap(Adapters.Feng);
+                    seen.Add(slot.ToString());
+                    pipe.FailNextLoad = true;                                    // a failed hotswap keeps the old adapter
+                    try { slot.Swap(Adapters.Ikea); } catch (System.InvalidOperationException) { seen.Add("failed"); }
+                    seen.Add(slot.Current.Name);
+                    return string.Join(",", seen);
+                }
+            }
+            """);
+        Assert.Equal("Ikea,Feng,Ikea,Styles: Feng,failed,Feng", result);
+    }
+
+    [Fact]
+    public void TypedCallsForwardToTheStringApiWithDiffusersArguments()
+    {
+        string source = """
+            using System.Collections.Generic;
+            using System.Linq;
+            using LoraSdk.Typed;
+            using Demo;
+
             public static class Use
             {
                 public static string Run()
@@ -231,21 +285,15 @@ public class TypedApiTests
                 }
             }
             """;
-        var outcome = GeneratorHarness.Run(Inputs(), source);
-        Assert.DoesNotContain(outcome.CompilationErrors, d => d.Severity == DiagnosticSeverity.Error);
-        using var stream = new MemoryStream();
-        var emit = outcome.Compilation.Emit(stream);
-        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
-        var assembly = System.Reflection.Assembly.Load(stream.ToArray());
-        string calls = (string)assembly.GetType("Use")!.GetMethod("Run")!.Invoke(null, null)!;
+        string calls = CompileAndRun(source);
         Assert.Equal("""
-            load /models/loras/ikea.safetensors as Ikea hotswap=False prefix=-
+            load /models/loras/aaaaaaaaaaaaaaaa/ikea.safetensors as Ikea hotswap=False prefix=-
             set Ikea @ 0.7
             set Ikea,IkeaFeng @ 0.25,1.5
             enable_hotswap 4
-            load /models/loras/ikea.safetensors as Styles hotswap=False prefix=-
-            load /models/loras/feng.safetensors as Styles hotswap=True prefix=unet
-            load /models/loras/feng.safetensors as Feng hotswap=False prefix=unet
+            load /models/loras/aaaaaaaaaaaaaaaa/ikea.safetensors as Styles hotswap=False prefix=-
+            load /models/loras/aaaaaaaaaaaaaaaa/feng.safetensors as Styles hotswap=True prefix=unet
+            load /models/loras/aaaaaaaaaaaaaaaa/feng.safetensors as Feng hotswap=False prefix=unet
             merge IkeaFeng = ties(Ikea,Feng; 1,0.5) density=0.5 svd=- sign=total seed=3
             merge eq = dare_ties(Ikea,Feng; 1,0.5) density=0.3 svd=- sign=total seed=9
             fuse Ikea x1

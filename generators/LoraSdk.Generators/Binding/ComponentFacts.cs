@@ -35,6 +35,7 @@ internal static class ComponentFacts
         var targets = leafCounts.Select(p => new TargetSummary(p.Key, p.Value)).OrderBy(t => t.Leaf, StringComparer.Ordinal).ToEquatableArray();
         return new ComponentEmitSpec(component.Name, rank, alpha, scaling, modules.Count, component.Conv2dModules.Count,
             string.Join("\n", modules),
+            modules.Any(m => m.IndexOf('\n') >= 0) ? modules : EquatableArray<string>.Empty,
             targets,
             Pattern(modules, component.OtherRanks, r => r.Module, r => r.Rank, component.Rank, rank, (m, r) => new RankEntry(m, r)),
             Pattern(modules, component.OtherAlphas, a => a.Module, a => a.Alpha, component.Alpha, alpha, (m, a) => new AlphaEntry(m, a)));

@@ -9,7 +9,7 @@ using LoraSdk.Generators.Parsing;
 namespace LoraSdk.Generators.Binding;
 
 /// <summary>
-/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK012) and
+/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015) and
 /// produces the location-free emission specs.
 /// </summary>
 internal static class ManifestBinder
@@ -108,11 +108,15 @@ internal static class ManifestBinder
                 .ThenBy(p => p.i)
                 .Select(p => p.d)
                 .ToEquatableArray();
+            var sites = catalog == null
+                ? null
+                : new DeclarationSites(_manifest.Namespace!.Location, _manifest.Catalog.Location, _manifest.BaseModel!.NameLocation,
+                    _manifest.HotswapGroupsLocation, _manifest.MergesLocation);
             return new BoundManifest(_manifest.Path, catalog, baseModel,
                 (adapters ?? new List<AdapterEmitSpec>()).ToEquatableArray(),
                 (groups ?? new List<GroupEmitSpec>()).ToEquatableArray(),
                 (merges ?? new List<MergeEmitSpec>()).ToEquatableArray(),
-                diagnostics);
+                diagnostics, sites);
         }
 
         // ---- names (LSDK011) ----
@@ -188,7 +192,7 @@ internal static class ManifestBinder
         private void NameError(LocationInfo location, string message) =>
             _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameInvalid, location, message));
 
-        // ---- adapters (LSDK002–LSDK006, LSDK012) ----
+        // ---- adapters (LSDK002–LSDK006, LSDK012, LSDK013, LSDK015) ----
 
         private Dictionary<string, SidecarSpec> IndexSidecars()
         {
@@ -239,7 +243,7 @@ internal static class ManifestBinder
                     $"{sidecar.Invalid.Count} malformed module(s), e.g. '{first.Component}: {first.Module}': {first.Reason}");
             }
 
-            // Components selected by the prefix, and modules the base model has no layer for (LSDK004).
+            // Components selected by the prefix, and modules the base model has no layer for (LSDK004, LSDK013).
             string? prefix = entry.Prefix?.Value;
             var selected = sidecar.Components.Where(c => prefix == null || c.Name == prefix).Where(c => c.Modules.Count > 0).ToList();
             var issues = sidecar.Compatibility.Where(i => prefix == null || i.Component == prefix).ToList();
@@ -283,8 +287,9 @@ internal static class ManifestBinder
             string? expected = baseModel.Architecture;
             if (expected != null && sidecar.DeclaredArchitecture != null && !SameArchitecture(sidecar.DeclaredArchitecture, expected))
                 reasons.Add($"the file declares the architecture '{sidecar.DeclaredArchitecture}'");
-            if (sidecar.ImpliedArchitecture != null && !SameArchitecture(sidecar.ImpliedArchitecture, baseModel.Name)
-                && (expected == null ? baseModel.IsBuiltIn : !SameArchitecture(sidecar.ImpliedArchitecture, expected)))
+            // The sidecar's implied architecture is an architecture (a custom UNet config the shapes fit implies the custom
+            // model's architecture), so it compares like the declared one; a custom model without one is not checked.
+            if (expected != null && sidecar.ImpliedArchitecture != null && !SameArchitecture(sidecar.ImpliedArchitecture, expected))
                 reasons.Add($"its tensor shapes imply '{sidecar.ImpliedArchitecture}'");
             var mismatched = issues.Where(i => !i.MissingLayer).ToList();
             if (mismatched.Count > 0)
@@ -293,7 +298,7 @@ internal static class ManifestBinder
                 Report(DiagnosticDescriptors.ArchitectureMismatch, entry.File.Location, name, string.Join("; ", reasons),
                     baseModel.IsBuiltIn ? expected! : baseModel.Name);
 
-            // Trigger words (LSDK012).
+            // Trigger words (LSDK012, LSDK015).
             var words = new List<string>();
             if (!entry.ReplaceTriggerWords) words.AddRange(sidecar.TriggerWords);
             if (entry.TriggerWords != null)
@@ -329,14 +334,14 @@ internal static class ManifestBinder
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
                 rank > 0 && RankMarkers.IsSupported(rank) ? rank : (int?)null,
-                file, sidecar.FileName, "loras/" + sidecar.FileName, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
+                file, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
                 rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
                 sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight);
             return new AdapterFacts(entry, index, spec, sidecar, selected);
         }
 
-        // ---- hotswap groups (LSDK007, LSDK008) ----
+        // ---- hotswap groups (LSDK007, LSDK008, LSDK014) ----
 
         private GroupEmitSpec? BindGroup(HotswapGroupEntrySpec group, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {

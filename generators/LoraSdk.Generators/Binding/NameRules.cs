@@ -14,10 +14,22 @@ internal static class NameRules
     /// <summary>Members the group and merge catalog classes declare themselves.</summary>
     public static readonly string[] ListMembers = { "All" };
 
-    /// <summary>A plain identifier (no <c>@</c>, not a keyword).</summary>
+    /// <summary>
+    /// A plain identifier (no <c>@</c>, not a keyword, no formatting characters: C# ignores those in identifiers, so
+    /// <c>"A\u200B"</c> and <c>"A"</c> would declare the same member).
+    /// </summary>
     public static bool IsValidIdentifier(string name) =>
-        name.Length > 0 && name[0] != '@' && SyntaxFacts.IsValidIdentifier(name) &&
+        name.Length > 0 && name[0] != '@' && SyntaxFacts.IsValidIdentifier(name) && !HasFormattingCharacter(name) &&
         SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None && SyntaxFacts.GetContextualKeywordKind(name) == SyntaxKind.None;
+
+    private static bool HasFormattingCharacter(string name)
+    {
+        foreach (char c in name)
+        {
+            if (System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format) return true;
+        }
+        return false;
+    }
 
     /// <summary>A dotted namespace of identifiers.</summary>
     public static bool IsValidNamespace(string name)

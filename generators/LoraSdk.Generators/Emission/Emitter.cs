@@ -45,7 +45,7 @@ internal static class Emitter
             Property(w, "string", "Name", Str(s.Name), $"The adapter name (and pipeline adapter name): {C(s.Name)}.");
             Property(w, "string", "FilePath", Str(s.FilePath), $"The file as written in {C(c.ManifestFileName)}: {C(s.FilePath)}.");
             Property(w, "string", "FileName", Str(s.FileName), $"The file name: {C(s.FileName)}.");
-            Property(w, "string", "RuntimePath", Str(s.RuntimePath), $"Where the build copies the file, relative to the output folder: {C(s.RuntimePath)}.");
+            Property(w, "string", "RuntimePath", Str(s.RuntimePath), $"Where the build copies the file, relative to the output folder (named by its content hash): {C(s.RuntimePath)}.");
             Property(w, "long", "FileSize", Int(s.FileSize) + "L", $"File size: {Int(s.FileSize)} bytes.");
             Property(w, "string", "Sha256", Str(s.Sha256), $"SHA-256 of the file: {C(s.Sha256)}.");
             Property(w, "string", "Format", Str(s.Format), $"Key format: {C(s.Format)}.");
@@ -128,7 +128,7 @@ internal static class Emitter
             : "new global::System.Collections.Generic.Dictionary<string, double>(global::System.StringComparer.Ordinal) { " +
               string.Join(", ", c.AlphaPattern.Select(a => $"[{Str(a.Module)}] = {Dbl(a.Alpha)}")) + " }";
         return $"new {Typed}LoraComponentInfo({Str(c.Name)}, {Int(c.Rank)}, {Dbl(c.Alpha)}, {Dbl(c.Scaling)}, {Int(c.ModuleCount)}, " +
-               $"{Int(c.Conv2dModuleCount)}, {Str(c.PackedModules)}, {ranks}, {alphas})";
+               $"{Int(c.Conv2dModuleCount)}, {(c.UnpackableModules.Count > 0 ? StringArray(c.UnpackableModules) : Str(c.PackedModules))}, {ranks}, {alphas})";
     }
 
     /// <summary>

@@ -31,7 +31,11 @@ internal sealed record AdapterEmitSpec(
     string? ImpliedArchitecture,
     double DefaultWeight);
 
-/// <summary>One component of a generated adapter.</summary>
+/// <summary>
+/// One component of a generated adapter. <paramref name="PackedModules"/> is the module paths joined with <c>'\n'</c>;
+/// when a path itself contains <c>'\n'</c> the packed form is ambiguous, and <paramref name="UnpackableModules"/> holds
+/// the paths (else it is empty).
+/// </summary>
 internal sealed record ComponentEmitSpec(
     string Name,
     int Rank,
@@ -40,6 +44,7 @@ internal sealed record ComponentEmitSpec(
     int ModuleCount,
     int Conv2dModuleCount,
     string PackedModules,
+    EquatableArray<string> UnpackableModules,
     EquatableArray<TargetSummary> Targets,
     EquatableArray<RankEntry> RankPattern,
     EquatableArray<AlphaEntry> AlphaPattern);
@@ -88,7 +93,10 @@ internal sealed record MergeEmitSpec(
     long? Seed,
     int ResultRank);
 
-/// <summary>Everything the binder produced for one manifest.</summary>
+/// <summary>
+/// Everything the binder produced for one manifest; <paramref name="Sites"/> locates the declarations another
+/// manifest may collide with (null when nothing is generated).
+/// </summary>
 internal sealed record BoundManifest(
     string ManifestPath,
     CatalogEmitSpec? Catalog,
@@ -96,4 +104,28 @@ internal sealed record BoundManifest(
     EquatableArray<AdapterEmitSpec> Adapters,
     EquatableArray<GroupEmitSpec> Groups,
     EquatableArray<MergeEmitSpec> Merges,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    DeclarationSites? Sites = null);
+
+/// <summary>Where a manifest declares what becomes a namespace-level name: its namespace, catalog, base model, groups, merges.</summary>
+internal sealed record DeclarationSites(LocationInfo Namespace, LocationInfo Catalog, LocationInfo BaseModelName,
+    LocationInfo? HotswapGroups, LocationInfo? Merges);
+
+/// <summary>A source the generator adds: its (unique, case-insensitively) hint name and the spec it is emitted from.</summary>
+internal sealed record GeneratedSource<TSpec>(string HintName, TSpec Spec)
+    where TSpec : System.IEquatable<TSpec>;
+
+/// <summary>The diagnostics of one manifest, as the planner leaves them (binder's, plus collisions with other manifests).</summary>
+internal sealed record ManifestDiagnostics(string ManifestPath, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// What every manifest of the compilation generates together (GenerationPlanner): the sources that survive the
+/// cross-manifest checks, under unique hint names, and each manifest's diagnostics.
+/// </summary>
+internal sealed record GenerationPlan(
+    EquatableArray<GeneratedSource<AdapterEmitSpec>> Adapters,
+    EquatableArray<GeneratedSource<CatalogEmitSpec>> Catalogs,
+    EquatableArray<GeneratedSource<BaseModelEmitSpec>> BaseModels,
+    EquatableArray<GeneratedSource<GroupEmitSpec>> Groups,
+    EquatableArray<GeneratedSource<MergeEmitSpec>> Merges,
+    EquatableArray<ManifestDiagnostics> Diagnostics);

@@ -3,7 +3,11 @@ namespace LoraSdk.Generators.Model;
 /// <summary>A string from the manifest with the location of its JSON value.</summary>
 internal sealed record Located<T>(T Value, LocationInfo Location);
 
-/// <summary>The parsed manifest (values plus their locations); input of the binder, never of the emitter.</summary>
+/// <summary>
+/// The parsed manifest (values plus their locations); input of the binder, never of the emitter. A defaulted
+/// <paramref name="Catalog"/> is located at the namespace (where its class name comes from);
+/// <paramref name="HotswapGroupsLocation"/> and <paramref name="MergesLocation"/> locate the arrays (null when absent).
+/// </summary>
 internal sealed record ManifestSpec(
     string Path,
     Located<string>? Namespace,
@@ -13,7 +17,9 @@ internal sealed record ManifestSpec(
     EquatableArray<HotswapGroupEntrySpec> HotswapGroups,
     EquatableArray<MergeEntrySpec> Merges,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    bool IsFatal);
+    bool IsFatal,
+    LocationInfo? HotswapGroupsLocation = null,
+    LocationInfo? MergesLocation = null);
 
 /// <summary><c>baseModel</c>: a built-in name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>) or a custom model.</summary>
 /// <remarks>Name: The marker type name: <c>Sdxl</c>/<c>Sd15</c>/<c>Sd2</c> or the custom <c>name</c>.</remarks>

@@ -1,12 +1,13 @@
 namespace LoraSdk.Generators.Model;
 
 /// <summary>
-/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>, format version 2, see
+/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>, format version 3, see
 /// docs/generator.md): the facts of one adapter file the generator needs, its identity and the build step's status.
 /// </summary>
 /// <remarks>SidecarPath: The sidecar's own path.</remarks>
 /// <remarks>ManifestPath: Full path of the manifest that references the file.</remarks>
 /// <remarks>File: The file as written in the manifest.</remarks>
+/// <remarks>RuntimePath: Where the build copies the file, relative to the output folder (<c>loras/&lt;hash&gt;/&lt;name&gt;</c>; empty unless ok).</remarks>
 /// <remarks>Status: <c>ok</c>, <c>missing</c> (file not found) or <c>invalid</c> (header unreadable; see <paramref name="Error"/>).</remarks>
 /// <remarks>Error: Why the file is invalid (missing/invalid), or why the sidecar itself is unreadable.</remarks>
 /// <remarks>ComponentFacts: The derived facts of each component (same order as Components), computed once here.</remarks>
@@ -16,6 +17,7 @@ internal sealed record SidecarSpec(
     string File,
     string? ResolvedPath,
     string FileName,
+    string RuntimePath,
     long FileSize,
     string Sha256,
     string Status,

@@ -72,7 +72,7 @@ internal static class ManifestParser
             }
             CheckProperties(root, RootProperties, "the manifest");
             var ns = RequiredString(root, "namespace", "the manifest");
-            var catalog = OptionalString(root, "catalog", "the manifest") ?? new Located<string>(DefaultCatalog, _text.Of(root));
+            var catalog = OptionalString(root, "catalog", "the manifest") ?? new Located<string>(DefaultCatalog, ns?.Location ?? _text.Of(root));
             var baseModel = ReadBaseModel(root);
             var adapters = new List<AdapterEntrySpec>();
             var adaptersNode = RequiredKind(root, "adapters", JsonValueKind.Array, "the manifest");
@@ -107,7 +107,8 @@ internal static class ManifestParser
             }
             bool fatal = ns == null || baseModel == null || adaptersNode == null;
             return new ManifestSpec(_text.Path, ns, catalog, baseModel, adapters.ToEquatableArray(), groups.ToEquatableArray(),
-                merges.ToEquatableArray(), _diagnostics.ToEquatableArray(), fatal);
+                merges.ToEquatableArray(), _diagnostics.ToEquatableArray(), fatal,
+                groupsNode != null ? _text.Of(groupsNode) : null, mergesNode != null ? _text.Of(mergesNode) : null);
         }
 
         private ManifestSpec Fatal() =>

@@ -12,7 +12,7 @@ namespace LoraSdk.Generators.Parsing;
 /// Reads a header sidecar (format version <see cref="FormatVersion"/>, written by the build step's
 /// <c>SidecarDocument</c>; docs/generator.md): identity and status (<c>lorasdkSidecar</c>, <c>manifest</c>,
 /// <c>file</c>, <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>, <c>error</c>,
-/// <c>baseModel</c>, <c>baseModelError</c>) and, for <c>ok</c>, the file facts (<c>format</c>, <c>triggerWords</c>,
+/// <c>baseModel</c>, <c>baseModelError</c>) and, for <c>ok</c>, the file facts (<c>runtimePath</c>, <c>format</c>, <c>triggerWords</c>,
 /// <c>declaredArchitecture</c>, <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>,
 /// <c>unsupported</c>, <c>invalid</c>, <c>compatibility</c>) and <c>components</c>:
 /// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> per component.
@@ -22,7 +22,7 @@ internal static class SidecarParser
     public const string FileSuffix = ".lorasdk.json";
 
     /// <summary>The sidecar format this generator reads (<c>lorasdkSidecar</c>).</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public static SidecarSpec Parse(string sidecarPath, string text, CancellationToken cancellationToken = default)
     {
@@ -78,8 +78,11 @@ internal static class SidecarParser
                     invalid.Add(new InvalidModuleSpec(String(item, "component") ?? "", String(item, "module") ?? "", String(item, "reason") ?? ""));
             }
             bool rsLora = root["usesRsLora"] is { Kind: JsonValueKind.True };
+            string? runtimePath = String(root, "runtimePath");
+            if (status == SidecarSpec.StatusOk && string.IsNullOrEmpty(runtimePath))
+                throw new InvalidOperationException("an \"ok\" sidecar has no \"runtimePath\"");
             return new SidecarSpec(
-                sidecarPath, manifest, file, String(root, "path"), String(root, "fileName") ?? FileNameOf(file),
+                sidecarPath, manifest, file, String(root, "path"), String(root, "fileName") ?? FileNameOf(file), runtimePath ?? "",
                 root["fileSize"] is { Kind: JsonValueKind.Number } size ? size.AsInt64() : 0,
                 String(root, "sha256") ?? "", status, String(root, "error"), String(root, "format") ?? "unknown",
                 components.ToEquatableArray(), components.Select(c => Binding.ComponentFacts.Of(c, rsLora)).ToEquatableArray(),
@@ -149,7 +152,7 @@ internal static class SidecarParser
     }
 
     private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error) =>
-        new SidecarSpec(sidecarPath, manifest, file, null, FileNameOf(file), 0, "", SidecarSpec.StatusUnreadable, error, "unknown",
+        new SidecarSpec(sidecarPath, manifest, file, null, FileNameOf(file), "", 0, "", SidecarSpec.StatusUnreadable, error, "unknown",
             EquatableArray<ComponentSpec>.Empty, EquatableArray<ComponentEmitSpec>.Empty, EquatableArray<string>.Empty, EquatableArray<UnsupportedSpec>.Empty,
             EquatableArray<string>.Empty, null, null, false, EquatableArray<CompatibilityIssueSpec>.Empty,
             EquatableArray<InvalidModuleSpec>.Empty, null);

@@ -6,7 +6,7 @@ namespace LoraSdk.Typed;
 /// A hotswap group declared in <c>adapters.manifest</c>: adapters that take turns in one pipeline slot without
 /// recompiling (diffusers' <c>enable_lora_hotswap(target_rank)</c> + <c>load_lora_weights(…, hotswap=True)</c>).
 /// The build checks that every member targets only layers of the first adapter loaded (LSDK007), has no
-/// text-encoder part (LSDK007), and fits <see cref="TargetRank"/> (LSDK008). The generator emits one sealed subclass
+/// text-encoder part (LSDK014), and fits <see cref="TargetRank"/> (LSDK008). The generator emits one sealed subclass
 /// per group, and makes each member implement <see cref="IHotswapMember{TGroup}"/> of it, so swapping in an adapter
 /// that is not a member does not compile.
 /// </summary>

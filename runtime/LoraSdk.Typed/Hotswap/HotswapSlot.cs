@@ -13,11 +13,10 @@ public sealed class HotswapSlot<TBase, TGroup>
     where TBase : BaseModel
     where TGroup : HotswapGroup<TBase>
 {
-    internal HotswapSlot(TypedLoraPipeline<TBase> pipeline, TGroup group, LoraAdapter<TBase> current)
+    internal HotswapSlot(TypedLoraPipeline<TBase> pipeline, TGroup group)
     {
         Pipeline = pipeline;
         Group = group;
-        Current = current;
     }
 
     /// <summary>The pipeline.</summary>
@@ -26,14 +25,16 @@ public sealed class HotswapSlot<TBase, TGroup>
     /// <summary>The group.</summary>
     public TGroup Group { get; }
 
-    /// <summary>The adapter currently in the slot.</summary>
-    public LoraAdapter<TBase> Current { get; private set; }
+    /// <summary>
+    /// The adapter in the slot now: the one <see cref="TypedLoraPipeline{TBase}.EnableHotswap{TGroup}(TGroup)"/> loaded,
+    /// then the last one swapped in — by <see cref="Swap"/> or by <see cref="TypedLoraPipeline{TBase}.Hotswap{TGroup}(TGroup, IHotswapMember{TGroup})"/>
+    /// on any typed view of the same pipeline. A failed swap leaves it unchanged (as it leaves the weights).
+    /// </summary>
+    public LoraAdapter<TBase> Current =>
+        HotswapSlotContents.Get(Pipeline.Pipeline, Group.Name) as LoraAdapter<TBase> ?? Group.First;
 
     /// <summary>Replaces the slot's weights with those of <paramref name="member"/> in place (no recompilation).</summary>
-    public void Swap(IHotswapMember<TGroup> member)
-    {
-        Current = Pipeline.Hotswap(Group, member);
-    }
+    public void Swap(IHotswapMember<TGroup> member) => Pipeline.Hotswap(Group, member);
 
     /// <summary>The slot with a weight, for <see cref="TypedLoraPipeline{TBase}.SetAdapters(WeightedAdapter{TBase}[])"/>.</summary>
     public WeightedAdapter<TBase> At(double weight) => new WeightedAdapter<TBase>(Group.Name, weight, null);

@@ -98,20 +98,22 @@ public sealed class TypedLoraPipeline<TBase>
         Pipeline.EnableLoraHotswap(group.TargetRank);
         var first = group.First;
         Pipeline.LoadLoraWeights(ResolvePath(first), group.Name, hotswap: false, prefix: first.Prefix);
-        return new HotswapSlot<TBase, TGroup>(this, group, first);
+        HotswapSlotContents.Set(Pipeline, group.Name, first);
+        return new HotswapSlot<TBase, TGroup>(this, group);
     }
 
     /// <summary>
     /// Diffusers' <c>load_lora_weights(file, adapter_name=group.Name, hotswap=True)</c>: replaces the weights in the
     /// group's slot with <paramref name="member"/>'s. Only members of <typeparamref name="TGroup"/> are accepted.
     /// </summary>
-    /// <returns>The adapter now in the slot.</returns>
+    /// <returns>The adapter now in the slot (also <see cref="HotswapSlot{TBase, TGroup}.Current"/> of the group's slot).</returns>
     public LoraAdapter<TBase> Hotswap<TGroup>(TGroup group, IHotswapMember<TGroup> member)
         where TGroup : HotswapGroup<TBase>
     {
         if (group == null) throw new ArgumentNullException(nameof(group));
         var adapter = HotswapSlot<TBase, TGroup>.MemberAdapter(group, member);
         Pipeline.LoadLoraWeights(ResolvePath(adapter), group.Name, hotswap: true, prefix: adapter.Prefix);
+        HotswapSlotContents.Set(Pipeline, group.Name, adapter);
         return adapter;
     }
 

@@ -18,12 +18,15 @@ internal static class DiagnosticAssert
     public static void None(GeneratorOutcome outcome, string id) =>
         Assert.False(outcome.GeneratorDiagnostics.Any(d => d.Id == id), $"unexpected {id}:\n{outcome.Describe()}");
 
-    /// <summary>The diagnostic is in the manifest at 1-based <paramref name="line"/>, covering exactly <paramref name="token"/>.</summary>
-    public static void At(Diagnostic diagnostic, string manifest, int line, string token)
+    /// <summary>
+    /// The diagnostic is in the manifest (<paramref name="path"/>, default <see cref="GeneratorHarness.ManifestPath"/>) at
+    /// 1-based <paramref name="line"/>, covering exactly <paramref name="token"/>.
+    /// </summary>
+    public static void At(Diagnostic diagnostic, string manifest, int line, string token, string path = GeneratorHarness.ManifestPath)
     {
         Assert.True(diagnostic.Location.Kind == LocationKind.ExternalFile, $"{diagnostic.Id} is not located in a file: {diagnostic}");
         var span = diagnostic.Location.GetLineSpan();
-        Assert.Equal(GeneratorHarness.ManifestPath, span.Path);
+        Assert.Equal(path, span.Path);
         Assert.Equal(line, span.StartLinePosition.Line + 1);
         var text = manifest.Replace("\r\n", "\n");
         Assert.Equal(token, text.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));

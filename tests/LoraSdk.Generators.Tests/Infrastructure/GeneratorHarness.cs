@@ -23,17 +23,23 @@ internal static class GeneratorHarness
 
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
-    public static CSharpCompilation Compilation(params string[] sources) =>
-        CSharpCompilation.Create("TestAssembly",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"/project/Source{i}.cs")),
-            References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    public static CSharpCompilation Compilation(params string[] sources) => Compilation(ParseOptions, sources);
 
-    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> additionalTexts, TestOptionsProvider? options = null) =>
+    public static CSharpCompilation Compilation(CSharpParseOptions parseOptions, params string[] sources) =>
+        CSharpCompilation.Create("TestAssembly",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, parseOptions, path: $"/project/Source{i}.cs")),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: parseOptions.LanguageVersion.MapSpecifiedToEffectiveVersion() >= LanguageVersion.CSharp8
+                    ? NullableContextOptions.Enable
+                    : NullableContextOptions.Disable));
+
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> additionalTexts, TestOptionsProvider? options = null,
+        CSharpParseOptions? parseOptions = null) =>
         CSharpGeneratorDriver.Create(
             new[] { new LoraSdkGenerator().AsSourceGenerator() },
             additionalTexts,
-            ParseOptions,
+            parseOptions ?? ParseOptions,
             options ?? new TestOptionsProvider(),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
@@ -41,10 +47,13 @@ internal static class GeneratorHarness
     public static GeneratorOutcome Run(string manifest, IEnumerable<SidecarJson> sidecars, params string[] sources) =>
         Run(Inputs(manifest, sidecars), sources);
 
-    public static GeneratorOutcome Run(IEnumerable<AdditionalText> texts, params string[] sources)
+    public static GeneratorOutcome Run(IEnumerable<AdditionalText> texts, params string[] sources) => Run(texts, ParseOptions, sources);
+
+    /// <summary>Runs the generator with the given parse options (language version, documentation mode) for every tree.</summary>
+    public static GeneratorOutcome Run(IEnumerable<AdditionalText> texts, CSharpParseOptions parseOptions, params string[] sources)
     {
-        var driver = CreateDriver(texts);
-        var compilation = Compilation(sources);
+        var driver = CreateDriver(texts, parseOptions: parseOptions);
+        var compilation = Compilation(parseOptions, sources);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         return new GeneratorOutcome(driver, output, generatorDiagnostics);
     }

@@ -5,7 +5,7 @@ using LoraSdk.Core;
 namespace LoraSdk.Generators.Tests.Infrastructure;
 
 /// <summary>
-/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 2, see
+/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 3, see
 /// docs/generator.md), so generator tests need no real adapter files. Per component the baseline rank/alpha is the
 /// most common one (ties → the larger), like the build task writes it.
 /// </summary>
@@ -26,6 +26,7 @@ internal sealed class SidecarJson
     private string? _baseModelError;
     private string _format = "peft";
     private long _size = 1234;
+    private string? _fileName;
 
     private SidecarJson(string manifest, string file)
     {
@@ -35,7 +36,10 @@ internal sealed class SidecarJson
 
     public static SidecarJson For(string manifestPath, string file) => new SidecarJson(manifestPath, file);
 
-    public string FileName => _file.Split('/', '\\').Last();
+    public string FileName => _fileName ?? _file.Split('/', '\\').Last();
+
+    /// <summary>The <c>fileName</c> the build step recorded (default: the last segment of the file).</summary>
+    public SidecarJson WithFileName(string fileName) { _fileName = fileName; return this; }
 
     public SidecarJson Component(string component, IEnumerable<string> modules, int rank, double alpha, string kind = "linear")
     {
@@ -71,7 +75,7 @@ internal sealed class SidecarJson
     {
         var w = new JsonWriter(indented: true);
         w.StartObject();
-        w.Name("lorasdkSidecar").Value(2);
+        w.Name("lorasdkSidecar").Value(3);
         w.Name("manifest").Value(_manifest);
         w.Name("file").Value(_file);
         w.Name("path").Value("/abs/" + _file);
@@ -84,6 +88,7 @@ internal sealed class SidecarJson
         if (_baseModelError != null) w.Name("baseModelError").Value(_baseModelError);
         if (_status == "ok")
         {
+            w.Name("runtimePath").Value("loras/" + new string('a', 16) + "/" + FileName);
             w.Name("format").Value(_format);
             w.Name("triggerWords").StartArray();
             foreach (var t in _triggerWords) w.Value(t);

@@ -17,7 +17,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -33,7 +33,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -61,9 +61,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/4cbc5b6de777a6cc/lora_a.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a.safetensors";
+            public override string RuntimePath => "loras/4cbc5b6de777a6cc/lora_a.safetensors";
 
             /// <summary>
             /// File size: 280224 bytes.
@@ -129,9 +129,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -169,7 +169,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -185,7 +185,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -213,9 +213,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/e9161facf3a4773c/lora_a_kohya.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya.safetensors";
+            public override string RuntimePath => "loras/e9161facf3a4773c/lora_a_kohya.safetensors";
 
             /// <summary>
             /// File size: 293968 bytes.
@@ -281,9 +281,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -321,7 +321,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -337,7 +337,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -365,9 +365,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya_converter_raw.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya_converter_raw.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/45e398f7eff8804e/lora_a_kohya_converter_raw.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya_converter_raw.safetensors";
+            public override string RuntimePath => "loras/45e398f7eff8804e/lora_a_kohya_converter_raw.safetensors";
 
             /// <summary>
             /// File size: 293864 bytes.
@@ -433,9 +433,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -473,7 +473,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -489,7 +489,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -517,9 +517,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_kohya_te_classic_keys.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_kohya_te_classic_keys.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/02d2e43b0b10de01/lora_a_kohya_te_classic_keys.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_kohya_te_classic_keys.safetensors";
+            public override string RuntimePath => "loras/02d2e43b0b10de01/lora_a_kohya_te_classic_keys.safetensors";
 
             /// <summary>
             /// File size: 294632 bytes.
@@ -585,9 +585,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -625,7 +625,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -641,7 +641,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -669,9 +669,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_old_diffusers.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_old_diffusers.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/dd1e874ac2cde484/lora_a_old_diffusers.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_old_diffusers.safetensors";
+            public override string RuntimePath => "loras/dd1e874ac2cde484/lora_a_old_diffusers.safetensors";
 
             /// <summary>
             /// File size: 281808 bytes.
@@ -737,9 +737,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -777,7 +777,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -793,7 +793,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>text_encoder_2</c>: 20 modules (Linear), rank 4, alpha 4, scaling 1; targets <c>self_attn.k_proj</c> ×5, <c>self_attn.out_proj</c> ×5, <c>self_attn.q_proj</c> ×5, <c>self_attn.v_proj</c> ×5.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -821,9 +821,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_te_classic_keys.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_te_classic_keys.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/fbb3da0a6c2f7641/lora_a_te_classic_keys.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_te_classic_keys.safetensors";
+            public override string RuntimePath => "loras/fbb3da0a6c2f7641/lora_a_te_classic_keys.safetensors";
 
             /// <summary>
             /// File size: 280664 bytes.
@@ -889,9 +889,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -928,7 +928,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Prefix: <c>unet</c>.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -943,7 +943,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Prefix: <c>unet</c>.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -971,9 +971,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/4cbc5b6de777a6cc/lora_a.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a.safetensors";
+            public override string RuntimePath => "loras/4cbc5b6de777a6cc/lora_a.safetensors";
 
             /// <summary>
             /// File size: 280224 bytes.
@@ -1037,9 +1037,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -1073,7 +1073,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_a_unet_save_lora_adapter.safetensors</c>, 223896 bytes, SHA-256 <c>d8ed1029ddec39d6f10ca4f42a1cac4c4dfe0117fd6f30e0eb1d2bf96393348c</c>.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1087,7 +1087,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_a_unet_save_lora_adapter.safetensors</c>, 223896 bytes, SHA-256 <c>d8ed1029ddec39d6f10ca4f42a1cac4c4dfe0117fd6f30e0eb1d2bf96393348c</c>.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora a style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1115,9 +1115,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_a_unet_save_lora_adapter.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_a_unet_save_lora_adapter.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/d8ed1029ddec39d6/lora_a_unet_save_lora_adapter.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_a_unet_save_lora_adapter.safetensors";
+            public override string RuntimePath => "loras/d8ed1029ddec39d6/lora_a_unet_save_lora_adapter.safetensors";
 
             /// <summary>
             /// File size: 223896 bytes.
@@ -1181,9 +1181,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -1217,7 +1217,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_b.safetensors</c>, 1082832 bytes, SHA-256 <c>d5cb735ffecfe58900b8e7a3b6d528e03842d3cdc54f5635f467735a4cbe1d22</c>.</description></item>
         /// <item><description><c>unet</c>: 108 modules (24 Conv2d), rank 8, alpha 4, scaling 0.5; targets <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12, <c>conv1</c> ×12, <c>conv2</c> ×12, <c>ff.net.0.proj</c> ×12, <c>ff.net.2</c> ×12, <c>proj_in</c> ×6, <c>proj_out</c> ×6.</description></item>
         /// <item><description>Trigger words: <c>lora b style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 0.8.</description></item>
         /// </list>
         /// </remarks>
@@ -1231,7 +1231,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_b.safetensors</c>, 1082832 bytes, SHA-256 <c>d5cb735ffecfe58900b8e7a3b6d528e03842d3cdc54f5635f467735a4cbe1d22</c>.</description></item>
         /// <item><description><c>unet</c>: 108 modules (24 Conv2d), rank 8, alpha 4, scaling 0.5; targets <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12, <c>conv1</c> ×12, <c>conv2</c> ×12, <c>ff.net.0.proj</c> ×12, <c>ff.net.2</c> ×12, <c>proj_in</c> ×6, <c>proj_out</c> ×6.</description></item>
         /// <item><description>Trigger words: <c>lora b style</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 0.8.</description></item>
         /// </list>
         /// </remarks>
@@ -1259,9 +1259,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_b.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_b.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/d5cb735ffecfe589/lora_b.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_b.safetensors";
+            public override string RuntimePath => "loras/d5cb735ffecfe589/lora_b.safetensors";
 
             /// <summary>
             /// File size: 1082832 bytes.
@@ -1325,9 +1325,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 0.8.
@@ -1361,7 +1361,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_c.safetensors</c>, 63888 bytes, SHA-256 <c>b2adba63f8f932fb7f57eb7c37ef7e42e2663544744cfcd7780ae1ee39507825</c>.</description></item>
         /// <item><description><c>unet</c>: 48 modules (Linear), rank 2, alpha 2, scaling 1; targets <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora c detail</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1375,7 +1375,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_c.safetensors</c>, 63888 bytes, SHA-256 <c>b2adba63f8f932fb7f57eb7c37ef7e42e2663544744cfcd7780ae1ee39507825</c>.</description></item>
         /// <item><description><c>unet</c>: 48 modules (Linear), rank 2, alpha 2, scaling 1; targets <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora c detail</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1403,9 +1403,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_c.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_c.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/b2adba63f8f932fb/lora_c.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_c.safetensors";
+            public override string RuntimePath => "loras/b2adba63f8f932fb/lora_c.safetensors";
 
             /// <summary>
             /// File size: 63888 bytes.
@@ -1469,9 +1469,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.
@@ -1505,7 +1505,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_d.safetensors</c>, 225056 bytes, SHA-256 <c>dcae0b23baa9239a04f4c87e19f96114e1dcc3eb5de34e64a691cf736acb4fcc</c>.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora d light</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1519,7 +1519,7 @@ namespace LoraSdk.Samples.Loras
         /// <item><description>File: <c>tests/fixtures/loras/lora_d.safetensors</c>, 225056 bytes, SHA-256 <c>dcae0b23baa9239a04f4c87e19f96114e1dcc3eb5de34e64a691cf736acb4fcc</c>.</description></item>
         /// <item><description><c>unet</c>: 96 modules (Linear), rank 4, alpha 8, scaling 2; targets <c>attn1.to_k</c> ×12, <c>attn1.to_out.0</c> ×12, <c>attn1.to_q</c> ×12, <c>attn1.to_v</c> ×12, <c>attn2.to_k</c> ×12, <c>attn2.to_out.0</c> ×12, <c>attn2.to_q</c> ×12, <c>attn2.to_v</c> ×12.</description></item>
         /// <item><description>Trigger words: <c>lora d light</c>.</description></item>
-        /// <item><description>Architecture: declared none, implied <c>TinySdxl</c>.</description></item>
+        /// <item><description>Architecture: declared none, implied <c>sdxl</c>.</description></item>
         /// <item><description>Default weight: 1.</description></item>
         /// </list>
         /// </remarks>
@@ -1547,9 +1547,9 @@ namespace LoraSdk.Samples.Loras
             public override string FileName => "lora_d.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/lora_d.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/dcae0b23baa9239a/lora_d.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/lora_d.safetensors";
+            public override string RuntimePath => "loras/dcae0b23baa9239a/lora_d.safetensors";
 
             /// <summary>
             /// File size: 225056 bytes.
@@ -1613,9 +1613,9 @@ namespace LoraSdk.Samples.Loras
             public override string? DeclaredArchitecture => null;
 
             /// <summary>
-            /// Architecture implied by the tensor shapes: <c>TinySdxl</c>.
+            /// Architecture implied by the tensor shapes: <c>sdxl</c>.
             /// </summary>
-            public override string? ImpliedArchitecture => "TinySdxl";
+            public override string? ImpliedArchitecture => "sdxl";
 
             /// <summary>
             /// Default weight: 1.

@@ -59,9 +59,9 @@ namespace Demo.Loras
             public override string FileName => "feng.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/feng.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/aaaaaaaaaaaaaaaa/feng.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/feng.safetensors";
+            public override string RuntimePath => "loras/aaaaaaaaaaaaaaaa/feng.safetensors";
 
             /// <summary>
             /// File size: 1234 bytes.
@@ -203,9 +203,9 @@ namespace Demo.Loras
             public override string FileName => "ikea.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/ikea.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/aaaaaaaaaaaaaaaa/ikea.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/ikea.safetensors";
+            public override string RuntimePath => "loras/aaaaaaaaaaaaaaaa/ikea.safetensors";
 
             /// <summary>
             /// File size: 1234 bytes.
@@ -347,9 +347,9 @@ namespace Demo.Loras
             public override string FileName => "odd.safetensors";
 
             /// <summary>
-            /// Where the build copies the file, relative to the output folder: <c>loras/odd.safetensors</c>.
+            /// Where the build copies the file, relative to the output folder (named by its content hash): <c>loras/aaaaaaaaaaaaaaaa/odd.safetensors</c>.
             /// </summary>
-            public override string RuntimePath => "loras/odd.safetensors";
+            public override string RuntimePath => "loras/aaaaaaaaaaaaaaaa/odd.safetensors";
 
             /// <summary>
             /// File size: 1234 bytes.
