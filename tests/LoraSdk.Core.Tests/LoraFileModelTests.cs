@@ -209,7 +209,7 @@ public sealed class LoraFileModelTests
     [InlineData("vector_alpha", "has 2 elements")]
     [InlineData("nan_alpha", "not finite")]
     [InlineData("bad_rank_dims", "neither Linear")]
-    [InlineData("duplicate_down", "two down tensors")]
+    [InlineData("duplicate_down", "two lora_A (down) tensors")]
     [InlineData("bad_mid", "LoCon mid")]
     public void InconsistentModulesAreReportedAsInvalidWithTheirKeys(string defect, string reason)
     {

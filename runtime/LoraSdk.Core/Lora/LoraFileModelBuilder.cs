@@ -94,7 +94,7 @@ internal sealed class LoraFileModelBuilder
             if (mapping.Role != LoraTensorRole.Alpha && g.Format == LoraKeyFormats.Unknown) g.Format = mapping.Format;
             if (mapping.Role == LoraTensorRole.VariantTensor) continue;
             if (g.Tensors.TryGetValue(mapping.Role, out var existing))
-                g.Duplicate ??= $"two {mapping.Role.ToString().ToLowerInvariant()} tensors map to this module: '{existing.Name}' and '{t.Name}'";
+                g.Duplicate ??= $"two {RoleName(mapping.Role)} tensors map to this module: '{existing.Name}' and '{t.Name}'";
             else g.Tensors[mapping.Role] = t;
         }
 
@@ -168,8 +168,8 @@ internal sealed class LoraFileModelBuilder
 
     private Shaped? Shape(Group g)
     {
-        g.Tensors.TryGetValue(LoraTensorRole.Down, out var down);
-        g.Tensors.TryGetValue(LoraTensorRole.Up, out var up);
+        g.Tensors.TryGetValue(LoraTensorRole.A, out var down);
+        g.Tensors.TryGetValue(LoraTensorRole.B, out var up);
         g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
         g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha);
         if (down == null || up == null)
@@ -268,7 +268,7 @@ internal sealed class LoraFileModelBuilder
         if (config == null)
         {
             var ordered = new List<Shaped>(modules);
-            ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.Down].Name, b.Group.Tensors[LoraTensorRole.Down].Name));
+            ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.A].Name, b.Group.Tensors[LoraTensorRole.A].Name));
             firstRank = ordered[0].Rank;
             var counts = new Dictionary<double, int>();
             var firstSeen = new List<double>();
@@ -342,7 +342,7 @@ internal sealed class LoraFileModelBuilder
             g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
             g.Tensors.TryGetValue(LoraTensorRole.Magnitude, out var magnitude);
             specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
-                m.In, m.Out, g.Tensors[LoraTensorRole.Down], g.Tensors[LoraTensorRole.Up], alphaTensor, mid, magnitude);
+                m.In, m.Out, g.Tensors[LoraTensorRole.A], g.Tensors[LoraTensorRole.B], alphaTensor, mid, magnitude);
         }
         if (config != null && config.UseDora)
         {
@@ -377,4 +377,12 @@ internal sealed class LoraFileModelBuilder
         if (!map.TryGetValue(key, out var list)) map[key] = list = new List<string>();
         list.Add(value);
     }
+
+    /// <summary>A role as messages name it (PEFT's tensor names for the two factors).</summary>
+    private static string RoleName(LoraTensorRole role) => role switch
+    {
+        LoraTensorRole.A => "lora_A (down)",
+        LoraTensorRole.B => "lora_B (up)",
+        _ => role.ToString().ToLowerInvariant(),
+    };
 }

@@ -107,8 +107,8 @@ public static class LoraInspectJson
         w.Name("dtype").Value(SafetensorsDTypes.Name(m.DType));
         w.Name("format").Value(m.Format);
         w.Name("keys").StartObject();
-        w.Name("down").Value(m.DownKey);
-        w.Name("up").Value(m.UpKey);
+        w.Name("down").Value(m.AKey);
+        w.Name("up").Value(m.BKey);
         w.Name("alpha").Value(m.AlphaKey);
         w.Name("mid").Value(m.MidKey);
         w.Name("magnitude").Value(m.MagnitudeKey);

@@ -24,13 +24,13 @@ public sealed class LoraModuleSpec
         Padding = padding;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        DownKey = down.Name;
-        UpKey = up.Name;
+        AKey = down.Name;
+        BKey = up.Name;
         AlphaKey = alphaTensor?.Name;
         MidKey = mid?.Name;
         MagnitudeKey = magnitude?.Name;
-        DownShape = Array.AsReadOnly((long[])down.Shape.Clone());
-        UpShape = Array.AsReadOnly((long[])up.Shape.Clone());
+        AShape = Array.AsReadOnly((long[])down.Shape.Clone());
+        BShape = Array.AsReadOnly((long[])up.Shape.Clone());
         MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
         DType = down.DType;
     }
@@ -81,10 +81,10 @@ public sealed class LoraModuleSpec
     public long OutFeatures { get; }
 
     /// <summary>File key of the down projection.</summary>
-    public string DownKey { get; }
+    public string AKey { get; }
 
     /// <summary>File key of the up projection.</summary>
-    public string UpKey { get; }
+    public string BKey { get; }
 
     /// <summary>File key of the <c>.alpha</c> scalar, or null.</summary>
     public string? AlphaKey { get; }
@@ -99,10 +99,10 @@ public sealed class LoraModuleSpec
     public bool UsesDora => MagnitudeKey != null;
 
     /// <summary>Shape of the down tensor.</summary>
-    public IReadOnlyList<long> DownShape { get; }
+    public IReadOnlyList<long> AShape { get; }
 
     /// <summary>Shape of the up tensor.</summary>
-    public IReadOnlyList<long> UpShape { get; }
+    public IReadOnlyList<long> BShape { get; }
 
     /// <summary>Shape of the mid tensor, or null.</summary>
     public IReadOnlyList<long>? MidShape { get; }

@@ -54,14 +54,14 @@ public sealed partial class LoraComponent
                 {
                     using var scope = torch.NewDisposeScope();
                     long r = w.TensorRank;
-                    var downShape = (long[])w.Down.shape.Clone();
+                    var downShape = (long[])w.A.shape.Clone();
                     downShape[0] = targetRank;
-                    var upShape = (long[])w.Up.shape.Clone();
+                    var upShape = (long[])w.B.shape.Clone();
                     upShape[1] = targetRank;
-                    var down = torch.zeros(downShape, w.Down.dtype, w.Down.device);
-                    down.narrow(0, 0, r).copy_(w.Down);
-                    var up = torch.zeros(upShape, w.Up.dtype, w.Up.device);
-                    up.narrow(1, 0, r).copy_(w.Up);
+                    var down = torch.zeros(downShape, w.A.dtype, w.A.device);
+                    down.narrow(0, 0, r).copy_(w.A);
+                    var up = torch.zeros(upShape, w.B.dtype, w.B.device);
+                    up.narrow(1, 0, r).copy_(w.B);
                     down.DetachFromDisposeScope();
                     up.DetachFromDisposeScope();
                     w.ReplaceTensors(down, up);
@@ -117,10 +117,10 @@ public sealed partial class LoraComponent
         {
             CheckShapes(sourceName, input, slot, old.Name);
             var w = slot.Core!.GetAdapter(old.Name);
-            if (input.DownShape[0] > w.TensorRank)
+            if (input.AShape[0] > w.TensorRank)
             {
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
-                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.DownShape[0].ToString(CultureInfo.InvariantCulture)} " +
+                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.AShape[0].ToString(CultureInfo.InvariantCulture)} " +
                     $"at {Name} layer '{slot.Path}', but its loaded weights have rank {w.TensorRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
                     "never reallocates. Call `enable_lora_hotswap(target_rank=...)` with the largest rank before loading the first adapter.",
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
@@ -132,7 +132,7 @@ public sealed partial class LoraComponent
         {
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.Down, module.Up) = LoadTensors(input, slot);
+            (module.A, module.B) = LoadTensors(input, slot);
         }
     }
 
@@ -151,34 +151,34 @@ public sealed partial class LoraComponent
         {
             var core = m.Slot.Core!;
             var w = core.GetAdapter(prepared.AdapterName);
-            long r = m.Down!.shape[0];
+            long r = m.A!.shape[0];
             if (r == w.TensorRank)
             {
-                w.Down.copy_(m.Down);
-                w.Up.copy_(m.Up!);
+                w.A.copy_(m.A);
+                w.B.copy_(m.B!);
             }
             else
             {
-                w.Down.zero_();
-                using (var slice = w.Down.narrow(0, 0, r)) slice.copy_(m.Down);
-                w.Up.zero_();
-                using (var slice = w.Up.narrow(1, 0, r)) slice.copy_(m.Up!);
+                w.A.zero_();
+                using (var slice = w.A.narrow(0, 0, r)) slice.copy_(m.A);
+                w.B.zero_();
+                using (var slice = w.B.narrow(1, 0, r)) slice.copy_(m.B!);
             }
             w.ConfiguredRank = m.Rank;
             w.Alpha = m.Alpha;
             w.SetScaling(w.ScalingFor(1.0));
             w.Touch();
             core.Touch();
-            m.Down.Dispose();
-            m.Up!.Dispose();
-            m.Down = null;
-            m.Up = null;
+            m.A.Dispose();
+            m.B!.Dispose();
+            m.A = null;
+            m.B = null;
         }
         foreach (var slot in prepared.ZeroFill)
         {
             var w = slot.Core!.GetAdapter(prepared.AdapterName);
-            w.Down.zero_();
-            w.Up.zero_();
+            w.A.zero_();
+            w.B.zero_();
             w.Touch();
             slot.Core.Touch();
         }

@@ -55,10 +55,10 @@ public sealed partial class LoraComponent
     {
         if (definition == null) throw new ArgumentNullException(nameof(definition));
         var inputs = definition.Modules.Select(m => new LoraModuleInput(m.ModulePath, m.ModulePath + ".lora_A.weight",
-            m.ModulePath + ".lora_B.weight", null, m.Down.shape, m.Up.shape, m.Rank, m.Alpha,
+            m.ModulePath + ".lora_B.weight", null, m.A.shape, m.B.shape, m.Rank, m.Alpha,
             m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.Down, dtype, device),
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.Up, dtype, device))).ToList();
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.A, dtype, device),
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.B, dtype, device))).ToList();
         using var prepared = Prepare("in-memory adapter", inputs, definition.Config, adapterName, hotswap: false);
         Commit(prepared);
         return prepared.AdapterName;
@@ -119,7 +119,7 @@ public sealed partial class LoraComponent
             if (slot is null)
             {
                 throw new LoraException(LoraErrorKind.MissingModule,
-                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.DownKey}, {input.UpKey}).",
+                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.AKey}, {input.BKey}).",
                     adapterName: prepared.AdapterName, modulePath: input.Path, sourceName: sourceName, component: Name);
             }
             if (!seen.Add(slot))
@@ -140,7 +140,7 @@ public sealed partial class LoraComponent
         }
         if (_pendingHotswapRank is int target)
         {
-            foreach (var (input, slot) in resolved) CheckPaddable(input.DownShape[0], target, slot.Path);
+            foreach (var (input, slot) in resolved) CheckPaddable(input.AShape[0], target, slot.Path);
             foreach (var record in _adapters)
                 foreach (var slot in record.Slots) CheckPaddable(slot.Core!.GetAdapter(record.Name).TensorRank, target, slot.Path);
         }
@@ -149,7 +149,7 @@ public sealed partial class LoraComponent
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha,
                 input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.Down, module.Up) = LoadTensors(input, slot);
+            (module.A, module.B) = LoadTensors(input, slot);
         }
     }
 
@@ -177,21 +177,21 @@ public sealed partial class LoraComponent
                 $"{sourceName}: {Name} layer '{slot.Path}' is a {layerKind} layer but the LoRA tensors are for a {(declaredConv ? "Conv2d" : "Linear")} layer.",
                 adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
         }
-        long r = input.DownShape.Length > 0 ? input.DownShape[0] : -1;
+        long r = input.AShape.Length > 0 ? input.AShape[0] : -1;
         long[] expectedDown = conv ? new[] { r, inF, w[2], w[3] } : new[] { r, inF };
         long[] expectedUp = conv ? new[] { outF, r, 1, 1 } : new[] { outF, r };
-        if (!ShapeFits(input.DownShape, expectedDown))
+        if (!ShapeFits(input.AShape, expectedDown))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.DownKey}' has shape {Fmt(input.DownShape)} but the layer needs {FmtExpected(expectedDown)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.AKey}' has shape {Fmt(input.AShape)} but the layer needs {FmtExpected(expectedDown)}");
         }
-        if (!ShapeFits(input.UpShape, expectedUp))
+        if (!ShapeFits(input.BShape, expectedUp))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.UpKey}' has shape {Fmt(input.UpShape)} but the layer needs {FmtExpected(expectedUp)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.BKey}' has shape {Fmt(input.BShape)} but the layer needs {FmtExpected(expectedUp)}");
         }
         if (input.Rank != r)
         {
             throw ShapeError(sourceName, slot, adapterName,
-                $"lora_A '{input.DownKey}' has rank {r.ToString(CultureInfo.InvariantCulture)} but the adapter config says r={input.Rank.ToString(CultureInfo.InvariantCulture)}");
+                $"lora_A '{input.AKey}' has rank {r.ToString(CultureInfo.InvariantCulture)} but the adapter config says r={input.Rank.ToString(CultureInfo.InvariantCulture)}");
         }
         if (conv && input.Stride is { Count: 2 } st && (st[0] != slot.Stride.H || st[1] != slot.Stride.W))
         {
@@ -226,15 +226,15 @@ public sealed partial class LoraComponent
     private static string FmtExpected(long[] shape) => "[" + string.Join(", ", shape.Select(d => d < 0 ? "r" : d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     /// <summary>Loads both tensors in the layer's dtype/device and layout (2-D for Linear, 4-D for Conv2d).</summary>
-    private static (Tensor Down, Tensor Up) LoadTensors(LoraModuleInput input, LoraLayerSlot slot)
+    private static (Tensor A, Tensor B) LoadTensors(LoraModuleInput input, LoraLayerSlot slot)
     {
         var dtype = slot.WeightDType;
         var device = slot.WeightDevice;
         Tensor? down = null, up = null;
         try
         {
-            down = input.LoadDown(dtype, device);
-            up = input.UpLoad(dtype, device);
+            down = input.LoadA(dtype, device);
+            up = input.LoadB(dtype, device);
             bool conv = slot.IsConvolution;
             down = Relayout(down, conv);
             up = Relayout(up, conv);
@@ -285,7 +285,7 @@ public sealed partial class LoraComponent
                 slot.EnsureWrapped();
                 slot.Core!.Adopt(this, _host, slot.Path);
             }
-            var weights = new LoraAdapterWeights(prepared.AdapterName, m.Down!, m.Up!, m.Rank, m.Alpha, m.UseRsLora);
+            var weights = new LoraAdapterWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora);
             slot.Core!.AddAdapter(weights);
             slots.Add(slot);
             sourcePaths[slot] = m.SourcePath;

@@ -58,10 +58,10 @@ public sealed partial class LoraComponent
         var layers = slots.Select(slot => new LoraMergeLayer(slot.Path, records.Select(r =>
         {
             if (!slot.Core!.TryGetAdapter(r.Name, out var w)) return null;
-            bool padded = w.Down.shape[0] != w.ConfiguredRank;
+            bool padded = w.A.shape[0] != w.ConfiguredRank;
             return padded
-                ? new LoraLayerFactors(View(w.Down, 0, w.ConfiguredRank), View(w.Up, 1, w.ConfiguredRank), w.Scaling)
-                : new LoraLayerFactors(w.Down, w.Up, w.Scaling);
+                ? new LoraLayerFactors(View(w.A, 0, w.ConfiguredRank), View(w.B, 1, w.ConfiguredRank), w.Scaling)
+                : new LoraLayerFactors(w.A, w.B, w.Scaling);
         }).ToList())).ToList();
 
         // PEFT builds the merged adapter from a copy of the first adapter's config, so its init_lora_weights decides the

@@ -59,8 +59,8 @@ public sealed partial class LoraComponent
         {
             var w = slot.Core!.GetAdapter(adapterName);
             string module = (prefix is null ? "" : prefix + ".") + SavedPath(record, slot);
-            Tensor a = w.TensorRank == w.ConfiguredRank ? w.Down : w.Down.narrow(0, 0, w.ConfiguredRank).contiguous();
-            Tensor b = w.TensorRank == w.ConfiguredRank ? w.Up : w.Up.narrow(1, 0, w.ConfiguredRank).contiguous();
+            Tensor a = w.TensorRank == w.ConfiguredRank ? w.A : w.A.narrow(0, 0, w.ConfiguredRank).contiguous();
+            Tensor b = w.TensorRank == w.ConfiguredRank ? w.B : w.B.narrow(1, 0, w.ConfiguredRank).contiguous();
             result.Add(new KeyValuePair<string, Tensor>(module + ".lora_A.weight", upcast ? a.to(ScalarType.Float32) : a));
             result.Add(new KeyValuePair<string, Tensor>(module + ".lora_B.weight", upcast ? b.to(ScalarType.Float32) : b));
         }

@@ -115,8 +115,8 @@ internal sealed class LoraFileSource : IDisposable
 
     private static IEnumerable<string> KeysOf(LoraModuleSpec m)
     {
-        yield return m.DownKey;
-        yield return m.UpKey;
+        yield return m.AKey;
+        yield return m.BKey;
         if (m.AlphaKey != null) yield return m.AlphaKey;
         if (m.MidKey != null) yield return m.MidKey;
         if (m.MagnitudeKey != null) yield return m.MagnitudeKey;
@@ -128,7 +128,7 @@ internal sealed class LoraFileSource : IDisposable
         var result = new List<LoraModuleInput>();
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
-        foreach (var m in modules.Values.OrderBy(m => m.DownKey, StringComparer.Ordinal))
+        foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
         {
             if (m.MidKey != null || m.MagnitudeKey != null) continue;
             bool alphaInt = m.AlphaSource switch
@@ -138,9 +138,9 @@ internal sealed class LoraFileSource : IDisposable
                 LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
                 _ => true,
             };
-            string downKey = m.DownKey, upKey = m.UpKey;
+            string downKey = m.AKey, upKey = m.BKey;
             result.Add(new LoraModuleInput(m.ModulePath, downKey, upKey, m.Kind == LoraLayerKind.Conv2d,
-                m.DownShape.ToArray(), m.UpShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
+                m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
                 (dtype, device) => Load(downKey, dtype, device), (dtype, device) => Load(upKey, dtype, device)));
         }
         return result;

@@ -12,34 +12,34 @@ internal sealed class LoraModuleInput
         Func<ScalarType, Device, Tensor> loadDown, Func<ScalarType, Device, Tensor> loadUp)
     {
         Path = path;
-        DownKey = downKey;
-        UpKey = upKey;
+        AKey = downKey;
+        BKey = upKey;
         IsConvolution = isConvolution;
-        DownShape = downShape;
-        UpShape = upShape;
+        AShape = downShape;
+        BShape = upShape;
         Rank = rank;
         Alpha = alpha;
         AlphaIsInteger = alphaIsInteger;
         UseRsLora = useRsLora;
         Stride = stride;
         Padding = padding;
-        LoadDown = loadDown;
-        UpLoad = loadUp;
+        LoadA = loadDown;
+        LoadB = loadUp;
     }
 
     /// <summary>Module path as the source names it (before <see cref="LoraComponentOptions.ModulePathMap"/>).</summary>
     public string Path { get; }
 
-    public string DownKey { get; }
+    public string AKey { get; }
 
-    public string UpKey { get; }
+    public string BKey { get; }
 
     /// <summary>Layer kind declared by the source (null: unknown, decided by the tensor rank).</summary>
     public bool? IsConvolution { get; }
 
-    public long[] DownShape { get; }
+    public long[] AShape { get; }
 
-    public long[] UpShape { get; }
+    public long[] BShape { get; }
 
     public int Rank { get; }
 
@@ -54,10 +54,10 @@ internal sealed class LoraModuleInput
     public IReadOnlyList<int>? Padding { get; }
 
     /// <summary>Loads lora_A as a new tensor owned by the caller, in the given dtype and device.</summary>
-    public Func<ScalarType, Device, Tensor> LoadDown { get; }
+    public Func<ScalarType, Device, Tensor> LoadA { get; }
 
     /// <summary>Loads lora_B as a new tensor owned by the caller, in the given dtype and device.</summary>
-    public Func<ScalarType, Device, Tensor> UpLoad { get; }
+    public Func<ScalarType, Device, Tensor> LoadB { get; }
 
     /// <summary>Copies <paramref name="source"/> into a new, contiguous tensor of the given dtype and device, outside any dispose scope.</summary>
     public static Tensor OwnedCopy(Tensor source, ScalarType dtype, Device device)

@@ -18,8 +18,8 @@ public sealed class LoraModuleTensors
     public LoraModuleTensors(string modulePath, Tensor down, Tensor up, double alpha, int? rank = null)
     {
         ModulePath = modulePath ?? throw new ArgumentNullException(nameof(modulePath));
-        Down = down ?? throw new ArgumentNullException(nameof(down));
-        Up = up ?? throw new ArgumentNullException(nameof(up));
+        A = down ?? throw new ArgumentNullException(nameof(down));
+        B = up ?? throw new ArgumentNullException(nameof(up));
         Alpha = alpha;
         Rank = rank ?? (int)down.shape[0];
     }
@@ -28,10 +28,10 @@ public sealed class LoraModuleTensors
     public string ModulePath { get; }
 
     /// <summary>lora_A.</summary>
-    public Tensor Down { get; }
+    public Tensor A { get; }
 
     /// <summary>lora_B.</summary>
-    public Tensor Up { get; }
+    public Tensor B { get; }
 
     /// <summary>lora_alpha.</summary>
     public double Alpha { get; }

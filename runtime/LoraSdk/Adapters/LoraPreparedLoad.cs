@@ -39,8 +39,8 @@ internal sealed class LoraPreparedLoad : IDisposable
         if (Committed) return;
         foreach (var m in Modules)
         {
-            m.Down?.Dispose();
-            m.Up?.Dispose();
+            m.A?.Dispose();
+            m.B?.Dispose();
         }
         Modules.Clear();
     }
@@ -67,8 +67,8 @@ internal sealed class LoraPreparedLoad : IDisposable
 
         public bool UseRsLora { get; }
 
-        public Tensor? Down { get; set; }
+        public Tensor? A { get; set; }
 
-        public Tensor? Up { get; set; }
+        public Tensor? B { get; set; }
     }
 }

@@ -14,8 +14,8 @@ public sealed class LoraAdapterWeights
     internal LoraAdapterWeights(string adapterName, Tensor down, Tensor up, int configuredRank, double alpha, bool useRsLora)
     {
         AdapterName = adapterName;
-        Down = down;
-        Up = up;
+        A = down;
+        B = up;
         ConfiguredRank = configuredRank;
         Alpha = alpha;
         UseRsLora = useRsLora;
@@ -29,13 +29,13 @@ public sealed class LoraAdapterWeights
     /// <c>lora_A</c>: (rank, in) for Linear, (rank, in, kh, kw) for Conv2d (same kernel, stride and padding as the
     /// base convolution).
     /// </summary>
-    public Tensor Down { get; internal set; }
+    public Tensor A { get; internal set; }
 
     /// <summary><c>lora_B</c>: (out, rank) for Linear, (out, rank, 1, 1) for Conv2d.</summary>
-    public Tensor Up { get; internal set; }
+    public Tensor B { get; internal set; }
 
     /// <summary>The rank of the stored tensors (larger than <see cref="ConfiguredRank"/> after hotswap padding).</summary>
-    public int TensorRank => (int)Down.shape[0];
+    public int TensorRank => (int)A.shape[0];
 
     /// <summary>PEFT's <c>r[name]</c>: the rank used in the scaling <c>alpha / r</c>.</summary>
     public int ConfiguredRank { get; internal set; }
@@ -75,15 +75,15 @@ public sealed class LoraAdapterWeights
     internal void ConvertScalingToTensor()
     {
         if (ScalingTensor is not null) return;
-        ScalingTensor = torch.tensor(Scaling, ScalarType.Float64, Down.device).DetachFromDisposeScope();
+        ScalingTensor = torch.tensor(Scaling, ScalarType.Float64, A.device).DetachFromDisposeScope();
     }
 
     internal void ReplaceTensors(Tensor down, Tensor up)
     {
-        if (!ReferenceEquals(down, Down)) Down.Dispose();
-        if (!ReferenceEquals(up, Up)) Up.Dispose();
-        Down = down;
-        Up = up;
+        if (!ReferenceEquals(down, A)) A.Dispose();
+        if (!ReferenceEquals(up, B)) B.Dispose();
+        A = down;
+        B = up;
         Version++;
     }
 
@@ -96,10 +96,10 @@ public sealed class LoraAdapterWeights
             return device is not null ? t.to(device) : t;
         }
 
-        var down = Move(Down);
-        var up = Move(Up);
-        if (!ReferenceEquals(down, Down)) down.DetachFromDisposeScope();
-        if (!ReferenceEquals(up, Up)) up.DetachFromDisposeScope();
+        var down = Move(A);
+        var up = Move(B);
+        if (!ReferenceEquals(down, A)) down.DetachFromDisposeScope();
+        if (!ReferenceEquals(up, B)) up.DetachFromDisposeScope();
         ReplaceTensors(down, up);
         if (ScalingTensor is not null && device is not null && ScalingTensor.device.ToString() != device.ToString())
         {
@@ -111,8 +111,8 @@ public sealed class LoraAdapterWeights
 
     internal void Dispose()
     {
-        Down.Dispose();
-        Up.Dispose();
+        A.Dispose();
+        B.Dispose();
         ScalingTensor?.Dispose();
     }
 }

@@ -105,14 +105,14 @@ public sealed class LoraConv2d : LoraLayerModule
         if (plan == LoraForwardPlan.Single)
         {
             var adapter = Core.SingleAdapter!;
-            var hidden = nn.functional.conv2d(input, adapter.Down, null, stride, padding);
-            var delta = nn.functional.conv2d(hidden, adapter.Up);
+            var hidden = nn.functional.conv2d(input, adapter.A, null, stride, padding);
+            var delta = nn.functional.conv2d(hidden, adapter.B);
             result.add_(delta, Core.SingleScale);
         }
         else
         {
-            var catUp = Core.ConcatUp!;
-            var hidden = nn.functional.conv2d(input, Core.ConcatDown!, null, stride, padding);
+            var catUp = Core.ConcatB!;
+            var hidden = nn.functional.conv2d(input, Core.ConcatA!, null, stride, padding);
             var delta = nn.functional.conv2d(hidden, catUp.view(catUp.shape[0], catUp.shape[1], 1, 1));
             result.add_(delta);
         }

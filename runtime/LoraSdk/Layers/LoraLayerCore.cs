@@ -14,7 +14,7 @@ internal enum LoraForwardPlan
     /// <summary>Base output plus one low-rank product with a single adapter (<see cref="LoraLayerCore.SingleAdapter"/>).</summary>
     Single,
 
-    /// <summary>Base output plus one low-rank product over the concatenated adapters (<see cref="LoraLayerCore.ConcatDown"/>).</summary>
+    /// <summary>Base output plus one low-rank product over the concatenated adapters (<see cref="LoraLayerCore.ConcatA"/>).</summary>
     Concatenated,
 }
 
@@ -47,8 +47,8 @@ internal sealed class LoraLayerCore
     private int _sigLayerVersion = -1;
     private int _layerVersion;
     private int _stableCount;
-    private Tensor? _catDown;
-    private Tensor? _catUp;
+    private Tensor? _catA;
+    private Tensor? _catB;
 
     internal LoraLayerCore(ILoraLayer owner)
     {
@@ -84,10 +84,10 @@ internal sealed class LoraLayerCore
     internal double SingleScale { get; private set; }
 
     /// <summary>Concatenated A of the active adapters, (R, in[, kh, kw]).</summary>
-    internal Tensor? ConcatDown => _catDown;
+    internal Tensor? ConcatA => _catA;
 
     /// <summary>Concatenated, pre-scaled B of the active adapters, (out, R).</summary>
-    internal Tensor? ConcatUp => _catUp;
+    internal Tensor? ConcatB => _catB;
 
     internal IReadOnlyList<string> ActiveAdapters => _activeOverride ?? Host?.Active ?? Array.Empty<string>();
 
@@ -247,27 +247,27 @@ internal sealed class LoraLayerCore
         SingleAdapter = null;
         long total = 0;
         foreach (var w in active) total += w.TensorRank;
-        var first = active[0].Down;
+        var first = active[0].A;
         long outFeatures = _owner.OutFeatures;
         long[] downShape = (long[])first.shape.Clone();
         downShape[0] = total;
-        bool reuse = _catDown is not null && _catUp is not null
-            && SameShape(_catDown.shape, downShape) && _catUp.shape[0] == outFeatures && _catUp.shape[1] == total
-            && _catDown.dtype == first.dtype && _catDown.device.ToString() == first.device.ToString();
+        bool reuse = _catA is not null && _catB is not null
+            && SameShape(_catA.shape, downShape) && _catB.shape[0] == outFeatures && _catB.shape[1] == total
+            && _catA.dtype == first.dtype && _catA.device.ToString() == first.device.ToString();
         if (!reuse)
         {
             DisposeCache();
-            _catDown = torch.empty(downShape, first.dtype, first.device).DetachFromDisposeScope();
-            _catUp = torch.empty(new[] { outFeatures, total }, first.dtype, first.device).DetachFromDisposeScope();
+            _catA = torch.empty(downShape, first.dtype, first.device).DetachFromDisposeScope();
+            _catB = torch.empty(new[] { outFeatures, total }, first.dtype, first.device).DetachFromDisposeScope();
         }
         long offset = 0;
         using var scope = torch.NewDisposeScope();
         foreach (var w in active)
         {
             long r = w.TensorRank;
-            _catDown!.narrow(0, offset, r).copy_(w.Down);
-            var upSlice = _catUp!.narrow(1, offset, r);
-            upSlice.copy_(w.Up.reshape(outFeatures, r));
+            _catA!.narrow(0, offset, r).copy_(w.A);
+            var upSlice = _catB!.narrow(1, offset, r);
+            upSlice.copy_(w.B.reshape(outFeatures, r));
             upSlice.mul_(w.Scaling * runtime);
             offset += r;
         }
@@ -282,10 +282,10 @@ internal sealed class LoraLayerCore
 
     private void DisposeCache()
     {
-        _catDown?.Dispose();
-        _catUp?.Dispose();
-        _catDown = null;
-        _catUp = null;
+        _catA?.Dispose();
+        _catB?.Dispose();
+        _catA = null;
+        _catB = null;
     }
 
     /// <summary>Undoes the materialized fold (exact copy back) and forgets the cache signature.</summary>
@@ -348,8 +348,8 @@ internal sealed class LoraLayerCore
     private static void AddDelta(Tensor acc, LoraAdapterWeights w, double scale)
     {
         long r = w.TensorRank;
-        var up = w.Up.reshape(acc.shape[0], r);
-        var down = w.Down.reshape(r, -1);
+        var up = w.B.reshape(acc.shape[0], r);
+        var down = w.A.reshape(r, -1);
         if (up.dtype != acc.dtype) up = up.to(acc.dtype);
         if (down.dtype != acc.dtype) down = down.to(acc.dtype);
         acc.addmm_(up, down, 1f, (float)scale);

@@ -78,13 +78,13 @@ public sealed class LoraLinear : LoraLayerModule
         if (plan == LoraForwardPlan.Single)
         {
             var adapter = Core.SingleAdapter!;
-            var hidden = flatInput.mm(adapter.Down.t());
-            flatResult.addmm_(hidden, adapter.Up.t(), 1f, (float)Core.SingleScale);
+            var hidden = flatInput.mm(adapter.A.t());
+            flatResult.addmm_(hidden, adapter.B.t(), 1f, (float)Core.SingleScale);
         }
         else
         {
-            var hidden = flatInput.mm(Core.ConcatDown!.t());
-            flatResult.addmm_(hidden, Core.ConcatUp!.t());
+            var hidden = flatInput.mm(Core.ConcatA!.t());
+            flatResult.addmm_(hidden, Core.ConcatB!.t());
         }
         return result.MoveToOuterDisposeScope();
     }

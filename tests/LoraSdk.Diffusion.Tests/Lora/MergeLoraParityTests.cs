@@ -67,8 +67,8 @@ public sealed class MergeLoraParityTests
         {
             using var a = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_A");
             using var b = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_B");
-            TensorAssert.Equal(weights.Down, a, $"{name} {module}.lora_A");
-            TensorAssert.Equal(weights.Up, b, $"{name} {module}.lora_B");
+            TensorAssert.Equal(weights.A, a, $"{name} {module}.lora_A");
+            TensorAssert.Equal(weights.B, b, $"{name} {module}.lora_B");
             count++;
         }
         Assert.Equal(96, count);

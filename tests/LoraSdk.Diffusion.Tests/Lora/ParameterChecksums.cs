@@ -23,8 +23,8 @@ internal static class ParameterChecksums
             {
                 foreach (var (path, w) in c.GetAdapterWeights(adapter))
                 {
-                    result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(w.Down);
-                    result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(w.Up);
+                    result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(w.A);
+                    result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(w.B);
                     result[$"{c.Name}.{path}.scaling.{adapter}"] = BitConverter.GetBytes(w.Scaling);
                 }
             }

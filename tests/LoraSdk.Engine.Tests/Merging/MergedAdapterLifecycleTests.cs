@@ -91,12 +91,12 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
             var gb = _fx.Golden($"merge/{name}/{path}.lora_B");
             if (product)
             {
-                worst = Math.Max(worst, TensorAssert.Close(TensorAssert.Product(ga, gb), TensorAssert.Product(w.Down, w.Up), 1e-4, $"{name} {path} B·A"));
+                worst = Math.Max(worst, TensorAssert.Close(TensorAssert.Product(ga, gb), TensorAssert.Product(w.A, w.B), 1e-4, $"{name} {path} B·A"));
             }
             else
             {
-                worst = Math.Max(worst, TensorAssert.Close(ga, w.Down, 1e-4, $"{name} {path}.lora_A"));
-                worst = Math.Max(worst, TensorAssert.Close(gb, w.Up, 1e-4, $"{name} {path}.lora_B"));
+                worst = Math.Max(worst, TensorAssert.Close(ga, w.A, 1e-4, $"{name} {path}.lora_A"));
+                worst = Math.Max(worst, TensorAssert.Close(gb, w.B, 1e-4, $"{name} {path}.lora_B"));
             }
         }
         Assert.Equal((int)_fx.Merges[name]!["num_modules_stored"]!.AsInt64(), compared);
@@ -190,7 +190,7 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         var original = _component.GetAdapterWeights(name).ToDictionary(kv => kv.Key, kv => kv.Value);
         foreach (var (path, w) in reloaded.GetAdapterWeights("reloaded"))
         {
-            Assert.True(TensorAssert.Identical(original[path].Down, w.Down) && TensorAssert.Identical(original[path].Up, w.Up), path);
+            Assert.True(TensorAssert.Identical(original[path].A, w.A) && TensorAssert.Identical(original[path].B, w.B), path);
             Assert.Equal(1.0, w.Scaling);
         }
         reloaded.UnloadLora();
