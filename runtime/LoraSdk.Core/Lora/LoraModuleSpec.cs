@@ -98,6 +98,22 @@ public sealed class LoraModuleSpec
     /// <summary>True when the module carries a PEFT DoRA magnitude vector.</summary>
     public bool UsesDora => MagnitudeKey != null;
 
+    /// <summary>The variant (<see cref="LoraVariants"/>): <c>dora</c> with a magnitude vector, the LoCon Tucker form with a mid kernel, else <c>lora</c>.</summary>
+    public string Variant => MagnitudeKey != null ? LoraVariants.PeftDora : MidKey != null ? LoraVariants.LoconTucker : LoraVariants.Lora;
+
+    /// <summary>Every file key of the module, in the order A, B, alpha, mid, magnitude.</summary>
+    public IEnumerable<string> Keys
+    {
+        get
+        {
+            yield return AKey;
+            yield return BKey;
+            if (AlphaKey != null) yield return AlphaKey;
+            if (MidKey != null) yield return MidKey;
+            if (MagnitudeKey != null) yield return MagnitudeKey;
+        }
+    }
+
     /// <summary>Shape of the down tensor.</summary>
     public IReadOnlyList<long> AShape { get; }
 

@@ -1,3 +1,4 @@
+using LoraSdk.Core;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -26,7 +27,7 @@ public sealed partial class LoraComponent
                 $"check_compiles should be one of 'error', 'warn', or 'ignore', got '{checkCompiled}' instead.", component: Name);
         }
         string? warning = null;
-        if (_adapters.Count > 0)
+        if (_registry.Count > 0)
         {
             if (checkCompiled == "error")
                 throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call `enable_lora_hotswap` before loading the first adapter.", component: Name);
@@ -45,11 +46,11 @@ public sealed partial class LoraComponent
     private void PadForHotswap(int targetRank)
     {
         using var noGrad = torch.no_grad();
-        foreach (var record in _adapters)
+        foreach (var record in _registry.Records)
         {
-            foreach (var slot in record.Slots)
+            foreach (var slot in record.Sites)
             {
-                var w = slot.Core!.GetAdapter(record.Name);
+                if (slot.Adapters!.GetAdapter(record.Name) is not LowRankWeights w) continue;
                 if (w.TensorRank < targetRank)
                 {
                     using var scope = torch.NewDisposeScope();
@@ -64,8 +65,8 @@ public sealed partial class LoraComponent
                     up.narrow(1, 0, r).copy_(w.B);
                     down.DetachFromDisposeScope();
                     up.DetachFromDisposeScope();
-                    w.ReplaceTensors(down, up);
-                    slot.Core.Touch();
+                    w.ReplaceFactors(down, up);
+                    slot.Adapters.Touch();
                 }
                 w.ConvertScalingToTensor();
             }
@@ -93,11 +94,11 @@ public sealed partial class LoraComponent
         }
 
         var unexpected = new List<string>();
-        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
         foreach (var input in modules)
         {
-            var slot = ResolveSlot(input.Path);
-            if (slot?.Core is null || !slot.Core.HasAdapter(old.Name))
+            var slot = ResolveSite(input.Path);
+            if (slot?.Adapters is null || !slot.Adapters.HasAdapter(old.Name))
             {
                 unexpected.Add(input.Path + ".lora_A.weight");
                 unexpected.Add(input.Path + ".lora_B.weight");
@@ -116,7 +117,15 @@ public sealed partial class LoraComponent
         foreach (var (input, slot) in resolved)
         {
             CheckShapes(sourceName, input, slot, old.Name);
-            var w = slot.Core!.GetAdapter(old.Name);
+            var loaded = slot.Adapters!.GetAdapter(old.Name);
+            if (loaded is not LowRankWeights w || loaded is DoraWeights || input.MagnitudeKey is not null)
+            {
+                throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                    $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' at {Name} layer '{slot.Path}' is " +
+                    $"{loaded.Variant} and the new weights are {(input.MagnitudeKey is null ? LoraVariants.Lora : LoraVariants.PeftDora)}. " +
+                    "Load the new adapter under its own name instead.",
+                    adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
+            }
             if (input.AShape[0] > w.TensorRank)
             {
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
@@ -126,13 +135,13 @@ public sealed partial class LoraComponent
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
         }
-        var covered = new HashSet<LoraLayerSlot>(resolved.Select(r => r.Slot));
-        foreach (var slot in old.Slots) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
+        var covered = new HashSet<LayerSite>(resolved.Select(r => r.Slot));
+        foreach (var slot in old.Sites) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
         foreach (var (input, slot) in resolved)
         {
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.A, module.B) = LoadTensors(input, slot);
+            (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }
     }
 
@@ -145,12 +154,12 @@ public sealed partial class LoraComponent
     /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
     private void CommitHotswap(LoraPreparedLoad prepared)
     {
-        var record = _adapterByName[prepared.AdapterName];
+        var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
         foreach (var m in prepared.Modules)
         {
-            var core = m.Slot.Core!;
-            var w = core.GetAdapter(prepared.AdapterName);
+            var core = m.Slot.Adapters!;
+            var w = (LowRankWeights)core.GetAdapter(prepared.AdapterName);
             long r = m.A!.shape[0];
             if (r == w.TensorRank)
             {
@@ -176,14 +185,14 @@ public sealed partial class LoraComponent
         }
         foreach (var slot in prepared.ZeroFill)
         {
-            var w = slot.Core!.GetAdapter(prepared.AdapterName);
+            var w = (LowRankWeights)slot.Adapters!.GetAdapter(prepared.AdapterName);
             w.A.zero_();
             w.B.zero_();
             w.Touch();
-            slot.Core.Touch();
+            slot.Adapters.Touch();
         }
         var sourcePaths = prepared.Modules.ToDictionary(m => m.Slot, m => m.SourcePath);
-        foreach (var slot in record.Slots)
+        foreach (var slot in record.Sites)
             if (sourcePaths.TryGetValue(slot, out var p)) record.SourcePaths[slot] = p;
         record.Vacant.Clear();
         record.Vacant.UnionWith(prepared.ZeroFill);

@@ -76,7 +76,7 @@ public sealed partial class LoraComponent
                     "At the moment, hotswapping is not supported for text encoders, please pass `hotswap=False`.",
                     adapterName: adapterName, sourceName: sourceName, component: Name);
             }
-            if (adapterName is null || !_adapterByName.ContainsKey(adapterName))
+            if (adapterName is null || !_registry.Contains(adapterName))
             {
                 throw new LoraException(LoraErrorKind.HotswapUnknownAdapter,
                     $"Trying to hotswap LoRA adapter '{adapterName ?? "None"}' but there is no existing adapter by that name. " +
@@ -85,7 +85,7 @@ public sealed partial class LoraComponent
             }
         }
         string name = adapterName ?? DefaultAdapterName();
-        if (!hotswap && _adapterByName.ContainsKey(name))
+        if (!hotswap && _registry.Contains(name))
         {
             throw new LoraException(LoraErrorKind.DuplicateAdapterName,
                 $"Adapter name {name} already in use in the model - please select a new adapter name.",
@@ -98,7 +98,7 @@ public sealed partial class LoraComponent
         var prepared = new LoraPreparedLoad(this, name, config, hotswap);
         try
         {
-            if (hotswap) PrepareHotswap(prepared, sourceName, modules, _adapterByName[name]);
+            if (hotswap) PrepareHotswap(prepared, sourceName, modules, _registry.Get(name, Name));
             else PrepareInjection(prepared, sourceName, modules);
             return prepared;
         }
@@ -111,11 +111,11 @@ public sealed partial class LoraComponent
 
     private void PrepareInjection(LoraPreparedLoad prepared, string sourceName, IReadOnlyList<LoraModuleInput> modules)
     {
-        var seen = new HashSet<LoraLayerSlot>();
-        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        var seen = new HashSet<LayerSite>();
+        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
         foreach (var input in modules)
         {
-            var slot = ResolveSlot(input.Path);
+            var slot = ResolveSite(input.Path);
             if (slot is null)
             {
                 throw new LoraException(LoraErrorKind.MissingModule,
@@ -141,15 +141,15 @@ public sealed partial class LoraComponent
         if (_pendingHotswapRank is int target)
         {
             foreach (var (input, slot) in resolved) CheckPaddable(input.AShape[0], target, slot.Path);
-            foreach (var record in _adapters)
-                foreach (var slot in record.Slots) CheckPaddable(slot.Core!.GetAdapter(record.Name).TensorRank, target, slot.Path);
+            foreach (var record in _registry.Records)
+                foreach (var slot in record.Sites) CheckPaddable(((LowRankWeights)slot.Adapters!.GetAdapter(record.Name)).TensorRank, target, slot.Path);
         }
         foreach (var (input, slot) in resolved)
         {
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha,
                 input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.A, module.B) = LoadTensors(input, slot);
+            (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }
     }
 
@@ -164,7 +164,7 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Validates the LoRA tensor shapes of <paramref name="input"/> against the base layer of <paramref name="slot"/>.</summary>
-    private void CheckShapes(string sourceName, LoraModuleInput input, LoraLayerSlot slot, string adapterName)
+    private void CheckShapes(string sourceName, LoraModuleInput input, LayerSite slot, string adapterName)
     {
         bool conv = slot.IsConvolution;
         long[] w = slot.WeightShape;
@@ -188,6 +188,10 @@ public sealed partial class LoraComponent
         {
             throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.BKey}' has shape {Fmt(input.BShape)} but the layer needs {FmtExpected(expectedUp)}");
         }
+        if (input.MagnitudeShape is { } m && Numel(m) != outF)
+        {
+            throw ShapeError(sourceName, slot, adapterName, $"lora_magnitude_vector '{input.MagnitudeKey}' has shape {Fmt(m)} but the layer has {outF.ToString(CultureInfo.InvariantCulture)} outputs");
+        }
         if (input.Rank != r)
         {
             throw ShapeError(sourceName, slot, adapterName,
@@ -207,7 +211,7 @@ public sealed partial class LoraComponent
         }
     }
 
-    private LoraException ShapeError(string sourceName, LoraLayerSlot slot, string adapterName, string detail) =>
+    private LoraException ShapeError(string sourceName, LayerSite slot, string adapterName, string detail) =>
         new LoraException(LoraErrorKind.ShapeMismatch,
             $"{sourceName}: shape mismatch for {Name} layer '{slot.Path}' (base weight {Fmt(slot.WeightShape)}): {detail}.",
             adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
@@ -221,29 +225,47 @@ public sealed partial class LoraComponent
         return a.Length == e.Length && a.Zip(e, (x, y) => x == y).All(b => b);
     }
 
+    private static long Numel(IReadOnlyList<long> shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n *= d;
+        return n;
+    }
+
     private static string Fmt(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     private static string FmtExpected(long[] shape) => "[" + string.Join(", ", shape.Select(d => d < 0 ? "r" : d.ToString(CultureInfo.InvariantCulture))) + "]";
 
-    /// <summary>Loads both tensors in the layer's dtype/device and layout (2-D for Linear, 4-D for Conv2d).</summary>
-    private static (Tensor A, Tensor B) LoadTensors(LoraModuleInput input, LoraLayerSlot slot)
+    /// <summary>
+    /// Loads the module's tensors in the layer's dtype/device and layout (factors 2-D for Linear, 4-D for Conv2d; a DoRA
+    /// magnitude (out) for Linear, (1, out, 1, 1) for Conv2d, as PEFT keeps it).
+    /// </summary>
+    private static (Tensor A, Tensor B, Tensor? Magnitude) LoadTensors(LoraModuleInput input, LayerSite slot)
     {
         var dtype = slot.WeightDType;
         var device = slot.WeightDevice;
-        Tensor? down = null, up = null;
+        Tensor? a = null, b = null, magnitude = null;
         try
         {
-            down = input.LoadA(dtype, device);
-            up = input.LoadB(dtype, device);
+            a = input.LoadA(dtype, device);
+            b = input.LoadB(dtype, device);
             bool conv = slot.IsConvolution;
-            down = Relayout(down, conv);
-            up = Relayout(up, conv);
-            return (down, up);
+            a = Relayout(a, conv);
+            b = Relayout(b, conv);
+            if (input.LoadMagnitude is not null)
+            {
+                magnitude = input.LoadMagnitude(dtype, device);
+                var shaped = (conv ? magnitude.reshape(1, -1, 1, 1) : magnitude.reshape(-1)).contiguous().DetachFromDisposeScope();
+                if (!ReferenceEquals(shaped, magnitude)) magnitude.Dispose();
+                magnitude = shaped;
+            }
+            return (a, b, magnitude);
         }
         catch
         {
-            down?.Dispose();
-            up?.Dispose();
+            a?.Dispose();
+            b?.Dispose();
+            magnitude?.Dispose();
             throw;
         }
     }
@@ -275,27 +297,28 @@ public sealed partial class LoraComponent
             prepared.Committed = true;
             return;
         }
-        var slots = new List<LoraLayerSlot>(prepared.Modules.Count);
-        var sourcePaths = new Dictionary<LoraLayerSlot, string>();
+        var slots = new List<LayerSite>(prepared.Modules.Count);
+        var sourcePaths = new Dictionary<LayerSite, string>();
         foreach (var m in prepared.Modules)
         {
             var slot = m.Slot;
             if (slot.IsPlain && slot.Layer is null)
             {
                 slot.EnsureWrapped();
-                slot.Core!.Adopt(this, _host, slot.Path);
+                slot.Adapters!.Adopt(this, _forward, slot.Path);
             }
-            var weights = new LoraAdapterWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora);
-            slot.Core!.AddAdapter(weights);
+            AdapterWeights weights = m.Magnitude is null
+                ? new LowRankWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora)
+                : new DoraWeights(prepared.AdapterName, m.A!, m.B!, m.Magnitude, m.Rank, m.Alpha, m.UseRsLora);
+            slot.Adapters!.AddAdapter(weights);
             slots.Add(slot);
             sourcePaths[slot] = m.SourcePath;
         }
         prepared.Committed = true;
         slots.Sort((a, b) => a.Order.CompareTo(b.Order));
         var record = new LoraAdapterRecord(prepared.AdapterName, prepared.Config, slots, sourcePaths);
-        _adapters.Add(record);
-        _adapterByName[record.Name] = record;
-        SetActive(new[] { record.Name });
+        _registry.Add(record);
+        _active.Set(new[] { record.Name });
         if (_pendingHotswapRank is int target)
         {
             PadForHotswap(target);

@@ -76,23 +76,12 @@ internal sealed class LoraFileSource : IDisposable
                 $"{SourceName}: {Model.InvalidModules.Count} inconsistent LoRA module(s); first: {first.Component}.{first.ModulePath}: {first.Reason} (keys {string.Join(", ", first.Keys)})",
                 modulePath: first.ModulePath, sourceName: SourceName, component: first.Component);
         }
-        var skipped = new List<string>();
-        foreach (var u in Model.Unsupported) skipped.AddRange(u.Keys);
-        foreach (var component in Model.Components.Values)
-        {
-            foreach (var m in component.Values)
-            {
-                if (m.MidKey != null) skipped.AddRange(KeysOf(m));
-                else if (m.MagnitudeKey != null) skipped.AddRange(KeysOf(m));
-            }
-        }
+        var refused = LoraVariantPolicy.Refused(Model);
+        var skipped = refused.SelectMany(u => u.Keys).ToList();
         if (skipped.Count > 0 && !options.SkipUnsupportedVariants)
         {
-            var variants = Model.Unsupported.Select(u => u.Variant).ToList();
-            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MidKey != null))) variants.Add("locon_mid (Tucker)");
-            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MagnitudeKey != null))) variants.Add("dora");
             throw new LoraException(LoraErrorKind.UnsupportedVariant,
-                $"{SourceName}: the file uses LoRA variant(s) this SDK does not apply ({string.Join(", ", variants.Distinct())}); " +
+                $"{SourceName}: the file uses LoRA variant(s) this SDK does not apply ({string.Join(", ", refused.Select(u => u.Variant).Distinct())}); " +
                 $"{skipped.Count} key(s), first: {skipped[0]}. Pass SkipUnsupportedVariants to load the rest.",
                 sourceName: SourceName);
         }
@@ -113,15 +102,6 @@ internal sealed class LoraFileSource : IDisposable
         return (Model.Unmapped, skipped);
     }
 
-    private static IEnumerable<string> KeysOf(LoraModuleSpec m)
-    {
-        yield return m.AKey;
-        yield return m.BKey;
-        if (m.AlphaKey != null) yield return m.AlphaKey;
-        if (m.MidKey != null) yield return m.MidKey;
-        if (m.MagnitudeKey != null) yield return m.MagnitudeKey;
-    }
-
     /// <summary>The supported modules of <paramref name="component"/>, in file key order.</summary>
     public List<LoraModuleInput> ModulesFor(string component)
     {
@@ -130,7 +110,7 @@ internal sealed class LoraFileSource : IDisposable
         var metadata = MetadataConfig(component);
         foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
         {
-            if (m.MidKey != null || m.MagnitudeKey != null) continue;
+            if (!LoraVariantPolicy.IsApplied(m.Variant)) continue;
             bool alphaInt = m.AlphaSource switch
             {
                 LoraAlphaSource.Metadata => metadata?.LoraAlphaIsInteger ?? true,
@@ -138,10 +118,13 @@ internal sealed class LoraFileSource : IDisposable
                 LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
                 _ => true,
             };
-            string downKey = m.AKey, upKey = m.BKey;
-            result.Add(new LoraModuleInput(m.ModulePath, downKey, upKey, m.Kind == LoraLayerKind.Conv2d,
+            string aKey = m.AKey, bKey = m.BKey;
+            string? magnitudeKey = m.MagnitudeKey;
+            result.Add(new LoraModuleInput(m.ModulePath, aKey, bKey, m.Kind == LoraLayerKind.Conv2d,
                 m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
-                (dtype, device) => Load(downKey, dtype, device), (dtype, device) => Load(upKey, dtype, device)));
+                (dtype, device) => Load(aKey, dtype, device), (dtype, device) => Load(bKey, dtype, device),
+                magnitudeKey, magnitudeKey is null ? null : Model.Header.TryGetTensor(magnitudeKey, out var info) ? info.Shape : null,
+                magnitudeKey is null ? null : (dtype, device) => Load(magnitudeKey, dtype, device)));
         }
         return result;
     }

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -31,7 +32,7 @@ public sealed class LoraSaveAndSourceTests
         {
             p.Manager.EnableLoraHotswap(8);
             p.Load("lora_a", "a");
-            Assert.Equal(8, p.UnetComponent.GetAdapterWeights("a")[0].Value.TensorRank); // the storage is padded ...
+            Assert.Equal(8, ((LowRankWeights)p.UnetComponent.GetAdapterWeights("a")[0].Value).TensorRank); // the storage is padded ...
             saved = p.Manager.SaveLoraWeights(temp.Path, "a");
         }
         using (var file = SafetensorsFile.Open(saved))

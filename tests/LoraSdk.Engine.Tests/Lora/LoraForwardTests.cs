@@ -79,7 +79,7 @@ public sealed class LoraForwardTests
         var (x, img) = LoraTestData.Inputs();
         AssertClose(m.Run(x, img), Reference(m, x, img, new[] { (a, 0.7), (b, 1.3), (d, -0.4) }));
         // the cache is one (R, in) / (out, R) pair over all active adapters of the layer
-        var core = m.ProjInLayer.Core;
+        var core = m.ProjInLayer.Adapters;
         Assert.Equal(new long[] { 4 + 2 + 3, 8 }, core.ConcatA!.shape);
         Assert.Equal(new long[] { 16, 4 + 2 + 3 }, core.ConcatB!.shape);
         // changing one scale rebuilds into the same cache buffers (no reallocation)
@@ -134,7 +134,7 @@ public sealed class LoraForwardTests
         }
         // a scale change restores the exact weights before folding again
         c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 1.0, -1.0 });
-        m.ProjInLayer.Core.Dematerialize();
+        m.ProjInLayer.Adapters.Dematerialize();
         Assert.Equal(original[0], LoraTestData.Hash(m.ProjInLayer.Weight));
         AssertClose(m.Run(x, img), Reference(pristine, x, img, new[] { (a, 1.0), (b, -1.0) }), 2e-6);
         c.Dematerialize();

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Linq;
 using LoraSdk.Adapters;
@@ -49,7 +50,7 @@ public sealed class LoraFuseTests
         c.SetAdapters("a", 0.6);
         using var w0 = m.ProjInLayer.Weight.to(ScalarType.Float32);
         var a = m.ProjInLayer.GetAdapter("a");
-        using var expected = w0.addmm(a.B.to(ScalarType.Float32), a.A.to(ScalarType.Float32), 1f, (float)a.Scaling).to(dtype);
+        using var expected = w0.addmm(((LowRankWeights)a).B.to(ScalarType.Float32), ((LowRankWeights)a).A.to(ScalarType.Float32), 1f, (float)a.Scaling).to(dtype);
         c.FuseLora();
         Assert.True(LoraForwardTests.Same(m.ProjInLayer.Weight, expected), "fused weight != round(fp32(W) + s·B·A)");
     }

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -70,8 +71,8 @@ internal static class LoraTestData
         {
             foreach (var (path, w) in c.GetAdapterWeights(adapter))
             {
-                d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(w.A));
-                d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(w.B));
+                d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).A));
+                d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).B));
                 d[$"{path}.s.{adapter}"] = w.Scaling.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             }
         }
