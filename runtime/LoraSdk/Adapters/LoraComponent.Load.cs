@@ -58,7 +58,9 @@ public sealed partial class LoraComponent
             m.ModulePath + ".lora_B.weight", null, m.A.shape, m.B.shape, m.Rank, m.Alpha,
             m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
             (dtype, device) => LoraModuleInput.OwnedCopy(m.A, dtype, device),
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.B, dtype, device))).ToList();
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.B, dtype, device),
+            m.Magnitude is null ? null : m.ModulePath + ".lora_magnitude_vector", m.Magnitude?.shape,
+            m.Magnitude is null ? null : (dtype, device) => LoraModuleInput.OwnedCopy(m.Magnitude, dtype, device))).ToList();
         using var prepared = Prepare("in-memory adapter", inputs, definition.Config, adapterName, hotswap: false);
         Commit(prepared);
         return prepared.AdapterName;
