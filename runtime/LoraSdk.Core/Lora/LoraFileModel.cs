@@ -124,6 +124,8 @@ public sealed class LoraFileModel
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         SafetensorsHeader.RefusePickle(path);
+        if (Directory.Exists(path))
+            throw new SafetensorsFormatException(SafetensorsErrorKind.IoError, path, "is a directory; expected a .safetensors file");
         FileStream stream;
         try
         {
