@@ -18,7 +18,7 @@ namespace LoraSdk.Cli.Commands;
 /// </summary>
 internal sealed class InspectCommand : CliCommand
 {
-    private readonly Argument<string> _file = new("file")
+    private readonly Argument<string> _file = new("file.safetensors")
     {
         Description = "The LoRA .safetensors file (pickle-based .bin/.ckpt/.pt/.pth files are refused unopened).",
         HelpName = "file.safetensors",
