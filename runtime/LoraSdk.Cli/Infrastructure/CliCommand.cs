@@ -30,7 +30,9 @@ internal abstract class CliCommand
     {
         var command = new Command(Name, Description);
         Declare(command);
-        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, environment, cancellation)));
+        // On a pool thread: System.CommandLine installs its Ctrl+C / SIGTERM handler once the action's task has started,
+        // and a long synchronous action would otherwise finish (or be killed) before that.
+        command.SetAction((parse, cancellation) => Task.Run(() => Run(parse, environment, cancellation), CancellationToken.None));
         return command;
     }
 

@@ -43,6 +43,40 @@ public sealed class CliProcessTests
     }
 
     [Fact]
+    public async System.Threading.Tasks.Task SigtermStopsBetweenStepsWithExit130AndWritesNothing()
+    {
+        using var temp = new TempFolder();
+        string png = Path.Combine(temp.Path, "x.png");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var a in new[] { Path.Combine(System.AppContext.BaseDirectory, "LoraSdk.Cli.dll"), "generate", "--model", RepoPaths.TinySdxlPrompt,
+                     "--prompt", "x", "--seed", "1", "--steps", "1000", "--threads", "1", "--out", png })
+            info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var lines = new List<string>();
+        string? line;
+        while ((line = process.StandardError.ReadLine()) != null)
+        {
+            lines.Add(line);
+            if (line.StartsWith("lorasdk generate: step 2/1000", System.StringComparison.Ordinal)) break;
+        }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", new[] { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })) kill!.WaitForExit();
+        lines.AddRange(process.StandardError.ReadToEnd().Split('\n', System.StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(process.WaitForExit(60_000));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Equal("lorasdk generate: interrupted", lines[^1]);
+        Assert.Equal("", await stdout);
+        Assert.False(File.Exists(png));
+    }
+
+    [Fact]
     public void UsageErrorsAndHelpFromTheRealProcess()
     {
         var help = CliRun.Process(null, "generate", "--help");

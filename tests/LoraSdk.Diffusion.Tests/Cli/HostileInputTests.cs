@@ -72,6 +72,7 @@ public sealed class HostileInputTests
     [InlineData("model-missing", "--model TEMP/no-model: folder not found (expected a diffusers pipeline folder with model_index.json)")]
     [InlineData("save-tensor-dir", "--save-tensor TEMP: is a directory; expected a .safetensors file path")]
     [InlineData("not-safetensors", "garbage.safetensors: ")]
+    [InlineData("no-cuda", "--device cuda: CUDA is not available")]
     public void BadFilesAreOneLineFailures(string what, string message)
     {
         using var temp = new TempFolder();
@@ -83,6 +84,7 @@ public sealed class HostileInputTests
             "model-file" => Generate(temp, "--model", Lora),
             "model-missing" => Generate(temp, "--model", Path.Combine(temp.Path, "no-model")),
             "save-tensor-dir" => Generate(temp, "--save-tensor", temp.Path),
+            "no-cuda" => Generate(temp, "--device", "cuda"), // the tool ships the CPU libtorch
             _ => Generate(temp, "--steps", "1", "--lora", WriteGarbage(temp)),
         };
         Assert.Equal(1, result.Code);
