@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using LoraSdk.Compatibility;
 using LoraSdk.Core;
 using LoraSdk.IO;
 using LoraSdk.Layers;
@@ -46,7 +47,8 @@ public sealed class LoraAdapterManager : ILoraPipeline
 
     /// <summary>The component named <paramref name="name"/>.</summary>
     public LoraComponent this[string name] => TryGetComponent(name, out var c) ? c
-        : throw new LoraException(LoraErrorKind.UnknownComponent, $"{name} is not found in self._lora_loadable_modules={PythonList(_components.Select(x => x.Name))}.", component: name);
+        : throw new LoraException(LoraErrorKind.UnknownComponent, $"{name} is not a LoRA component of this pipeline (components: {string.Join(", ", _components.Select(x => x.Name))}).",
+            component: name, diffusersMessage: DiffusersErrors.UnknownComponent(name, PythonList(_components.Select(x => x.Name))));
 
     /// <summary>Looks a component up by name.</summary>
     public bool TryGetComponent(string name, out LoraComponent component)
@@ -90,8 +92,8 @@ public sealed class LoraAdapterManager : ILoraPipeline
         if (hotswap && fileComponents.Any(c => TryGetComponent(c, out var comp) && comp.Kind == LoraComponentKind.TextEncoder))
         {
             throw new LoraException(LoraErrorKind.HotswapTextEncoder,
-                "At the moment, hotswapping is not supported for text encoders, please pass `hotswap=False`.",
-                adapterName: adapterName, sourceName: source.SourceName);
+                "At the moment, hotswapping is not supported for text encoders; load with hotswap: false.",
+                adapterName: adapterName, sourceName: source.SourceName, diffusersMessage: DiffusersErrors.HotswapTextEncoder);
         }
 
         var prepared = new List<LoraPreparedLoad>();
@@ -359,14 +361,15 @@ public sealed class LoraAdapterManager : ILoraPipeline
     // ------------------------------------------------------------------ management
 
     /// <inheritdoc />
-    public void EnableLoraHotswap(int targetRank) => EnableLoraHotswap(targetRank, "error");
+    public void EnableLoraHotswap(int targetRank) => EnableLoraHotswap(targetRank, HotswapCompileCheck.Error);
 
     /// <summary>diffusers' <c>enable_lora_hotswap(target_rank, check_compiled)</c> on every denoiser component.</summary>
-    public void EnableLoraHotswap(int targetRank, string checkCompiled)
+    public void EnableLoraHotswap(int targetRank, HotswapCompileCheck checkCompiled)
     {
         var denoisers = _components.Where(c => c.Kind != LoraComponentKind.TextEncoder).ToList();
-        if (checkCompiled == "error" && denoisers.Any(c => c.ListAdapters().Count > 0))
-            throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call `enable_lora_hotswap` before loading the first adapter.");
+        if (checkCompiled == HotswapCompileCheck.Error && denoisers.Any(c => c.ListAdapters().Count > 0))
+            throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call EnableLoraHotswap before loading the first adapter.",
+                diffusersMessage: DiffusersErrors.HotswapAfterLoad);
         foreach (var c in denoisers)
         {
             string? warning = c.EnableLoraHotswap(targetRank, checkCompiled);

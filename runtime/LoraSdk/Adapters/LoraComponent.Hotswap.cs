@@ -1,3 +1,4 @@
+using LoraSdk.Compatibility;
 using LoraSdk.Core;
 using System;
 using System.Collections.Generic;
@@ -17,22 +18,18 @@ public sealed partial class LoraComponent
     /// later hotswaps of adapters with other ranks and alphas copy into the same storage. Must precede the first load.
     /// </summary>
     /// <param name="targetRank">The highest rank among the adapters that will be swapped in.</param>
-    /// <param name="checkCompiled">"error" (default), "warn" or "ignore": what to do when an adapter is already loaded.</param>
+    /// <param name="checkCompiled">What to do when an adapter is already loaded (default: refuse).</param>
     /// <returns>A warning to log for "warn", else null.</returns>
-    public string? EnableLoraHotswap(int targetRank = 128, string checkCompiled = "error")
+    public string? EnableLoraHotswap(int targetRank = 128, HotswapCompileCheck checkCompiled = HotswapCompileCheck.Error)
     {
-        if (checkCompiled != "error" && checkCompiled != "warn" && checkCompiled != "ignore")
-        {
-            throw new LoraException(LoraErrorKind.InvalidWeights,
-                $"check_compiles should be one of 'error', 'warn', or 'ignore', got '{checkCompiled}' instead.", component: Name);
-        }
         string? warning = null;
         if (_registry.Count > 0)
         {
-            if (checkCompiled == "error")
-                throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call `enable_lora_hotswap` before loading the first adapter.", component: Name);
-            if (checkCompiled == "warn")
-                warning = "It is recommended to call `enable_lora_hotswap` before loading the first adapter to avoid recompilation.";
+            if (checkCompiled == HotswapCompileCheck.Error)
+                throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call EnableLoraHotswap before loading the first adapter.", component: Name,
+                    diffusersMessage: DiffusersErrors.HotswapAfterLoad);
+            if (checkCompiled == HotswapCompileCheck.Warn)
+                warning = "It is recommended to call EnableLoraHotswap before loading the first adapter (diffusers: " + DiffusersErrors.HotswapAfterLoadWarning + ")";
         }
         if (targetRank <= 0) throw new ArgumentOutOfRangeException(nameof(targetRank));
         _pendingHotswapRank = targetRank;
@@ -131,7 +128,7 @@ public sealed partial class LoraComponent
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
                     $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.AShape[0].ToString(CultureInfo.InvariantCulture)} " +
                     $"at {Name} layer '{slot.Path}', but its loaded weights have rank {w.TensorRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
-                    "never reallocates. Call `enable_lora_hotswap(target_rank=...)` with the largest rank before loading the first adapter.",
+                    "never reallocates. Call EnableLoraHotswap(targetRank) with the largest rank before loading the first adapter.",
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
         }

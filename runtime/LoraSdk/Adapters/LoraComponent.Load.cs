@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using LoraSdk.Compatibility;
 using LoraSdk.Core;
 using LoraSdk.Layers;
 using TorchSharp;
@@ -32,7 +33,7 @@ public sealed partial class LoraComponent
         var modules = source.ModulesFor(fileComponent);
         if (modules.Count == 0)
         {
-            warnings.Add($"No LoRA keys associated to {Name} found with the prefix={(prefix == null ? "None" : PythonRepr.String(prefix))}.");
+            warnings.Add($"No LoRA keys associated to {Name} found with the prefix {(prefix == null ? "null" : "'" + prefix + "'")}.");
         }
         else
         {
@@ -75,15 +76,15 @@ public sealed partial class LoraComponent
             if (Kind == LoraComponentKind.TextEncoder)
             {
                 throw new LoraException(LoraErrorKind.HotswapTextEncoder,
-                    "At the moment, hotswapping is not supported for text encoders, please pass `hotswap=False`.",
-                    adapterName: adapterName, sourceName: sourceName, component: Name);
+                    "At the moment, hotswapping is not supported for text encoders; load with hotswap: false.",
+                    adapterName: adapterName, sourceName: sourceName, component: Name, diffusersMessage: DiffusersErrors.HotswapTextEncoder);
             }
             if (adapterName is null || !_registry.Contains(adapterName))
             {
                 throw new LoraException(LoraErrorKind.HotswapUnknownAdapter,
-                    $"Trying to hotswap LoRA adapter '{adapterName ?? "None"}' but there is no existing adapter by that name. " +
-                    "Please choose an existing adapter name or set `hotswap=False` to prevent hotswapping.",
-                    adapterName: adapterName, sourceName: sourceName, component: Name);
+                    $"Trying to hotswap LoRA adapter '{adapterName ?? "null"}' but there is no existing adapter by that name. " +
+                    "Choose an existing adapter name, or load with hotswap: false.",
+                    adapterName: adapterName, sourceName: sourceName, component: Name, diffusersMessage: DiffusersErrors.HotswapUnknownAdapter(adapterName));
             }
         }
         string name = adapterName ?? DefaultAdapterName();

@@ -5,17 +5,19 @@ namespace LoraSdk.Adapters;
 
 /// <summary>
 /// A failed LoRA operation. <see cref="Exception.Message"/> is diffusers'/PEFT's message where one exists (so code
-/// and users recognize it); <see cref="PythonType"/> names the Python exception diffusers raises for the same case.
-/// A failed operation changed nothing: weights, adapters, scales and active lists are as before the call.
+/// and users recognize it), worded for C# where diffusers' names Python; <see cref="DiffusersMessage"/> is diffusers'
+/// own text (see <see cref="Compatibility.DiffusersErrors"/>). A failed operation changed nothing: weights, adapters,
+/// scales and active lists are as before the call.
 /// </summary>
 public sealed class LoraException : LoraSdkException
 {
     /// <summary>Creates the exception.</summary>
     public LoraException(LoraErrorKind kind, string message, string? adapterName = null, string? modulePath = null,
-        string? sourceName = null, string? component = null, Exception? innerException = null)
+        string? sourceName = null, string? component = null, Exception? innerException = null, string? diffusersMessage = null)
         : base(CategoryOf(kind), message, innerException)
     {
         Kind = kind;
+        DiffusersMessage = diffusersMessage ?? message;
         AdapterName = adapterName;
         ModulePath = modulePath;
         SourceName = sourceName;
@@ -37,12 +39,11 @@ public sealed class LoraException : LoraSdkException
     /// <summary>The component concerned (<c>unet</c>, <c>text_encoder</c>, ...), if any.</summary>
     public string? Component { get; }
 
-    /// <summary>The Python exception type diffusers/PEFT raise in the same situation (<c>ValueError</c> or <c>RuntimeError</c>).</summary>
-    public string PythonType => Kind switch
-    {
-        LoraErrorKind.HotswapAfterLoad or LoraErrorKind.HotswapUnexpectedKeys => "RuntimeError",
-        _ => "ValueError",
-    };
+    /// <summary>
+    /// diffusers'/PEFT's message for the same failure (equal to <see cref="Exception.Message"/> unless that one had to
+    /// be reworded for C#, e.g. <c>hotswap=False</c> → <c>hotswap: false</c>).
+    /// </summary>
+    public string DiffusersMessage { get; }
 
     private static LoraSdkErrorCategory CategoryOf(LoraErrorKind kind) => kind switch
     {

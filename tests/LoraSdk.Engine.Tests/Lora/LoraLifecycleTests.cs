@@ -153,11 +153,11 @@ public sealed class LoraLifecycleTests
         var c = LoraTestData.Component(m);
         c.AddAdapter("a", LoraTestData.Adapter(2, 2, 1));
         var e = Assert.Throws<LoraException>(() => c.EnableLoraHotswap(8));
-        Assert.Equal("Call `enable_lora_hotswap` before loading the first adapter.", e.Message);
-        Assert.Equal("RuntimeError", e.PythonType);
-        Assert.NotNull(c.EnableLoraHotswap(8, "warn"));
-        var bad = Assert.Throws<LoraException>(() => c.EnableLoraHotswap(8, "maybe"));
-        Assert.Equal("check_compiles should be one of 'error', 'warn', or 'ignore', got 'maybe' instead.", bad.Message);
+        Assert.Equal("Call EnableLoraHotswap before loading the first adapter.", e.Message);
+        Assert.Equal("Call `enable_lora_hotswap` before loading the first adapter.", e.DiffusersMessage);
+        Assert.Equal("RuntimeError", LoraSdk.Compatibility.DiffusersErrors.PythonType(e.Kind));
+        Assert.NotNull(c.EnableLoraHotswap(8, HotswapCompileCheck.Warn));
+        Assert.Null(c.EnableLoraHotswap(8, HotswapCompileCheck.Ignore));
     }
 
     [Fact]
