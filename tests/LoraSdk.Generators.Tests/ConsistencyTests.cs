@@ -61,8 +61,8 @@ public class ConsistencyTests
         var typed = typeof(LoraSdk.Typed.Ranks.RankMarker).Assembly;
         for (int rank = 0; rank <= 2048; rank++)
         {
-            bool supported = LoraSdk.Typed.Ranks.RankMarkers.IsSupported(rank);
-            Assert.Equal(supported, RankMarkers.IsSupported(rank));
+            bool supported = LoraSdk.Core.RankMarkerRanks.IsSupported(rank);
+            Assert.Equal(supported, LoraSdk.Typed.Ranks.RankMarkers.IsSupported(rank));
             Assert.Equal(supported, typed.GetType($"LoraSdk.Typed.Ranks.Rank{rank}") != null);
         }
     }

@@ -333,7 +333,7 @@ internal static class ManifestBinder
             int maxRank = selected.Select(c => c.MaxRank).DefaultIfEmpty(0).Max();
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
-                rank > 0 && RankMarkers.IsSupported(rank) ? rank : (int?)null,
+                rank > 0 && RankMarkerRanks.IsSupported(rank) ? rank : (int?)null,
                 file, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
                 rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
