@@ -20,6 +20,9 @@ public static class RepoPaths
     /// <summary><c>tests/fixtures-flux</c> (tiny Flux pipeline, Flux LoRAs, goldens).</summary>
     public static string FixturesFlux => Path.Combine(Root, "tests", "fixtures-flux");
 
+    /// <summary><c>tests/fixtures-seed-flows</c> (PEFT adapter folders, fuse → save_pretrained → reload goldens).</summary>
+    public static string FixturesSeedFlows => Path.Combine(Root, "tests", "fixtures-seed-flows");
+
     /// <summary><c>tests/fixtures-flux/tiny-flux</c>.</summary>
     public static string TinyFlux => Path.Combine(FixturesFlux, "tiny-flux");
 
