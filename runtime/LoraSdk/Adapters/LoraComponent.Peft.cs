@@ -109,6 +109,15 @@ public sealed partial class LoraComponent
         }
         var missing = _slots.Where(s => !covered.Contains(s) && PeftTargetModules.Selects(config, PeftNames(s.Path, s), !s.IsConvolution) == true)
             .Select(s => s.Path).ToList();
+        if (kept.Count == 0 && missing.Count == 0)
+        {
+            // PEFT's inject_adapter when the config selects no module of the model.
+            string message = $"Target modules {PeftConfigPolicy.Describe(config.GetField("target_modules") ?? config.TargetModules.Cast<object?>().ToList())} not found in the base model. " +
+                "Please check the target modules and try again.";
+            if (config.GetField("layers_to_transform") is { } layers) message += $" Note: You specified 'layers_to_transform': {PeftConfigPolicy.Describe(layers)}.";
+            if (config.GetField("layers_pattern") is { } pattern) message += $" You also specified 'layers_pattern': {PeftConfigPolicy.Describe(pattern)}.";
+            throw new LoraException(LoraErrorKind.NothingToLoad, $"{source.SourceName}: {message}", adapterName: adapterName, sourceName: source.SourceName, component: Name);
+        }
         if (missing.Count > 0)
         {
             string list = string.Join(", ", missing.Take(10)) + (missing.Count > 10 ? ", ..." : "");
@@ -121,6 +130,12 @@ public sealed partial class LoraComponent
             }
             warnings.Add($"{source.SourceName}: {configFile} targets {missing.Count} {Name} layer(s) that the weights do not cover ({list}); PEFT warns " +
                 "\"Found missing adapter keys\" and gives them a zero delta, so they were left without the adapter.");
+            if (kept.Count == 0)
+            {
+                throw new LoraException(LoraErrorKind.NothingToLoad,
+                    $"{source.SourceName}: the weights cover none of the {missing.Count} {Name} layer(s) {configFile} targets; there is nothing to load.",
+                    adapterName: adapterName, sourceName: source.SourceName, component: Name);
+            }
         }
         return kept;
     }
