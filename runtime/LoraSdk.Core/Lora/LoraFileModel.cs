@@ -124,7 +124,9 @@ public sealed class LoraFileModel
     /// <summary>
     /// Reads a LoRA safetensors file — the header and the bytes of its <c>.alpha</c> scalars, never other tensor data —
     /// or a PEFT adapter folder (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>, as
-    /// <c>PeftModel.save_pretrained</c> writes it), whose config then gives every module's rank pattern and alpha.
+    /// <c>PeftModel.save_pretrained</c> writes it), whose config then gives every module's rank pattern and alpha. A
+    /// file named <c>adapter_model.safetensors</c> with an <c>adapter_config.json</c> beside it is read as that folder
+    /// (its tensors carry no alpha; the config does).
     /// Pickle-based files (<c>.bin</c>, <c>.ckpt</c>, <c>.pt</c>, <c>.pth</c>) are refused.
     /// </summary>
     /// <exception cref="SafetensorsFormatException">The file is missing, unreadable, pickle-based or malformed.</exception>
@@ -143,6 +145,11 @@ public sealed class LoraFileModel
             var config = LoraAdapterConfig.FromJson(File.ReadAllText(configPath), configPath, warnings);
             using var weights = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             return Read(weights, weights.Length, weightsPath, options, config, warnings);
+        }
+        if (string.Equals(Path.GetFileName(path), PeftWeightsFileName, StringComparison.Ordinal))
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (folder != null && File.Exists(Path.Combine(folder, PeftConfigFileName))) return Read(folder, options);
         }
         SafetensorsHeader.RefusePickle(path);
         FileStream stream;

@@ -6,6 +6,9 @@ namespace LoraSdk.Diffusion.Configuration;
 /// <summary>diffusers' <c>AutoencoderKL</c> config.</summary>
 public sealed class AutoencoderKLConfig
 {
+    /// <summary>The file the config was read from (kept so saving writes every entry back), or null for a config built in code.</summary>
+    public ConfigFile? Source { get; init; }
+
     /// <summary>Image channels in.</summary>
     public int InChannels { get; init; } = 3;
 
@@ -72,6 +75,7 @@ public sealed class AutoencoderKLConfig
             throw c.InvalidValue("block_out_channels", "down_block_types, up_block_types and block_out_channels must have the same length");
         return new AutoencoderKLConfig
         {
+            Source = c,
             InChannels = c.GetInt("in_channels", 3),
             OutChannels = c.GetInt("out_channels", 3),
             BlockOutChannels = blocks,

@@ -3,6 +3,9 @@ namespace LoraSdk.Diffusion.Configuration;
 /// <summary>The transformers <c>CLIPTextConfig</c> entries the CLIP text encoders use.</summary>
 public sealed class ClipTextConfig
 {
+    /// <summary>The file the config was read from (kept so saving writes every entry back), or null for a config built in code.</summary>
+    public ConfigFile? Source { get; init; }
+
     /// <summary>Token vocabulary size.</summary>
     public int VocabSize { get; init; } = 49408;
 
@@ -51,6 +54,7 @@ public sealed class ClipTextConfig
     {
         var cfg = new ClipTextConfig
         {
+            Source = c,
             VocabSize = c.GetInt("vocab_size", 49408),
             HiddenSize = c.GetInt("hidden_size", 512),
             IntermediateSize = c.GetInt("intermediate_size", 2048),

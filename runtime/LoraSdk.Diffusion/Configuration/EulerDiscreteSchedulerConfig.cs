@@ -5,6 +5,9 @@ namespace LoraSdk.Diffusion.Configuration;
 /// <summary>diffusers' <c>EulerDiscreteScheduler</c> config (<c>scheduler_config.json</c>).</summary>
 public sealed class EulerDiscreteSchedulerConfig
 {
+    /// <summary>The file the config was read from (kept so saving writes every entry back), or null for a config built in code.</summary>
+    public ConfigFile? Source { get; init; }
+
     /// <summary>Training timesteps.</summary>
     public int NumTrainTimesteps { get; init; } = 1000;
 
@@ -47,6 +50,7 @@ public sealed class EulerDiscreteSchedulerConfig
     {
         var cfg = new EulerDiscreteSchedulerConfig
         {
+            Source = c,
             NumTrainTimesteps = c.GetInt("num_train_timesteps", 1000),
             BetaStart = c.GetDouble("beta_start", 0.0001),
             BetaEnd = c.GetDouble("beta_end", 0.02),

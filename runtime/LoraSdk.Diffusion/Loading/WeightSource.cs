@@ -9,7 +9,8 @@ namespace LoraSdk.Diffusion.Loading;
 
 /// <summary>
 /// The safetensors weights of one pipeline component: a single <c>&lt;name&gt;[.variant].safetensors</c> or the
-/// shards listed by <c>&lt;name&gt;[.variant].safetensors.index.json</c>. Only headers are read when opening.
+/// shards listed by <c>&lt;name&gt;.safetensors.index[.variant].json</c> (diffusers' variant naming; the older
+/// <c>&lt;name&gt;.variant.safetensors.index.json</c> is read too). Only headers are read when opening.
 /// Pickle checkpoints (<c>.bin</c>, <c>.ckpt</c>, <c>.pt</c>, <c>.pth</c>) are refused.
 /// </summary>
 public sealed class WeightSource : IDisposable
@@ -53,6 +54,13 @@ public sealed class WeightSource : IDisposable
         {
             string single = Path.Combine(folder, name + ".safetensors");
             if (File.Exists(single)) return OpenSingle(single);
+            // diffusers' / transformers' _add_variant puts the variant before the index's last extension:
+            // diffusion_pytorch_model.safetensors.index.fp16.json.
+            if (name != baseName)
+            {
+                string variantIndex = Path.Combine(folder, $"{baseName}.safetensors.index.{variant}.json");
+                if (File.Exists(variantIndex)) return OpenSharded(variantIndex, folder);
+            }
             string index = single + ".index.json";
             if (File.Exists(index)) return OpenSharded(index, folder);
         }

@@ -45,6 +45,25 @@ public abstract class LoraPipeline : ILoraPipeline
     public string LoadLoraWeights(string path, string? adapterName = null, bool hotswap = false, string? weightName = null, string? prefix = null) =>
         Lora.LoadLoraWeights(path, adapterName, hotswap, weightName, prefix);
 
+    /// <summary>
+    /// PEFT's <c>PeftModel.from_pretrained(component, path, subfolder=…, adapter_name=…)</c> on one of this pipeline's
+    /// models (<paramref name="component"/>, default the denoiser): loads the PEFT adapter folder
+    /// <paramref name="path"/>[/<paramref name="subfolder"/>] under <paramref name="adapterName"/> (PEFT's "default" when
+    /// null), honouring its <c>adapter_config.json</c>; the adapter becomes the active one (see
+    /// <see cref="LoraAdapterManager.LoadPeftAdapter"/>).
+    /// </summary>
+    public LoraLoadResult LoadPeftAdapter(string path, string? subfolder = null, string? adapterName = null, string? component = null) =>
+        Lora.LoadPeftAdapter(path, subfolder, adapterName, component);
+
+    /// <summary>
+    /// PEFT's <c>save_pretrained</c> of adapter <paramref name="adapterName"/> of one model (default the denoiser): a
+    /// PEFT adapter folder (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>; "default" at the root, other
+    /// adapters in a subfolder named after them) that PEFT and <see cref="LoadPeftAdapter"/> load.
+    /// </summary>
+    /// <returns>The adapter folder written.</returns>
+    public string SavePeftAdapter(string saveDirectory, string adapterName, string? component = null) =>
+        Lora.SavePeftAdapter(saveDirectory, adapterName, component);
+
     /// <inheritdoc />
     public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<double>? weights = null) => Lora.SetAdapters(adapterNames, weights);
 

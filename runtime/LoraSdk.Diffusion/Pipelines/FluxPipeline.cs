@@ -21,7 +21,7 @@ namespace LoraSdk.Diffusion.Pipelines;
 /// <see cref="TextEncoder"/>, <see cref="TextEncoder2"/>) are the modules a LoRA engine adapts;
 /// <see cref="LoraScaleHook"/> is where it plugs in the runtime LoRA scale.
 /// </summary>
-public sealed class FluxPipeline : IDisposable
+public sealed class FluxPipeline : IDiffusionPipeline
 {
     /// <summary>The tensor names a step-end callback may request (diffusers' <c>_callback_tensor_inputs</c>).</summary>
     public static readonly IReadOnlyList<string> CallbackTensorInputs = new[] { "latents", "prompt_embeds" };
@@ -47,6 +47,9 @@ public sealed class FluxPipeline : IDisposable
 
     /// <summary>The denoiser (component <c>transformer</c>).</summary>
     public FluxTransformer2DModel Transformer { get; }
+
+    /// <inheritdoc />
+    public string ClassName => "FluxPipeline";
 
     /// <summary>The autoencoder (component <c>vae</c>).</summary>
     public AutoencoderKL Vae { get; }

@@ -21,7 +21,7 @@ namespace LoraSdk.Diffusion.Pipelines;
 /// <c>pipe.SetAdapters</c>, …, see <see cref="LoraPipeline"/>) over <c>unet</c>, <c>text_encoder</c> and
 /// <c>text_encoder_2</c>.
 /// </summary>
-public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
+public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
 {
     /// <summary>The tensor names a step-end callback may request (diffusers' <c>_callback_tensor_inputs</c>).</summary>
     public static readonly IReadOnlyList<string> CallbackTensorInputs = new[] { "latents", "prompt_embeds", "add_text_embeds", "add_time_ids" };
@@ -46,6 +46,9 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
 
     /// <summary>The denoiser (component <c>unet</c>).</summary>
     public UNet2DConditionModel Unet { get; }
+
+    /// <inheritdoc />
+    public string ClassName => "StableDiffusionXLPipeline";
 
     /// <summary>The autoencoder (component <c>vae</c>).</summary>
     public AutoencoderKL Vae { get; }
@@ -122,6 +125,20 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
     /// <summary>Loads a diffusers SDXL pipeline folder (see <see cref="Loading.PipelineLoader"/>).</summary>
     public static StableDiffusionXLPipeline FromPretrained(string folder, Loading.ModelLoadOptions? options = null) =>
         Loading.PipelineLoader.Load(folder, options);
+
+    /// <summary>
+    /// diffusers' <c>save_pretrained</c>: writes the pipeline folder <see cref="FromPretrained"/> and diffusers'
+    /// <c>from_pretrained</c> load — <c>model_index.json</c>, <c>unet/</c>, <c>vae/</c>, <c>text_encoder/</c>,
+    /// <c>text_encoder_2/</c>, <c>tokenizer/</c>, <c>tokenizer_2/</c>, <c>scheduler/</c> with diffusers' and transformers'
+    /// file names, keys and config fields (see <see cref="Saving.SavePretrainedExtensions"/>) — in
+    /// <see cref="Saving.ModelSaveOptions.DType"/>, with <see cref="Saving.ModelSaveOptions.Variant"/> file names and
+    /// sharding. The folder appears complete or not at all. Unload LoRA adapters first (fuse them to keep their effect):
+    /// a pipeline with adapters loaded is refused.
+    /// </summary>
+    /// <returns>The folder written (full path).</returns>
+    /// <exception cref="Saving.ModelSaveException">Adapters loaded, a bad option, or a target folder that may not be replaced.</exception>
+    public string SavePretrained(string folder, Saving.ModelSaveOptions? options = null) =>
+        Saving.StableDiffusionXLPipelineSaver.Save(this, folder, options);
 
     /// <summary>
     /// diffusers' <c>encode_prompt</c>: tokenizes with both tokenizers (padded to 77, truncated), takes each

@@ -26,10 +26,16 @@ public sealed class ClipTokenizer
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly Dictionary<int, string> _reverse;
     private readonly (string Text, int Id)[] _specialTokens;
+    private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _files;
 
-    private ClipTokenizer(BpeTokenizer bpe, string bosToken, string eosToken, string padToken, string unkToken, int modelMaxLength, string source)
+    /// <summary>The files of a tokenizer folder that <see cref="FromFolder"/> reads and <see cref="SavePretrained"/> writes back.</summary>
+    private static readonly string[] FolderFiles = { "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json" };
+
+    private ClipTokenizer(BpeTokenizer bpe, string bosToken, string eosToken, string padToken, string unkToken, int modelMaxLength, string source,
+        IReadOnlyList<KeyValuePair<string, byte[]>> files)
     {
         _bpe = bpe;
+        _files = files;
         _vocab = bpe.Vocabulary;
         _reverse = _vocab.ToDictionary(p => p.Value, p => p.Key);
         BosToken = bosToken;
@@ -112,7 +118,42 @@ public sealed class ClipTokenizer
         {
             throw new ModelLoadException(ModelLoadErrorKind.InvalidConfig, folder, null, "cannot build the BPE tokenizer: " + e.Message, e);
         }
-        return new ClipTokenizer(bpe, bos, eos, pad, unk, maxLength, folder);
+        var files = FolderFiles.Select(name => Path.Combine(folder, name)).Where(File.Exists)
+            .Select(path => new KeyValuePair<string, byte[]>(Path.GetFileName(path), File.ReadAllBytes(path))).ToList();
+        return new ClipTokenizer(bpe, bos, eos, pad, unk, maxLength, folder, files);
+    }
+
+    /// <summary>
+    /// transformers' <c>CLIPTokenizer.save_pretrained</c> in the slow-tokenizer layout: writes the files this tokenizer
+    /// was loaded from, byte for byte (<c>vocab.json</c>, <c>merges.txt</c> and, when the folder had them,
+    /// <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c>) into <paramref name="folder"/> (created if
+    /// missing). transformers 4 and 5 (<c>CLIPTokenizer.from_pretrained</c>), diffusers and <see cref="FromFolder"/>
+    /// load it; transformers 5's own <c>save_pretrained</c> would write <c>tokenizer.json</c> instead, which this SDK
+    /// does not write.
+    /// </summary>
+    /// <returns>The files written.</returns>
+    public IReadOnlyList<string> SavePretrained(string folder)
+    {
+        if (string.IsNullOrWhiteSpace(folder)) throw new ArgumentException("a folder is required", nameof(folder));
+        Directory.CreateDirectory(folder);
+        var written = new List<string>();
+        foreach (var file in _files)
+        {
+            string path = Path.Combine(folder, file.Key);
+            string tmp = Path.Combine(folder, "." + file.Key + ".tmp-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                File.WriteAllBytes(tmp, file.Value);
+                File.Move(tmp, path, overwrite: true);
+            }
+            catch
+            {
+                try { File.Delete(tmp); } catch (IOException) { }
+                throw;
+            }
+            written.Add(path);
+        }
+        return written;
     }
 
     /// <summary>BOS + the prompt's token ids + EOS, without truncation or padding (<c>tokenizer(prompt).input_ids</c>).</summary>

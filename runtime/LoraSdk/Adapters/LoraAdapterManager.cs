@@ -103,6 +103,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
             {
                 if (!fileComponents.Contains(component.Name)) continue;
                 var modules = source.ModulesFor(component.Name);
+                if (source.PeftConfig is not null) modules = component.SelectPeftTargets(source, modules, warnings, adapterName);
                 if (modules.Count == 0) continue;
                 prepared.Add(component.Prepare(source.SourceName, modules, source.MetadataConfig(component.Name), adapterName, hotswap));
             }
@@ -165,6 +166,43 @@ public sealed class LoraAdapterManager : ILoraPipeline
         });
         return path;
     }
+
+    /// <summary>
+    /// PEFT's <c>PeftModel.from_pretrained(component, path, subfolder=…, adapter_name=…)</c> on one component of this
+    /// pipeline (<paramref name="component"/>; default: the denoiser): loads the PEFT adapter folder
+    /// <paramref name="path"/>[/<paramref name="subfolder"/>] under <paramref name="adapterName"/> (PEFT's "default"
+    /// when null), honouring its <c>adapter_config.json</c> (see <see cref="LoraComponent.LoadPeftAdapter"/>). The
+    /// adapter becomes the component's active one, as after <see cref="LoadLoraWeights"/>.
+    /// </summary>
+    public LoraLoadResult LoadPeftAdapter(string path, string? subfolder = null, string? adapterName = null, string? component = null)
+    {
+        var target = component is null ? DefaultPeftComponent() : this[component];
+        var result = target.LoadPeftAdapter(path, subfolder, adapterName, LoadOptions);
+        LastLoadResult = result;
+        foreach (var w in result.Warnings) Warning?.Invoke(w);
+        return result;
+    }
+
+    /// <summary>
+    /// PEFT's <c>save_pretrained(saveDirectory, selected_adapters=[adapterName])</c> of adapter <paramref name="adapterName"/>
+    /// of one component (default: the denoiser): a PEFT adapter folder (see <see cref="LoraComponent.SavePeftAdapter"/>).
+    /// </summary>
+    /// <returns>The adapter folder written.</returns>
+    public string SavePeftAdapter(string saveDirectory, string adapterName, string? component = null, bool upcastBeforeSaving = false) =>
+        (component is null ? DefaultPeftComponent() : this[component]).SavePeftAdapter(saveDirectory, adapterName, upcastBeforeSaving);
+
+    /// <summary>
+    /// PEFT's <c>save_pretrained(saveDirectory, selected_adapters)</c> of one component (default: the denoiser): every
+    /// adapter of <paramref name="adapterNames"/> (default: all) in PEFT's layout.
+    /// </summary>
+    /// <returns>The adapter folders written.</returns>
+    public IReadOnlyList<string> SavePeftAdapters(string saveDirectory, IReadOnlyList<string>? adapterNames = null, string? component = null,
+        bool upcastBeforeSaving = false) =>
+        (component is null ? DefaultPeftComponent() : this[component]).SavePeftAdapters(saveDirectory, adapterNames, upcastBeforeSaving);
+
+    private LoraComponent DefaultPeftComponent() =>
+        _components.FirstOrDefault(c => c.Kind == LoraComponentKind.Denoiser) ?? _components.FirstOrDefault()
+            ?? throw new LoraException(LoraErrorKind.UnknownComponent, "this pipeline has no LoRA component.");
 
     // ------------------------------------------------------------------ set_adapters
 

@@ -31,6 +31,11 @@ public sealed partial class LoraComponent
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var modules = source.ModulesFor(fileComponent);
+        if (source.PeftConfig is not null)
+        {
+            warnings.AddRange(source.Model.Warnings.Select(w => $"{source.SourceName}: {w}"));
+            modules = SelectPeftTargets(source, modules, warnings, adapterName);
+        }
         if (modules.Count == 0)
         {
             warnings.Add($"No LoRA keys associated to {Name} found with the prefix {(prefix == null ? "null" : "'" + prefix + "'")}.");

@@ -77,4 +77,13 @@ public enum LoraErrorKind
 
     /// <summary>The LoRA folder holds several <c>.safetensors</c> files and no weight name chooses one.</summary>
     AmbiguousSource,
+
+    /// <summary>
+    /// A PEFT adapter config sets a field that changes inference in a way the SDK does not implement (DoRA, biases,
+    /// modules_to_save, LoRA variants, ...); see <c>LoraSdk.Core.PeftConfigPolicy</c>.
+    /// </summary>
+    UnsupportedConfig,
+
+    /// <summary>A PEFT adapter config and its weights disagree: the config targets layers the weights do not cover and PEFT would fill them with random weights.</summary>
+    AdapterConfigMismatch,
 }

@@ -52,8 +52,10 @@ public sealed class LoraException : LoraSdkException
         LoraErrorKind.WeightsLengthMismatch or LoraErrorKind.BlockScaleLength or LoraErrorKind.InvalidWeights
             or LoraErrorKind.DuplicateAdapterName or LoraErrorKind.AmbiguousSource => LoraSdkErrorCategory.InvalidArgument,
         LoraErrorKind.HotswapAfterLoad => LoraSdkErrorCategory.InvalidOperation,
-        LoraErrorKind.UnsupportedVariant or LoraErrorKind.UnsupportedLayer or LoraErrorKind.HotswapTextEncoder => LoraSdkErrorCategory.Unsupported,
-        LoraErrorKind.UnmappedKeys or LoraErrorKind.NothingToLoad or LoraErrorKind.NonFiniteFusedWeights => LoraSdkErrorCategory.InvalidFile,
+        LoraErrorKind.UnsupportedVariant or LoraErrorKind.UnsupportedLayer or LoraErrorKind.HotswapTextEncoder
+            or LoraErrorKind.UnsupportedConfig => LoraSdkErrorCategory.Unsupported,
+        LoraErrorKind.UnmappedKeys or LoraErrorKind.NothingToLoad or LoraErrorKind.NonFiniteFusedWeights
+            or LoraErrorKind.AdapterConfigMismatch => LoraSdkErrorCategory.InvalidFile,
         _ => LoraSdkErrorCategory.Incompatible,
     };
 }

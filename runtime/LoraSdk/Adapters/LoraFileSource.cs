@@ -19,36 +19,68 @@ internal sealed class LoraFileSource : IDisposable
     private readonly SafetensorsFile _file;
     private readonly IReadOnlyDictionary<string, LoraAdapterConfig> _configs;
 
-    private LoraFileSource(string path, LoraFileModel model, SafetensorsFile file, IReadOnlyDictionary<string, LoraAdapterConfig> configs)
+    private LoraFileSource(string path, LoraFileModel model, SafetensorsFile file, IReadOnlyDictionary<string, LoraAdapterConfig> configs,
+        string? peftConfigPath)
     {
         SourceName = path;
         Model = model;
         _file = file;
         _configs = configs;
+        PeftConfigPath = peftConfigPath;
     }
 
     public string SourceName { get; }
 
     public LoraFileModel Model { get; }
 
+    /// <summary>The <c>adapter_config.json</c> when the source is a PEFT adapter folder (its config then decides targets, ranks and alphas), else null.</summary>
+    public string? PeftConfigPath { get; }
+
+    /// <summary>The PEFT adapter folder's config (see <see cref="PeftConfigPath"/>), else null.</summary>
+    public LoraAdapterConfig? PeftConfig => PeftConfigPath is null ? null : _configs[""];
+
     /// <summary>
     /// Opens <paramref name="path"/> — a LoRA file, a folder holding one (or <paramref name="weightName"/>), or a PEFT
-    /// adapter folder — reading only its header (pickle formats are refused).
+    /// adapter folder — reading only its header (pickle formats are refused). A PEFT folder's config is checked
+    /// against <see cref="PeftConfigPolicy"/> first: fields the SDK does not implement are refused.
     /// </summary>
     public static LoraFileSource Open(string path, LoraLoadOptions options, string? weightName = null)
     {
         var (filePath, peftConfigPath) = LoraSourceLocator.Resolve(path, weightName);
+        return OpenResolved(filePath, peftConfigPath, options);
+    }
+
+    /// <summary>Opens the PEFT adapter folder <paramref name="path"/>[/<paramref name="subfolder"/>] (PEFT's <c>from_pretrained(…, subfolder=…)</c>).</summary>
+    public static LoraFileSource OpenPeftFolder(string path, string? subfolder, LoraLoadOptions options)
+    {
+        var (weights, config) = LoraSourceLocator.ResolvePeftFolder(path, subfolder);
+        return OpenResolved(weights, config, options);
+    }
+
+    private static LoraFileSource OpenResolved(string filePath, string? peftConfigPath, LoraLoadOptions options)
+    {
+        var warnings = new List<string>();
+        LoraAdapterConfig? peftConfig = null;
+        if (peftConfigPath is not null)
+        {
+            peftConfig = LoraAdapterConfig.FromJson(File.ReadAllText(peftConfigPath), peftConfigPath, warnings);
+            var findings = PeftConfigPolicy.Check(peftConfig);
+            var refused = findings.Where(f => f.IsRefusal).ToList();
+            if (refused.Count > 0)
+            {
+                throw new LoraException(LoraErrorKind.UnsupportedConfig,
+                    $"{peftConfigPath}: {string.Join("; ", refused.Select(f => f.Message))}.", sourceName: peftConfigPath);
+            }
+            foreach (var f in findings) warnings.Add($"{Path.GetFileName(peftConfigPath)}: {f.Message}");
+        }
         var file = SafetensorsFile.Open(filePath);
         try
         {
-            var warnings = new List<string>();
-            LoraAdapterConfig? peftConfig = peftConfigPath is null ? null
-                : LoraAdapterConfig.FromJson(File.ReadAllText(peftConfigPath), peftConfigPath, warnings);
             var model = LoraFileModel.FromHeader(file.Header, info => file.ReadScalar(info.Name), options.FileModelOptions, peftConfig, warnings);
             var configs = peftConfig is not null
                 ? new Dictionary<string, LoraAdapterConfig>(StringComparer.Ordinal) { [""] = peftConfig }
                 : LoraAdapterConfig.FromSafetensorsMetadata(model.Header.Metadata, new List<string>()); // warnings already in the model
-            return new LoraFileSource(filePath, model, file, configs);
+            return new LoraFileSource(filePath, model, file, configs, peftConfigPath);
         }
         catch
         {

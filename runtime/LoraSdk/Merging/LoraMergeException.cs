@@ -10,7 +10,11 @@ namespace LoraSdk.Merging;
 public sealed class LoraMergeException : LoraSdkException
 {
     /// <summary>Creates the exception.</summary>
-    public LoraMergeException(LoraMergeErrorKind kind, string message, string? layerName = null)
+    /// <param name="kind">Why the merge was refused.</param>
+    /// <param name="message">The message (PEFT's where PEFT has one).</param>
+    /// <param name="layerName">The offending layer, if the error is about one.</param>
+    /// <param name="parameterName">The <c>add_weighted_adapter</c> parameter at fault (<c>density</c>, <c>svd_rank</c>, ...), if any.</param>
+    public LoraMergeException(LoraMergeErrorKind kind, string message, string? layerName = null, string? parameterName = null)
         : base(kind switch
         {
             LoraMergeErrorKind.RankMismatch or LoraMergeErrorKind.InvalidLayer => LoraSdkErrorCategory.Incompatible,
@@ -20,7 +24,11 @@ public sealed class LoraMergeException : LoraSdkException
     {
         Kind = kind;
         LayerName = layerName;
+        ParameterName = parameterName;
     }
+
+    /// <summary>The <c>add_weighted_adapter</c> parameter at fault (PEFT's name, e.g. <c>density</c>), or null.</summary>
+    public string? ParameterName { get; }
 
     /// <summary>Why the merge was refused.</summary>
     public LoraMergeErrorKind Kind { get; }

@@ -310,21 +310,24 @@ public static class LoraMerger
         string name = CombinationTypes.PeftName(type);
         if (density is not double d)
         {
+            // PEFT reaches `density >= 0` with None here and raises TypeError: '>=' not supported between instances of
+            // 'NoneType' and 'int'; name the missing parameter instead.
             throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity,
-                $"combination_type {name} needs a density (the fraction of values to keep, in [0, 1]).");
+                $"combination_type {name} needs `density` (LoraMergeOptions.Density: the fraction of values to keep, in {(CombinationTypes.IsRandom(type) ? "(0, 1]" : "[0, 1]")}), but none was given.",
+                parameterName: "density");
         }
         if (double.IsNaN(d))
         {
-            throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity, $"Density should be >= 0, got nan");
+            throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity, $"Density should be >= 0, got nan", parameterName: "density");
         }
         if (d < 0)
         {
-            throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity, $"Density should be >= 0, got {PythonFloat(d)}");
+            throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity, $"Density should be >= 0, got {PythonFloat(d)}", parameterName: "density");
         }
         if (d == 0 && CombinationTypes.IsRandom(type))
         {
             throw new LoraMergeException(LoraMergeErrorKind.InvalidDensity,
-                $"Density 0.0 is not allowed for combination_type {name}: DARE rescales the kept values by 1/density.");
+                $"Density 0.0 is not allowed for combination_type {name}: DARE rescales the kept values by 1/density.", parameterName: "density");
         }
     }
 

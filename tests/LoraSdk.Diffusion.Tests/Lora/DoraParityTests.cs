@@ -122,6 +122,34 @@ public sealed class DoraParityTests
     }
 
     [Fact]
+    public void DoraRoundTripsThroughAPeftAdapterFolder()
+    {
+        using var temp = new TempFolder();
+        string folder;
+        using (var p = new LoraPipelineHarness(textEncoders: false))
+        {
+            p.Manager.LoadLoraWeights(RepoPaths.FixturesDora, "dora", weightName: File);
+            folder = p.Manager.SavePeftAdapter(temp.Path, "dora");
+        }
+        // PEFT's layout: base_model.model.<module>.lora_magnitude_vector next to lora_A/lora_B, use_dora in the config.
+        using (var original = SafetensorsFile.Open(Path))
+        using (var file = SafetensorsFile.Open(System.IO.Path.Combine(folder, "adapter_model.safetensors")))
+        {
+            var expectedKeys = original.Keys.Select(k => "base_model.model." + k["unet.".Length..]).OrderBy(k => k, StringComparer.Ordinal);
+            Assert.Equal(expectedKeys, file.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        }
+        var config = LoraAdapterConfig.FromJson(System.IO.File.ReadAllText(System.IO.Path.Combine(folder, "adapter_config.json")), "adapter_config.json",
+            new System.Collections.Generic.List<string>());
+        Assert.True(config.UseDora);
+        Assert.Empty(PeftConfigPolicy.Check(config));
+
+        using var q = new LoraPipelineHarness(textEncoders: false);
+        q.Manager.LoadPeftAdapter(folder, adapterName: "dora");
+        Assert.All(q.UnetComponent.GetAdapterWeights("dora"), kv => Assert.IsType<DoraWeights>(kv.Value));
+        AssertUnet(q, "unet/file_lora_dora_pub");
+    }
+
+    [Fact]
     public void DoraIsRefusedWhereOnlyPlainLoraIsSupported()
     {
         using var p = new LoraPipelineHarness(textEncoders: false);

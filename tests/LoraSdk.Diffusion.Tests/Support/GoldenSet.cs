@@ -9,8 +9,8 @@ namespace LoraSdk.Diffusion.Tests.Support;
 
 /// <summary>
 /// One goldens folder (<c>goldens.safetensors</c> + <c>goldens.json</c>) of the diffusers reference fixtures. Use
-/// <see cref="Reference"/> (tests/fixtures), <see cref="Prompt"/> (tests/fixtures-prompt) or <see cref="Flux"/>
-/// (tests/fixtures-flux). Tensors are loaded on
+/// <see cref="Reference"/> (tests/fixtures), <see cref="Prompt"/> (tests/fixtures-prompt), <see cref="Flux"/>
+/// (tests/fixtures-flux) or <see cref="SeedFlows"/> (tests/fixtures-seed-flows). Tensors are loaded on
 /// demand and owned by the caller.
 /// </summary>
 public sealed class GoldenSet
@@ -37,6 +37,9 @@ public sealed class GoldenSet
 
     /// <summary>The goldens of tests/fixtures-dora (PEFT DoRA on the tiny SDXL UNet).</summary>
     public static GoldenSet Dora => Cache.GetOrAdd(RepoPaths.FixturesDora, f => new GoldenSet(f));
+
+    /// <summary>The goldens of tests/fixtures-seed-flows (PEFT adapter folders and merges, fuse → unload → save_pretrained → reload).</summary>
+    public static GoldenSet SeedFlows => Cache.GetOrAdd(RepoPaths.FixturesSeedFlows, f => new GoldenSet(f));
 
     /// <summary>The folder.</summary>
     public string Folder { get; }

@@ -23,6 +23,9 @@ public static class RepoPaths
     /// <summary>tests/fixtures-dora (a PEFT DoRA file for the tiny SDXL UNet with diffusers' outputs).</summary>
     public static string FixturesDora => Path.Combine(Root, "tests", "fixtures-dora");
 
+    /// <summary><c>tests/fixtures-seed-flows</c> (PEFT adapter folders, fuse → save_pretrained → reload goldens).</summary>
+    public static string FixturesSeedFlows => Path.Combine(Root, "tests", "fixtures-seed-flows");
+
     /// <summary><c>tests/fixtures-flux/tiny-flux</c>.</summary>
     public static string TinyFlux => Path.Combine(FixturesFlux, "tiny-flux");
 

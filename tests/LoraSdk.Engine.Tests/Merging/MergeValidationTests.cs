@@ -66,7 +66,8 @@ public sealed class MergeValidationTests : IClassFixture<MergeFixture>
     }
 
     [Theory]
-    [InlineData(CombinationType.Ties, null, "combination_type ties needs a density (the fraction of values to keep, in [0, 1]).")]
+    [InlineData(CombinationType.Ties, null, "combination_type ties needs `density` (LoraMergeOptions.Density: the fraction of values to keep, in [0, 1]), but none was given.")]
+    [InlineData(CombinationType.DareLinear, null, "combination_type dare_linear needs `density` (LoraMergeOptions.Density: the fraction of values to keep, in (0, 1]), but none was given.")]
     [InlineData(CombinationType.MagnitudePruneSvd, -0.5, "Density should be >= 0, got -0.5")]
     [InlineData(CombinationType.DareTies, -1.0, "Density should be >= 0, got -1.0")]
     [InlineData(CombinationType.DareLinear, 0.0, "Density 0.0 is not allowed for combination_type dare_linear: DARE rescales the kept values by 1/density.")]
@@ -75,6 +76,7 @@ public sealed class MergeValidationTests : IClassFixture<MergeFixture>
     {
         var e = Refused(new[] { "a", "d" }, new LoraMergeOptions { CombinationType = type, Density = density });
         Assert.Equal(LoraMergeErrorKind.InvalidDensity, e.Kind);
+        Assert.Equal("density", e.ParameterName);
         Assert.Equal(message, e.Message);
     }
 
