@@ -122,15 +122,25 @@ internal sealed class LoraFileSource : IDisposable
         if (m.MagnitudeKey != null) yield return m.MagnitudeKey;
     }
 
-    /// <summary>The supported modules of <paramref name="component"/>, in file key order.</summary>
+    /// <summary>
+    /// The supported modules of <paramref name="component"/>, in file key order. Converted modules (kohya / XLabs / BFL
+    /// Flux layouts, <see cref="LoraModuleSpec.Conversion"/>) read their file tensors through the conversion; a kohya
+    /// fused layer whose lora_up is block-diagonal is split by rank as diffusers splits it (that reads its lora_up here).
+    /// </summary>
     public List<LoraModuleInput> ModulesFor(string component)
     {
         var result = new List<LoraModuleInput>();
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
+        var blockDiagonal = BlockDiagonalLayers(modules.Values);
         foreach (var m in modules.Values.OrderBy(m => m.DownKey, StringComparer.Ordinal))
         {
             if (m.MidKey != null || m.MagnitudeKey != null) continue;
+            if (m.Conversion is { } conversion)
+            {
+                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.UpKey)));
+                continue;
+            }
             bool alphaInt = m.AlphaSource switch
             {
                 LoraAlphaSource.Metadata => metadata?.LoraAlphaIsInteger ?? true,
@@ -144,6 +154,59 @@ internal sealed class LoraFileSource : IDisposable
                 (dtype, device) => Load(downKey, dtype, device), (dtype, device) => Load(upKey, dtype, device)));
         }
         return result;
+    }
+
+    /// <summary>The up keys of kohya fused layers whose (scaled) lora_up is block-diagonal.</summary>
+    private HashSet<string> BlockDiagonalLayers(IEnumerable<LoraModuleSpec> modules)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.UpKey, StringComparer.Ordinal))
+        {
+            var parts = layer.Select(m => m.Conversion!).OrderBy(c => c.SplitIndex).ToList();
+            if (parts.Count != parts[0].SplitCount) continue;
+            using var up = LoadRaw(layer.Key);
+            using var scope = torch.NewDisposeScope();
+            var scaled = parts[0].UpScale == 1.0 ? up : up.mul((float)parts[0].UpScale);
+            if (LoraModuleConversionTensors.IsBlockDiagonal(scaled, parts, layer.First().Rank)) result.Add(layer.Key);
+        }
+        return result;
+    }
+
+    private LoraModuleInput ConvertedInput(LoraModuleSpec m, LoraModuleConversion c, bool blockDiagonal)
+    {
+        string downKey = m.DownKey, upKey = m.UpKey;
+        int rank = m.Rank;
+        if (blockDiagonal)
+        {
+            int part = rank / c.SplitCount;
+            // diffusers chunks lora_down by rank and keeps each part's own columns of lora_up: rank (and alpha) r / n.
+            return new LoraModuleInput(m.ModulePath, downKey, upKey, false, new long[] { part, m.InFeatures }, new long[] { m.OutFeatures, part },
+                part, part, true, m.UseRsLora, null, null,
+                (dtype, device) => LoadConverted(downKey, dtype, device, t => LoraModuleConversionTensors.BlockDown(t, c, rank)),
+                (dtype, device) => LoadConverted(upKey, dtype, device, t => LoraModuleConversionTensors.BlockUp(t, c, rank)));
+        }
+        return new LoraModuleInput(m.ModulePath, downKey, upKey, false, m.DownShape.ToArray(), m.UpShape.ToArray(), m.Rank, m.Alpha,
+            m.Alpha == Math.Floor(m.Alpha), m.UseRsLora, null, null,
+            (dtype, device) => LoadConverted(downKey, dtype, device, t => LoraModuleConversionTensors.Down(t, c)),
+            (dtype, device) => LoadConverted(upKey, dtype, device, t => LoraModuleConversionTensors.Up(t, c)));
+    }
+
+    /// <summary>Reads <paramref name="key"/> in the file's dtype, transforms it there, then copies it into <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    private Tensor LoadConverted(string key, ScalarType dtype, Device device, Func<Tensor, Tensor> transform)
+    {
+        using var raw = LoadRaw(key);
+        using var scope = torch.NewDisposeScope();
+        var converted = transform(raw);
+        return LoraModuleInput.OwnedCopy(converted, dtype, device);
+    }
+
+    /// <summary>One tensor in the file's dtype on the CPU (float8 decoded), owned by the caller.</summary>
+    private Tensor LoadRaw(string key)
+    {
+        var info = _file.Info(key);
+        return SafetensorsDTypeMapping.IsNative(info.DType)
+            ? Load(key, SafetensorsDTypeMapping.ToScalarType(info.DType), torch.CPU)
+            : _file.Load(key).DetachFromDisposeScope();
     }
 
     private bool AlphaTensorIsInteger(LoraModuleSpec m, IEnumerable<LoraModuleSpec> all)
