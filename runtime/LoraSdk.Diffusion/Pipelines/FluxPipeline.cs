@@ -115,6 +115,9 @@ public sealed class FluxPipeline : LoraPipeline, IDisposable
     /// <inheritdoc />
     private protected override void InstallScaleHook(ILoraScaleHook hook) => LoraScaleHook = hook;
 
+    /// <summary>diffusers' <c>FluxLoraLoaderMixin.fuse_lora(components=["transformer"])</c>: the text encoder is not fused by default.</summary>
+    private protected override IReadOnlyList<string>? FuseComponents { get; } = new[] { LoraSdk.Core.LoraComponents.Transformer };
+
     /// <summary>Loads a diffusers FluxPipeline folder (see <see cref="Loading.FluxPipelineLoader"/>).</summary>
     public static FluxPipeline FromPretrained(string folder, Loading.ModelLoadOptions? options = null) =>
         Loading.FluxPipelineLoader.Load(folder, options);
