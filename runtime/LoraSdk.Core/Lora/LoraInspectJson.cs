@@ -50,15 +50,6 @@ public static class LoraInspectJson
         w.EndObject();
         w.Name("unmapped");
         Strings(w, model.Unmapped);
-        w.Name("ignored").StartArray();
-        foreach (var i in model.Ignored)
-        {
-            w.StartObject();
-            w.Name("key").Value(i.Key);
-            w.Name("reason").Value(i.Reason);
-            w.EndObject();
-        }
-        w.EndArray();
         w.Name("unsupported").StartArray();
         foreach (var u in model.Unsupported)
         {
@@ -92,6 +83,15 @@ public static class LoraInspectJson
         w.EndObject();
         w.Name("usesRsLora").Value(model.UsesRsLora);
         w.Name("usesDora").Value(model.UsesDora);
+        w.Name("ignored").StartArray();
+        foreach (var i in model.Ignored)
+        {
+            w.StartObject();
+            w.Name("key").Value(i.Key);
+            w.Name("reason").Value(i.Reason);
+            w.EndObject();
+        }
+        w.EndArray();
         w.EndObject();
     }
 
