@@ -69,7 +69,4 @@ internal sealed class FluxModuleSource
     public FluxAlphaFold Fold { get; }
 
     public bool BlockDiagonalCandidate { get; }
-
-    /// <summary>True when the tensors are used as stored (no split, fold or swap).</summary>
-    public bool IsIdentity => SplitCount == 1 && !SwapUpHalves && (Fold == FluxAlphaFold.None || Fold == FluxAlphaFold.Keep);
 }
