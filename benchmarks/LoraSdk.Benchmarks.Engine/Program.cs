@@ -177,7 +177,7 @@ internal static class Program
         var component = Component(model);
         component.EnableLoraHotswap(32);
         component.LoadLoraAdapter(fa, "unet", "slot");
-        var targets = component.GetAdapterWeights("slot").SelectMany(kv => new[] { kv.Value.Down, kv.Value.Up }).ToList();
+        var targets = component.GetAdapterWeights("slot").SelectMany(kv => new[] { ((LowRankWeights)kv.Value).A, ((LowRankWeights)kv.Value).B }).ToList();
         var sources = b.Select(kv => kv.Value).ToList();
         long bytes = sources.Sum(t => t.NumberOfElements * t.ElementSize);
         int which = 0;
@@ -204,9 +204,9 @@ internal static class Program
         using var model = new SdxlLikeModel(640, dtype, blocks: 22);
         var component = Component(model);
         component.AddAdapter("a", Definition(model, 32, 3));
-        var pairs = component.GetAdapterWeights("a").Select(kv => (kv.Value.Up, kv.Value.Down)).ToList();
-        var ups = pairs.Select(p => p.Up.to(ScalarType.Float32)).ToList();
-        var downs = pairs.Select(p => p.Down.to(ScalarType.Float32)).ToList();
+        var pairs = component.GetAdapterWeights("a").Select(kv => (((LowRankWeights)kv.Value).B, ((LowRankWeights)kv.Value).A)).ToList();
+        var ups = pairs.Select(p => p.B.to(ScalarType.Float32)).ToList();
+        var downs = pairs.Select(p => p.A.to(ScalarType.Float32)).ToList();
         double floor = Best(() => { for (int i = 0; i < pairs.Count; i++) { using var r = ups[i].mm(downs[i]); } }, Iters(12));
         double fuse = Best(() => { component.FuseLora(); component.UnfuseLora(); }, Iters(12));
         var weights = component.GetAdapterModulePaths("a").Select(p => component.GetLayer(p)!.Weight).ToList();
@@ -263,9 +263,9 @@ internal static class Program
                 var result = nn.functional.linear(x, layer.Weight, layer.Bias);
                 foreach (var n in names)
                 {
-                    var w = layer.GetAdapter(n);
-                    using var h = nn.functional.linear(x, w.Down);
-                    using var d = nn.functional.linear(h, w.Up);
+                    var w = (LowRankWeights)layer.GetAdapter(n);
+                    using var h = nn.functional.linear(x, w.A);
+                    using var d = nn.functional.linear(h, w.B);
                     using var s = d.mul(w.Scaling);
                     result.add_(s);
                 }

@@ -88,8 +88,8 @@ internal sealed class SdxlWorkload : IDisposable
             _adapters.Add(Component.AddAdapter("a" + _adapters.Count, new LoraAdapterDefinition(modules)));
             foreach (var m in modules)
             {
-                m.Down.Dispose();
-                m.Up.Dispose();
+                m.A.Dispose();
+                m.B.Dispose();
             }
         }
         Component.SetAdapter(_adapters.Take(count).ToList());

@@ -16,8 +16,8 @@ namespace LoraSdk.Build;
 /// <item><description>File facts (<c>ok</c> only): <c>runtimePath</c> (where the file is copied next to the app,
 /// <see cref="AdapterOutputPath"/>), <c>format</c>, <c>triggerWords</c>, <c>declaredArchitecture</c>,
 /// <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>, <c>unsupported</c>
-/// (<c>{variant, keys}</c>: the formats core's variants plus those the runtime engine refuses at load — PEFT DoRA
-/// magnitude vectors and LoCon/Tucker mid weights), <c>invalid</c> (<c>{component, module, reason}</c>) and
+/// (<c>{variant, keys}</c>: every variant the runtime engine refuses at load, <see cref="LoraVariantPolicy.Refused"/>),
+/// <c>invalid</c> (<c>{component, module, reason}</c>) and
 /// <c>compatibility</c> (<c>{component, module, reason, kind: missing|mismatch}</c> against the base model).</description></item>
 /// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> —
 /// <c>modules</c> is the ordinal-sorted module paths; every module has rank <c>rank</c> and alpha <c>alpha</c> (the
@@ -29,12 +29,6 @@ internal static class SidecarDocument
 {
     /// <summary>Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>.</summary>
     public const int FormatVersion = 3;
-
-    /// <summary>The variant name LSDK005 reports for PEFT DoRA (the engine refuses <c>lora_magnitude_vector</c> at load).</summary>
-    public const string PeftDoraVariant = "dora (PEFT lora_magnitude_vector)";
-
-    /// <summary>The variant name for LoCon/Tucker mid weights (the engine refuses them at load).</summary>
-    public const string LoconMidVariant = "locon_mid (Tucker)";
 
     public static string Ok(SidecarIdentity id, long fileSize, string sha256, string runtimePath, LoraFileModel model, BaseModelLayouts layouts)
     {
@@ -129,18 +123,10 @@ internal static class SidecarDocument
         w.EndObject();
     }
 
-    /// <summary>
-    /// Variants the runtime engine refuses to load: the formats core's unsupported variants, then modules with a PEFT
-    /// DoRA magnitude vector and modules with a LoCon/Tucker mid weight (the engine's <c>LoraFileSource.Check</c>).
-    /// </summary>
+    /// <summary>Variants the runtime engine refuses to load (the one policy, <see cref="LoraVariantPolicy"/>).</summary>
     private static IEnumerable<(string Variant, IReadOnlyList<string> Keys)> Unsupported(LoraFileModel model)
     {
-        foreach (var u in model.Unsupported) yield return (u.Variant, u.Keys);
-        var modules = model.Components.Values.SelectMany(c => c.Values).ToList();
-        var dora = modules.Where(m => m.MagnitudeKey != null).Select(m => m.MagnitudeKey!).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        if (dora.Count > 0) yield return (PeftDoraVariant, dora);
-        var mid = modules.Where(m => m.MidKey != null).Select(m => m.MidKey!).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        if (mid.Count > 0) yield return (LoconMidVariant, mid);
+        foreach (var u in LoraVariantPolicy.Refused(model)) yield return (u.Variant, u.Keys);
     }
 
     private static void Identity(JsonWriter w, SidecarIdentity id, long fileSize, string sha256, string status, string? error, BaseModelLayouts layouts)

@@ -66,10 +66,10 @@ public sealed class GoldenParityTests
                 Assert.True(e["scaling"]!.AsDouble() == m.Scaling, $"{where}: scaling {m.Scaling}, golden {e["scaling"]}");
                 string kind = e["lora_layer_class"]!.AsString();
                 Assert.True((kind == "Conv2d" ? LoraLayerKind.Conv2d : LoraLayerKind.Linear) == m.Kind, $"{where}: kind {m.Kind}, golden {kind}");
-                Assert.Equal(e["lora_A_shape"]!.Items.Select(x => x.AsInt64()), m.DownShape);
-                Assert.Equal(e["lora_B_shape"]!.Items.Select(x => x.AsInt64()), m.UpShape);
-                Assert.Equal(m.DownShape[1], m.InFeatures);
-                Assert.Equal(m.UpShape[0], m.OutFeatures);
+                Assert.Equal(e["lora_A_shape"]!.Items.Select(x => x.AsInt64()), m.AShape);
+                Assert.Equal(e["lora_B_shape"]!.Items.Select(x => x.AsInt64()), m.BShape);
+                Assert.Equal(m.AShape[1], m.InFeatures);
+                Assert.Equal(m.BShape[0], m.OutFeatures);
                 Assert.Null(m.MidKey);
                 Assert.False(m.UsesDora);
             }
@@ -151,7 +151,7 @@ public sealed class GoldenParityTests
         var kohya = LoraFileModel.Read(TestPaths.Lora("lora_a_kohya_te_classic_keys"));
         var byKey = kohya.KeyMappings.ToDictionary(k => k.Key);
         var m = byKey["lora_te1_text_model_encoder_layers_0_self_attn_k_proj.lora_down.weight"];
-        Assert.Equal((LoraComponents.TextEncoder, "encoder.layers.0.self_attn.k_proj", LoraTensorRole.Down), (m.Component, m.ModulePath, m.Role));
+        Assert.Equal((LoraComponents.TextEncoder, "encoder.layers.0.self_attn.k_proj", LoraTensorRole.A), (m.Component, m.ModulePath, m.Role));
         var a = byKey["lora_unet_down_blocks_1_attentions_1_transformer_blocks_1_attn2_to_out_0.alpha"];
         Assert.Equal((LoraComponents.Unet, "down_blocks.1.attentions.1.transformer_blocks.1.attn2.to_out.0", LoraTensorRole.Alpha), (a.Component, a.ModulePath, a.Role));
     }

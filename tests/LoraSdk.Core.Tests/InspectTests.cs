@@ -168,10 +168,17 @@ public sealed class InspectTests
     }
 
     [Fact]
-    public void HelpPrintsUsage()
+    public void HelpExplainsEveryOptionAndTheExitCodes()
     {
-        var (code, output, _) = Run("--help");
+        var (code, output, err) = Run("--help");
         Assert.Equal(0, code);
-        Assert.Contains(InspectCommand.Usage, output, StringComparison.Ordinal);
+        Assert.Equal("", err);
+        Assert.Contains("lorasdk inspect <file.safetensors> [options]", output, StringComparison.Ordinal);
+        foreach (var option in new[] { "--unet-config <config.json>", "--text-encoder-config <config.json>", "--text-encoder-2-config <config.json>", "--json" })
+        {
+            var line = Assert.Single(output.Split('\n'), l => l.TrimStart().StartsWith(option, StringComparison.Ordinal));
+            Assert.True(line.Length > option.Length + 20, "no explanation for " + option + ": " + line);
+        }
+        Assert.Contains("Exit codes: 0 ok", output, StringComparison.Ordinal);
     }
 }

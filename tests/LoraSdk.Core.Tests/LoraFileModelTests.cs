@@ -49,7 +49,7 @@ public sealed class LoraFileModelTests
     [Theory]
     [InlineData("hada_w1_a,hada_w1_b,hada_w2_a,hada_w2_b,alpha", "loha")]
     [InlineData("lokr_w1,lokr_w2_a,lokr_w2_b,alpha", "lokr")]
-    [InlineData("lora_down.weight,lora_up.weight,alpha,dora_scale", "dora")]
+    [InlineData("lora_down.weight,lora_up.weight,alpha,dora_scale", "dora_scale")]
     public void UnsupportedVariantsReportEveryKeyOfTheirModulesAndDropNothingSilently(string suffixes, string variant)
     {
         var file = new SyntheticFile();
@@ -209,7 +209,7 @@ public sealed class LoraFileModelTests
     [InlineData("vector_alpha", "has 2 elements")]
     [InlineData("nan_alpha", "not finite")]
     [InlineData("bad_rank_dims", "neither Linear")]
-    [InlineData("duplicate_down", "two down tensors")]
+    [InlineData("duplicate_down", "two lora_A (down) tensors")]
     [InlineData("bad_mid", "LoCon mid")]
     public void InconsistentModulesAreReportedAsInvalidWithTheirKeys(string defect, string reason)
     {

@@ -8,9 +8,9 @@ using Microsoft.CodeAnalysis;
 namespace LoraSdk.Generators.Tests;
 
 /// <summary>
-/// Variants the formats core reads but the runtime engine refuses at load (<c>LoraFileSource.Check</c>: PEFT DoRA
-/// <c>lora_magnitude_vector</c>, LoCon/Tucker <c>lora_mid</c>) fail the build as LSDK005: real files through the build
-/// task and the generator.
+/// The build follows the engine's variant policy (<see cref="LoraVariantPolicy"/>): a variant the formats core reads but
+/// the runtime engine refuses at load (LoCon/Tucker <c>lora_mid</c>) fails the build as LSDK005, one the engine applies
+/// (PEFT DoRA) builds — real files through the build task and the generator.
 /// </summary>
 public class EngineRefusedVariantTests
 {
@@ -67,7 +67,7 @@ public class EngineRefusedVariantTests
     }
 
     [Fact]
-    public void PeftDoraIsReportedAsAnUnsupportedVariant()
+    public void PeftDoraBuildsBecauseTheEngineAppliesIt()
     {
         using var temp = new TempFolder();
         WriteLoraA(temp.File("dora.safetensors"), dora: true);
@@ -76,12 +76,11 @@ public class EngineRefusedVariantTests
         var magnitudeKeys = model.Components.Values.SelectMany(c => c.Values).Select(m => m.MagnitudeKey).OfType<string>().OrderBy(k => k, System.StringComparer.Ordinal).ToList();
         Assert.Equal(96, magnitudeKeys.Count);
 
-        var (outcome, manifest) = Build(temp, "dora.safetensors");
-        var d = Assert.Single(outcome.GeneratorDiagnostics);
-        Assert.Equal("LSDK005", d.Id);
-        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-        Assert.Equal($"Adapter 'D': 'dora.safetensors' uses the unsupported variant 'dora (PEFT lora_magnitude_vector)' (96 key(s), e.g. '{magnitudeKeys[0]}')", d.GetMessage());
-        AtFileValue(d, manifest, "dora.safetensors");
+        Assert.Empty(LoraVariantPolicy.Refused(model));
+
+        var (outcome, _) = Build(temp, "dora.safetensors");
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Adapters.D.g.cs");
     }
 
     [Fact]
@@ -112,7 +111,7 @@ public class EngineRefusedVariantTests
         var (outcome, manifest) = Build(temp, "tucker.safetensors");
         var d = Assert.Single(outcome.GeneratorDiagnostics);
         Assert.Equal("LSDK005", d.Id);
-        Assert.Equal($"Adapter 'D': 'tucker.safetensors' uses the unsupported variant 'locon_mid (Tucker)' (1 key(s), e.g. '{module}.lora_mid.weight')", d.GetMessage());
+        Assert.Equal($"Adapter 'D': 'tucker.safetensors' uses the unsupported variant 'locon_mid (Tucker)' (3 key(s), e.g. '{module}.lora_down.weight')", d.GetMessage());
         AtFileValue(d, manifest, "tucker.safetensors");
     }
 }

@@ -1,337 +1,260 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
-using LoraSdk.Adapters;
-using LoraSdk.Cli.CommandLine;
-using LoraSdk.Diffusion.Lora;
+using LoraSdk.Cli.Infrastructure;
+using LoraSdk.Cli.Infrastructure.Torch;
 using LoraSdk.Diffusion.Loading;
+using LoraSdk.Diffusion.Lora;
+using TorchSharp;
 using LoraSdk.Diffusion.Pipelines;
-using LoraSdk.Core;
 using LoraSdk.IO;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Cli.Commands;
 
 /// <summary>
-/// <c>lorasdk generate --model &lt;folder&gt; --prompt "…" [--negative-prompt "…"] [--steps N] [--guidance G]
-/// [--seed S] [--latents &lt;file.safetensors&gt;] [--lora &lt;file&gt;[:&lt;weight&gt;] …] [--scale s] [--height H]
-/// [--width W] [--dtype float32|bfloat16|float16] [--device cpu|cuda] [--threads N] --out &lt;png&gt; [--save-tensor &lt;file&gt;]</c>:
-/// runs the SDXL pipeline of a diffusers folder. <c>--latents</c> holds a tensor named <c>latents</c> (the initial
-/// noise, before scaling by <c>init_noise_sigma</c>, like diffusers' <c>latents=</c>). Every <c>--lora</c> is loaded
-/// as an adapter (diffusers' default names <c>default_0</c>, …) and all are combined with <c>set_adapters</c> using
-/// their weights (default 1.0). <c>--scale</c> is the runtime LoRA scale (<c>cross_attention_kwargs["scale"]</c>).
-/// <c>--save-tensor</c> writes the image as a float32 tensor named <c>image</c>, (1, H, W, 3) in [0, 1] like
-/// diffusers' <c>output_type="np"</c>. Progress is shown when stderr is a terminal. Exit codes: 0 ok, 1 failure
-/// (one line on stderr), 2 usage error.
+/// <c>lorasdk generate</c>: runs the SDXL pipeline of a diffusers folder (diffusers' <c>StableDiffusionXLPipeline</c>
+/// call) and writes a PNG, optionally the image tensor. Every <c>--lora</c> is loaded as an adapter (diffusers' default
+/// names <c>default_0</c>, …) and all are combined with <c>set_adapters</c> using their weights; <c>--scale</c> is the
+/// runtime LoRA scale (<c>cross_attention_kwargs["scale"]</c>). Sizes are checked up front (multiple of 8, at most
+/// <see cref="MaxSide"/>, and an estimate of the memory needed against the memory available); outputs are written
+/// atomically; progress goes to stderr.
 /// </summary>
-public static class GenerateCommand
+internal sealed class GenerateCommand : CliCommand
 {
-    /// <summary>Exit code: success.</summary>
-    public const int ExitOk = 0;
+    /// <summary>The largest accepted <c>--width</c> / <c>--height</c>.</summary>
+    public const int MaxSide = 16384;
 
-    /// <summary>Exit code: loading or generation failed.</summary>
-    public const int ExitFailed = 1;
+    private readonly Option<string> _model = CliOptions.Model();
+    private readonly Option<string> _prompt = CliOptions.Text("--prompt", "The prompt (for both text encoders unless --prompt-2 is given). Longer than 77 tokens: the rest is cut off, with a warning.", required: true);
+    private readonly Option<string> _prompt2 = CliOptions.Text("--prompt-2", "The prompt for tokenizer_2/text_encoder_2 (default: --prompt).");
+    private readonly Option<string> _negative = CliOptions.Text("--negative-prompt",
+        "The negative prompt; \"\" encodes the empty string. Default: none, i.e. zero negative embeddings (force_zeros_for_empty_prompt), like diffusers.");
+    private readonly Option<string> _negative2 = CliOptions.Text("--negative-prompt-2", "The negative prompt for text_encoder_2 (default: --negative-prompt).");
+    private readonly Option<int?> _steps = CliOptions.Int("--steps", "N", "Denoising steps (at most the scheduler's training timesteps, 1000).", 1, 1000, defaultValue: 50);
+    private readonly Option<double?> _guidance = CliOptions.Finite("--guidance", "G", "Classifier-free guidance scale; guidance is on when > 1.", defaultValue: 5.0);
+    private readonly Option<int?> _height = CliOptions.Int("--height", "H",
+        $"Image height in pixels, a multiple of 8 up to {MaxSide} (default: the UNet's sample_size × the VAE scale factor: 1024 for SDXL, 64 for the tiny model).",
+        8, MaxSide, multipleOf: 8);
+    private readonly Option<int?> _width = CliOptions.Int("--width", "W", $"Image width in pixels, a multiple of 8 up to {MaxSide} (default: as --height).", 8, MaxSide, multipleOf: 8);
+    private readonly Option<long?> _seed = CliOptions.Long("--seed", "S",
+        "Seed of the initial noise, drawn like torch.Generator().manual_seed(S) on the CPU, so the same seed gives diffusers' noise (default: random; printed).");
+    private readonly Option<string> _latents = CliOptions.InputFile("--latents", "file.safetensors",
+        "Initial noise instead of --seed: a tensor named 'latents' (1, 4, H/8, W/8) before scaling by init_noise_sigma, like diffusers' latents=.");
+    private readonly Option<LoraSpec[]> _loras = CliOptions.Loras();
+    private readonly Option<double?> _scale = CliOptions.Finite("--scale", "s",
+        "Runtime LoRA scale for this call (cross_attention_kwargs[\"scale\"]; default: none, i.e. 1.0).");
+    private readonly Option<string> _dtype = TorchOptions.DType();
+    private readonly Option<string> _device = TorchOptions.Device();
+    private readonly Option<int?> _threads = TorchOptions.Threads();
+    private readonly Option<string> _out = CliOptions.OutputFile("--out", "file.png",
+        "The PNG to write (8-bit RGB). Written to a temporary file and renamed: an existing file is replaced only by a complete one.", required: true);
+    private readonly Option<string> _saveTensor = CliOptions.OutputFile("--save-tensor", "file.safetensors",
+        "Also write the image as tensor 'image', (1, H, W, 3) float32 in [0, 1], like diffusers' output_type=\"np\".", required: false);
+    private readonly Option<bool> _quiet = CliOptions.Quiet();
 
-    /// <summary>Exit code: bad command line.</summary>
-    public const int ExitUsage = 2;
+    /// <inheritdoc />
+    public override string Name => "generate";
 
-    /// <summary>Usage text.</summary>
-    public const string Usage =
-        "usage: lorasdk generate --model <folder> --prompt \"<text>\" [--negative-prompt \"<text>\"] [--steps N] [--guidance G] " +
-        "[--seed S] [--latents <file.safetensors>] [--lora <file>[:<weight>] ...] [--scale s] [--height H] [--width W] " +
-        "[--dtype float32|bfloat16|float16] [--device cpu|cuda] [--threads N] --out <file.png> [--save-tensor <file.safetensors>] [--quiet]";
+    /// <inheritdoc />
+    public override string Description => "Generate an image with a diffusers SDXL pipeline folder, optionally with LoRA adapters (diffusers semantics: same seed, same image).";
 
-    private static readonly string[] ValueOptions =
+    /// <inheritdoc />
+    public override IReadOnlyList<string> HelpNotes => new[]
     {
-        "--model", "--prompt", "--negative-prompt", "--steps", "--guidance", "--seed", "--latents", "--scale", "--height",
-        "--width", "--dtype", "--device", "--out", "--save-tensor", "--threads",
+        "Progress and warnings go to stderr: one redrawn line on a terminal, plain lines when redirected; the result line goes to stdout.",
+        "Before generating, the memory the image size needs is estimated and compared with the memory available (cgroup limits count);",
+        "  a size that does not fit is refused with exit code 3.",
+        "Example: lorasdk generate --model models/tiny-sdxl-prompt --prompt \"bears, pizza bites\" --seed 1000 \\",
+        "           --lora tests/fixtures/loras/lora_a.safetensors:0.7 --scale 0.5 --out out/bears.png",
     };
 
-    private static readonly string[] FlagOptions = { "--quiet", "--help", "-h" };
-
-    /// <summary>Runs with the process's standard streams. <paramref name="args"/> excludes the word <c>generate</c>.</summary>
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error, !Console.IsErrorRedirected);
-
-    /// <summary>Runs the command writing to the given streams; returns the exit code.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool showProgress = false)
+    /// <summary>Runs <c>generate</c> with <paramref name="args"/> (without the word <c>generate</c>); for tests.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
-        Request request;
-        try
-        {
-            var (rest, loras) = ExtractLoras(args);
-            var parsed = ParsedArguments.Parse(rest, ValueOptions, FlagOptions);
-            if (parsed.Has("--help") || parsed.Has("-h"))
-            {
-                stdout.WriteLine(Usage);
-                return ExitOk;
-            }
-            request = Request.From(parsed, loras);
-        }
-        catch (CommandLineException e)
-        {
-            stderr.WriteLine("lorasdk generate: " + e.Message);
-            stderr.WriteLine(Usage);
-            return ExitUsage;
-        }
-
-        try
-        {
-            return Execute(request, stdout, stderr, showProgress && !request.Quiet);
-        }
-        catch (Exception e) when (e is ModelLoadException or LoraException or LoraSdkFormatException or IOException
-                                      or ArgumentException or InvalidOperationException or UnauthorizedAccessException
-                                      or KeyNotFoundException or NotSupportedException)
-        {
-            if (showProgress) stderr.WriteLine();
-            stderr.WriteLine("lorasdk generate: " + e.Message.ReplaceLineEndings(" "));
-            return ExitFailed;
-        }
+        var all = new List<string> { "generate" };
+        all.AddRange(args);
+        return LorasdkCli.Run(all, new CliEnvironment(stdout, stderr));
     }
 
-    private static int Execute(Request r, TextWriter stdout, TextWriter stderr, bool showProgress)
+    /// <inheritdoc />
+    protected override void Declare(Command command)
     {
+        foreach (var option in new Option[]
+                 {
+                     _model, _prompt, _prompt2, _negative, _negative2, _steps, _guidance, _height, _width, _seed, _latents,
+                     _loras, _scale, _dtype, _device, _threads, _out, _saveTensor, _quiet,
+                 })
+            command.Options.Add(option);
+    }
+
+    /// <inheritdoc />
+    protected override int Execute(CliContext context)
+    {
+        var r = ReadRequest(context);
+        context.EnableProgress(!r.Quiet);
+        var progress = context.Progress;
         if (r.Threads is int threads) set_num_threads(threads);
-        using var pipe = StableDiffusionXLPipeline.FromPretrained(r.Model, new ModelLoadOptions { DType = r.DType, Device = r.Device });
-        LoraAdapterManager? lora = null;
+        Device device = TorchOptions.ToDevice(r.DeviceName);
+
+        progress.Stage($"loading model {r.Model} ({TorchOptions.Name(r.DType)}, {r.DeviceName})");
+        using var pipe = StableDiffusionXLPipeline.FromPretrained(r.Model, new ModelLoadOptions { DType = r.DType, Device = device });
+        pipe.Warning += progress.Warning;
+
+        int trainSteps = pipe.Scheduler.Config.NumTrainTimesteps;
+        if (r.Steps > trainSteps) throw new UsageException($"--steps must be at most {trainSteps} (the scheduler's training timesteps), not {r.Steps}");
+        int height = r.Height ?? pipe.DefaultSampleSize * pipe.VaeScaleFactor;
+        int width = r.Width ?? pipe.DefaultSampleSize * pipe.VaeScaleFactor;
+        if (height % pipe.VaeScaleFactor != 0 || width % pipe.VaeScaleFactor != 0)
+            throw new UsageException($"--width and --height must be multiples of the VAE scale factor {pipe.VaeScaleFactor}, not {width}x{height}");
+        if (device.type == DeviceType.CPU)
+            TorchOptions.RequireMemory(context.Environment, GenerationMemoryEstimate.Bytes(pipe, height, width, r.Guidance > 1.0),
+                $"a {width}x{height} image with this model in {TorchOptions.Name(r.DType)}");
+
         if (r.Loras.Count > 0)
         {
-            lora = pipe.Lora;
+            var lora = pipe.Lora;
             var names = new List<string>();
-            foreach (var (path, _) in r.Loras) names.Add(lora.LoadLoraWeights(path));
+            for (int i = 0; i < r.Loras.Count; i++)
+            {
+                progress.Stage($"loading LoRA {i + 1}/{r.Loras.Count} {r.Loras[i].Path}");
+                names.Add(lora.LoadLoraWeights(r.Loras[i].Path));
+            }
             lora.SetAdapters(names, r.Loras.Select(l => l.Weight).ToList());
         }
 
-        Tensor? latents = null;
-        long? seed = r.Seed;
-        if (r.LatentsFile is not null)
-        {
-            using var file = SafetensorsFile.Open(r.LatentsFile);
-            if (!file.Header.Contains("latents"))
-                throw new KeyNotFoundException($"{r.LatentsFile}: no tensor named 'latents'");
-            latents = file.Load("latents", r.DType);
-        }
-        else if (seed is null)
-        {
-            seed = RandomNumberGenerator.GetInt32(int.MaxValue);
-        }
+        using var latents = r.LatentsFile is null ? null : LoadLatents(r.LatentsFile, r.DType);
+        long? seed = latents is null ? r.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue) : null;
 
-        try
+        NativeWarnings.EmitOnce();
+        progress.Stage("encoding the prompt");
+        using var output = pipe.Generate(new StableDiffusionXLCallOptions
         {
-            var progress = showProgress ? new TerminalProgress(stderr) : null;
-            using var output = pipe.Generate(new StableDiffusionXLCallOptions
-            {
-                Prompt = r.Prompt,
-                NegativePrompt = r.NegativePrompt,
-                NumInferenceSteps = r.Steps,
-                GuidanceScale = r.Guidance,
-                Height = r.Height,
-                Width = r.Width,
-                Seed = latents is null ? seed : null,
-                Latents = latents,
-                CrossAttentionScale = r.Scale,
-                Progress = progress,
-            });
-            progress?.Finish();
-            output.SavePng(r.Out);
-            if (r.SaveTensor is not null)
-                SafetensorsWriter.Save(r.SaveTensor, new[] { new KeyValuePair<string, Tensor>("image", output.Images) });
-            var shape = output.Images.shape;
-            string origin = latents is null ? $"seed {seed!.Value.ToString(CultureInfo.InvariantCulture)}" : $"latents {r.LatentsFile}";
-            stdout.WriteLine($"wrote {r.Out} ({shape[2]}x{shape[1]}, {r.Steps} steps, guidance {r.Guidance.ToString(CultureInfo.InvariantCulture)}, {origin}" +
-                             (r.Loras.Count > 0 ? $", {r.Loras.Count} LoRA" : "") + ")");
-            return ExitOk;
-        }
-        finally
-        {
-            latents?.Dispose();
-        }
+            Prompt = r.Prompt,
+            Prompt2 = r.Prompt2,
+            NegativePrompt = r.NegativePrompt,
+            NegativePrompt2 = r.NegativePrompt2,
+            NumInferenceSteps = r.Steps,
+            GuidanceScale = r.Guidance,
+            Height = height,
+            Width = width,
+            Seed = seed,
+            Latents = latents,
+            CrossAttentionScale = r.Scale,
+            Progress = new StepProgress(progress),
+            CancellationToken = context.Cancellation,
+        });
+
+        progress.Stage($"writing {r.Out}");
+        output.SavePng(r.Out);
+        if (r.SaveTensor is not null)
+            SafetensorsWriter.Save(r.SaveTensor, new[] { new KeyValuePair<string, Tensor>("image", output.Images) });
+        progress.Finish();
+
+        var shape = output.Images.shape;
+        string origin = latents is null ? $"seed {seed!.Value.ToString(CultureInfo.InvariantCulture)}" : $"latents {r.LatentsFile}";
+        context.Output.WriteLine($"wrote {r.Out} ({shape[2]}x{shape[1]}, {r.Steps} steps, guidance {r.Guidance.ToString(CultureInfo.InvariantCulture)}, {origin}" +
+                                 (r.Loras.Count > 0 ? $", {r.Loras.Count} LoRA" : "") + ")");
+        if (r.SaveTensor is not null) context.Output.WriteLine($"wrote {r.SaveTensor} (tensor 'image', (1, {shape[1]}, {shape[2]}, 3) float32)");
+        return ExitCodes.Ok;
     }
 
-    // --lora may repeat, which the shared parser does not allow: take every occurrence out first.
-    private static (List<string> Remaining, List<string> Loras) ExtractLoras(IReadOnlyList<string> args)
+    private Request ReadRequest(CliContext c)
     {
-        var rest = new List<string>();
-        var loras = new List<string>();
-        for (int i = 0; i < args.Count; i++)
+        var r = new Request
         {
-            string a = args[i];
-            if (a == "--")
-            {
-                rest.AddRange(args.Skip(i));
-                break;
-            }
-            if (a == "--lora")
-            {
-                if (i + 1 >= args.Count) throw new CommandLineException("option --lora needs a value");
-                loras.Add(args[++i]);
-            }
-            else if (a.StartsWith("--lora=", StringComparison.Ordinal))
-            {
-                loras.Add(a.Substring("--lora=".Length));
-            }
-            else
-            {
-                rest.Add(a);
-            }
+            Model = c.Get(_model),
+            Prompt = c.Get(_prompt),
+            Prompt2 = c.Parse.GetValue(_prompt2),
+            NegativePrompt = c.Parse.GetValue(_negative),
+            NegativePrompt2 = c.Parse.GetValue(_negative2),
+            Steps = c.Get(_steps)!.Value,
+            Guidance = c.Get(_guidance)!.Value,
+            Height = c.Parse.GetValue(_height),
+            Width = c.Parse.GetValue(_width),
+            Seed = c.Parse.GetValue(_seed),
+            LatentsFile = c.Parse.GetValue(_latents),
+            Loras = c.Get(_loras),
+            Scale = c.Parse.GetValue(_scale),
+            DType = TorchOptions.ToScalarType(c.Get(_dtype)),
+            DeviceName = c.Get(_device),
+            Threads = c.Parse.GetValue(_threads),
+            Out = c.Get(_out),
+            SaveTensor = c.Parse.GetValue(_saveTensor),
+            Quiet = c.Get(_quiet),
+        };
+        if (r.Seed is not null && r.LatentsFile is not null) throw new UsageException("--seed and --latents are exclusive");
+
+        // Every path is checked before the model loads, so a typo costs no time and names itself.
+        CliPaths.RequireFolder(r.Model, "--model", "a diffusers pipeline folder with model_index.json");
+        foreach (var lora in r.Loras)
+            CliPaths.RequireFileOrFolder(lora.Path, "--lora", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
+        if (r.LatentsFile is not null) CliPaths.RequireFile(r.LatentsFile, "--latents", "a .safetensors file with a tensor 'latents'");
+        CliPaths.RequireWritableFile(r.Out, "--out", "a .png file path");
+        if (r.SaveTensor is not null)
+        {
+            CliPaths.RequireWritableFile(r.SaveTensor, "--save-tensor", "a .safetensors file path");
+            if (Path.GetFullPath(r.SaveTensor) == Path.GetFullPath(r.Out)) throw new UsageException("--save-tensor and --out name the same file");
         }
-        return (rest, loras);
+        return r;
     }
 
-    /// <summary>The validated arguments of <c>lorasdk generate</c>.</summary>
-    public sealed class Request
+    private static Tensor LoadLatents(string path, ScalarType dtype)
     {
-        /// <summary>Pipeline folder.</summary>
-        public string Model { get; private init; } = "";
-
-        /// <summary>Prompt.</summary>
-        public string Prompt { get; private init; } = "";
-
-        /// <summary>Negative prompt, or null (zeros with <c>force_zeros_for_empty_prompt</c>).</summary>
-        public string? NegativePrompt { get; private init; }
-
-        /// <summary>Denoising steps.</summary>
-        public int Steps { get; private init; }
-
-        /// <summary>Guidance scale.</summary>
-        public double Guidance { get; private init; }
-
-        /// <summary>Seed, or null.</summary>
-        public long? Seed { get; private init; }
-
-        /// <summary>File holding the initial <c>latents</c> tensor, or null.</summary>
-        public string? LatentsFile { get; private init; }
-
-        /// <summary>LoRA files with their adapter weights.</summary>
-        public IReadOnlyList<(string Path, double Weight)> Loras { get; private init; } = Array.Empty<(string, double)>();
-
-        /// <summary>Runtime LoRA scale, or null.</summary>
-        public double? Scale { get; private init; }
-
-        /// <summary>Image height, or null for the model default.</summary>
-        public int? Height { get; private init; }
-
-        /// <summary>Image width, or null for the model default.</summary>
-        public int? Width { get; private init; }
-
-        /// <summary>Parameter dtype.</summary>
-        public ScalarType DType { get; private init; }
-
-        /// <summary>Device.</summary>
-        public Device Device { get; private init; } = CPU;
-
-        /// <summary>PNG output path.</summary>
-        public string Out { get; private init; } = "";
-
-        /// <summary>Optional path of the image tensor file.</summary>
-        public string? SaveTensor { get; private init; }
-
-        /// <summary>libtorch intra-op threads, or null for its default.</summary>
-        public int? Threads { get; private init; }
-
-        /// <summary>No progress output.</summary>
-        public bool Quiet { get; private init; }
-
-        /// <summary>Validates parsed arguments.</summary>
-        /// <exception cref="CommandLineException">A missing or malformed option.</exception>
-        public static Request From(ParsedArguments p, IReadOnlyList<string> loraSpecs)
+        using var file = SafetensorsFile.Open(path);
+        if (!file.Header.Contains("latents"))
+            throw new CliFailure($"--latents {path}: no tensor named 'latents' (found: {string.Join(", ", file.Keys.Take(5))})");
+        var latents = file.Load("latents", dtype);
+        using (var finite = latents.isfinite().all())
         {
-            if (p.Positionals.Count > 0) throw new CommandLineException($"unexpected argument '{p.Positionals[0]}'");
-            string model = p.Value("--model") ?? throw new CommandLineException("missing --model <folder>");
-            string prompt = p.Value("--prompt") ?? throw new CommandLineException("missing --prompt \"<text>\"");
-            string output = p.Value("--out") ?? throw new CommandLineException("missing --out <file.png>");
-            if (p.Value("--seed") is not null && p.Value("--latents") is not null)
-                throw new CommandLineException("--seed and --latents are exclusive");
-            var loras = new List<(string, double)>();
-            foreach (var spec in loraSpecs) loras.Add(ParseLora(spec));
-            return new Request
+            if (!finite.item<bool>())
             {
-                Model = model,
-                Prompt = prompt,
-                NegativePrompt = p.Value("--negative-prompt"),
-                Steps = PositiveInt(p, "--steps") ?? 50,
-                Guidance = Double(p, "--guidance") ?? 5.0,
-                Seed = Long(p, "--seed"),
-                LatentsFile = p.Value("--latents"),
-                Loras = loras,
-                Scale = Double(p, "--scale"),
-                Height = PositiveInt(p, "--height"),
-                Width = PositiveInt(p, "--width"),
-                DType = (p.Value("--dtype") ?? "float32") switch
-                {
-                    "float32" or "fp32" => ScalarType.Float32,
-                    "bfloat16" or "bf16" => ScalarType.BFloat16,
-                    "float16" or "fp16" => ScalarType.Float16,
-                    var d => throw new CommandLineException($"--dtype must be float32, bfloat16 or float16, not '{d}'"),
-                },
-                Device = (p.Value("--device") ?? "cpu") switch
-                {
-                    "cpu" => CPU,
-                    var d when d.StartsWith("cuda", StringComparison.Ordinal) => new Device(d),
-                    var d => throw new CommandLineException($"--device must be cpu or cuda[:N], not '{d}'"),
-                },
-                Out = output,
-                SaveTensor = p.Value("--save-tensor"),
-                Threads = PositiveInt(p, "--threads"),
-                Quiet = p.Has("--quiet"),
-            };
+                latents.Dispose();
+                throw new CliFailure($"--latents {path}: tensor 'latents' contains NaN or infinite values");
+            }
         }
-
-        /// <summary>Parses <c>file[:weight]</c>; the part after the last colon is a weight only when it is a number.</summary>
-        public static (string Path, double Weight) ParseLora(string spec)
-        {
-            if (string.IsNullOrEmpty(spec)) throw new CommandLineException("--lora needs a file");
-            int colon = spec.LastIndexOf(':');
-            if (colon > 0 && double.TryParse(spec.AsSpan(colon + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double weight))
-                return (spec.Substring(0, colon), weight);
-            return (spec, 1.0);
-        }
-
-        private static int? PositiveInt(ParsedArguments p, string name)
-        {
-            string? v = p.Value(name);
-            if (v is null) return null;
-            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) || i <= 0)
-                throw new CommandLineException($"{name} must be a positive integer, not '{v}'");
-            return i;
-        }
-
-        private static long? Long(ParsedArguments p, string name)
-        {
-            string? v = p.Value(name);
-            if (v is null) return null;
-            if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l))
-                throw new CommandLineException($"{name} must be an integer, not '{v}'");
-            return l;
-        }
-
-        private static double? Double(ParsedArguments p, string name)
-        {
-            string? v = p.Value(name);
-            if (v is null) return null;
-            if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || double.IsNaN(d) || double.IsInfinity(d))
-                throw new CommandLineException($"{name} must be a number, not '{v}'");
-            return d;
-        }
+        return latents;
     }
 
-    private sealed class TerminalProgress : IProgress<PipelineProgress>
+    /// <summary>Pipeline steps as progress; after the last step the VAE decodes.</summary>
+    private sealed class StepProgress : IProgress<PipelineProgress>
     {
-        private readonly TextWriter _stderr;
+        private readonly CliProgress _progress;
 
-        public TerminalProgress(TextWriter stderr) => _stderr = stderr;
+        public StepProgress(CliProgress progress) => _progress = progress;
 
         public void Report(PipelineProgress value)
         {
-            const int width = 30;
-            int filled = value.Step * width / Math.Max(1, value.TotalSteps);
-            _stderr.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] step {value.Step}/{value.TotalSteps} (t={value.Timestep.ToString(CultureInfo.InvariantCulture)})   ");
-            _stderr.Flush();
+            _progress.Step("step", value.Step, value.TotalSteps, $"(t={value.Timestep.ToString("0.##", CultureInfo.InvariantCulture)})");
+            if (value.Step == value.TotalSteps) _progress.Stage("decoding with the VAE");
         }
+    }
 
-        public void Finish() => _stderr.WriteLine();
+    private sealed class Request
+    {
+        public string Model { get; init; } = "";
+        public string Prompt { get; init; } = "";
+        public string? Prompt2 { get; init; }
+        public string? NegativePrompt { get; init; }
+        public string? NegativePrompt2 { get; init; }
+        public int Steps { get; init; }
+        public double Guidance { get; init; }
+        public int? Height { get; init; }
+        public int? Width { get; init; }
+        public long? Seed { get; init; }
+        public string? LatentsFile { get; init; }
+        public IReadOnlyList<LoraSpec> Loras { get; init; } = Array.Empty<LoraSpec>();
+        public double? Scale { get; init; }
+        public ScalarType DType { get; init; }
+        public string DeviceName { get; init; } = "cpu";
+        public int? Threads { get; init; }
+        public string Out { get; init; } = "";
+        public string? SaveTensor { get; init; }
+        public bool Quiet { get; init; }
     }
 }

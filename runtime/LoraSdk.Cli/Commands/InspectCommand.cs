@@ -1,9 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Text;
-using LoraSdk.Cli.CommandLine;
+using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Core;
 
 namespace LoraSdk.Cli.Commands;
@@ -15,73 +16,77 @@ namespace LoraSdk.Cli.Commands;
 /// Exit codes: 0 the file was read (even with unmapped keys), 1 the file (or a config) is unreadable or malformed
 /// (one line on stderr), 2 usage error. Touches only the formats core, never TorchSharp.
 /// </summary>
-public static class InspectCommand
+internal sealed class InspectCommand : CliCommand
 {
-    /// <summary>Exit code: the file was read.</summary>
-    public const int ExitOk = 0;
+    private readonly Argument<string> _file = new("file.safetensors")
+    {
+        Description = "The LoRA .safetensors file (pickle-based .bin/.ckpt/.pt/.pth files are refused unopened).",
+        HelpName = "file.safetensors",
+    };
 
-    /// <summary>Exit code: the file or a config could not be read or is malformed.</summary>
-    public const int ExitUnreadable = 1;
+    private readonly Option<string> _unetConfig = CliOptions.InputFile("--unet-config", "config.json",
+        "A diffusers UNet2DConditionModel config.json: decides SGM block indices and adds its modules to the known paths. Default: the SDXL base UNet.");
 
-    /// <summary>Exit code: bad command line.</summary>
-    public const int ExitUsage = 2;
+    private readonly Option<string> _textEncoderConfig = CliOptions.InputFile("--text-encoder-config", "config.json",
+        "A transformers CLIP text config for text_encoder. Default: CLIP-L (12 layers).");
 
-    /// <summary>One-line usage.</summary>
-    public const string Usage =
-        "usage: lorasdk inspect <file.safetensors> [--unet-config <config.json>] [--text-encoder-config <config.json>] [--text-encoder-2-config <config.json>] [--json]";
+    private readonly Option<string> _textEncoder2Config = CliOptions.InputFile("--text-encoder-2-config", "config.json",
+        "A transformers CLIP text config for text_encoder_2. Default: CLIP-G (32 layers).");
 
-    private static readonly string[] ValueOptions = { "--unet-config", "--text-encoder-config", "--text-encoder-2-config" };
-    private static readonly string[] FlagOptions = { "--json", "--help", "-h" };
+    private readonly Option<bool> _json = CliOptions.Json("Print the JSON document of docs/cli-inspect.md (stable, version 1) instead of a table.");
 
-    /// <summary>Runs with the process's standard streams. <paramref name="args"/> excludes the word <c>inspect</c>.</summary>
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+    /// <summary>The usage line printed with a usage error.</summary>
+    public static string Usage => LorasdkCli.UsageLine(new InspectCommand().Build(new CliEnvironment(TextWriter.Null, TextWriter.Null)));
 
-    /// <summary>Runs the command writing to the given streams; returns the exit code.</summary>
+    /// <inheritdoc />
+    public override string Name => "inspect";
+
+    /// <inheritdoc />
+    public override string Description =>
+        "Show what a LoRA safetensors file contains: key format, every module as (component, diffusers module path) with rank, alpha and kind, " +
+        "trigger words, base architecture, unmapped keys and unsupported variants. Reads the header and the .alpha scalars only.";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> HelpNotes => new[]
+    {
+        "Exit code 0 also when keys are unmapped, unsupported or invalid: they are reported.",
+        "Example: lorasdk inspect tests/fixtures/loras/lora_a_kohya.safetensors --json",
+    };
+
+    /// <summary>Runs <c>inspect</c> with <paramref name="args"/> (without the word <c>inspect</c>); for tests.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        if (args == null) throw new ArgumentNullException(nameof(args));
-        ParsedArguments parsed;
-        try
-        {
-            parsed = ParsedArguments.Parse(args, ValueOptions, FlagOptions);
-            if (parsed.Has("--help") || parsed.Has("-h"))
-            {
-                stdout.WriteLine(Usage);
-                return ExitOk;
-            }
-            if (parsed.Positionals.Count != 1)
-                throw new CommandLineException(parsed.Positionals.Count == 0 ? "missing <file>" : "expected exactly one <file>");
-        }
-        catch (CommandLineException e)
-        {
-            stderr.WriteLine("lorasdk inspect: " + e.Message);
-            stderr.WriteLine(Usage);
-            return ExitUsage;
-        }
-
-        string path = parsed.Positionals[0];
-        LoraFileModel model;
-        try
-        {
-            var options = BuildOptions(parsed);
-            model = LoraFileModel.Read(path, options);
-        }
-        catch (Exception e) when (e is LoraSdkFormatException || e is IOException || e is UnauthorizedAccessException)
-        {
-            stderr.WriteLine("lorasdk inspect: " + OneLine(e.Message));
-            return ExitUnreadable;
-        }
-
-        if (parsed.Has("--json")) stdout.WriteLine(LoraInspectJson.Write(model));
-        else WriteTable(stdout, model);
-        return ExitOk;
+        ArgumentNullException.ThrowIfNull(args);
+        var all = new List<string> { "inspect" };
+        all.AddRange(args);
+        return LorasdkCli.Run(all, new CliEnvironment(stdout, stderr));
     }
 
-    private static LoraFileModelOptions BuildOptions(ParsedArguments parsed)
+    /// <inheritdoc />
+    protected override void Declare(Command command)
     {
-        string? unet = parsed.Value("--unet-config");
-        string? te1 = parsed.Value("--text-encoder-config");
-        string? te2 = parsed.Value("--text-encoder-2-config");
+        command.Arguments.Add(_file);
+        command.Options.Add(_unetConfig);
+        command.Options.Add(_textEncoderConfig);
+        command.Options.Add(_textEncoder2Config);
+        command.Options.Add(_json);
+    }
+
+    /// <inheritdoc />
+    protected override int Execute(CliContext context)
+    {
+        var options = BuildOptions(context);
+        var model = LoraFileModel.Read(context.Get(_file), options);
+        if (context.Get(_json)) context.Output.WriteLine(LoraInspectJson.Write(model));
+        else WriteTable(context.Output, model);
+        return ExitCodes.Ok;
+    }
+
+    private LoraFileModelOptions BuildOptions(CliContext context)
+    {
+        string? unet = context.Parse.GetValue(_unetConfig);
+        string? te1 = context.Parse.GetValue(_textEncoderConfig);
+        string? te2 = context.Parse.GetValue(_textEncoder2Config);
         if (unet == null && te1 == null && te2 == null) return LoraFileModelOptions.Default;
         var d = LoraFileModelOptions.Default;
         return new LoraFileModelOptions
@@ -94,6 +99,7 @@ public static class InspectCommand
 
     private static string ReadConfig(string path)
     {
+        if (Directory.Exists(path)) throw new LoraSdkFormatException($"{path}: is a directory; expected a config.json file");
         try
         {
             return File.ReadAllText(path, Encoding.UTF8);
@@ -103,8 +109,6 @@ public static class InspectCommand
             throw new LoraSdkFormatException($"{path}: {e.Message}", e);
         }
     }
-
-    private static string OneLine(string message) => message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
 
     private static void WriteTable(TextWriter o, LoraFileModel m)
     {

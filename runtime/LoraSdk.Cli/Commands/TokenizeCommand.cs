@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using LoraSdk.Cli.CommandLine;
-using LoraSdk.Diffusion.Loading;
+using System.CommandLine;
+using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Diffusion.Tokenization;
 using LoraSdk.Core;
 
@@ -16,72 +16,70 @@ namespace LoraSdk.Cli.Commands;
 /// folder's pad token (<c>&lt;|endoftext|&gt;</c> for a folder with only vocab.json + merges.txt). Exit codes: 0 ok,
 /// 1 the tokenizer folder cannot be read, 2 usage error.
 /// </summary>
-public static class TokenizeCommand
+internal sealed class TokenizeCommand : CliCommand
 {
-    /// <summary>Exit code: success.</summary>
-    public const int ExitOk = 0;
+    private readonly Option<string> _tokenizer = new("--tokenizer")
+    {
+        Description = "A tokenizer folder with vocab.json and merges.txt (tokenizer_config.json and special_tokens_map.json optional), e.g. <model>/tokenizer.",
+        HelpName = "folder",
+        Required = true,
+    };
 
-    /// <summary>Exit code: the tokenizer folder is missing or invalid.</summary>
-    public const int ExitFailed = 1;
+    private readonly Option<string> _prompt = CliOptions.Text("--prompt", "The text to tokenize (may be empty).", required: true);
 
-    /// <summary>Exit code: bad command line.</summary>
-    public const int ExitUsage = 2;
+    private readonly Option<bool> _json = CliOptions.Json(
+        "Print {\"input_ids\": [...], \"attention_mask\": [...], \"input_ids_unpadded\": [...]} on one line instead of a table.");
 
-    /// <summary>One-line usage.</summary>
-    public const string Usage = "usage: lorasdk tokenize --tokenizer <folder> --prompt \"<text>\" [--json]";
+    /// <inheritdoc />
+    public override string Name => "tokenize";
 
-    private static readonly string[] ValueOptions = { "--tokenizer", "--prompt" };
-    private static readonly string[] FlagOptions = { "--json", "--help", "-h" };
+    /// <inheritdoc />
+    public override string Description =>
+        "Tokenize a prompt exactly like transformers' CLIPTokenizer with padding=\"max_length\", truncation=True (77 tokens for SDXL).";
 
-    /// <summary>Runs with the process's standard streams. <paramref name="args"/> excludes the word <c>tokenize</c>.</summary>
-    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> HelpNotes => new[]
+    {
+        "The padding id is the folder's pad token (<|endoftext|> when the folder has only vocab.json + merges.txt).",
+        "Example: lorasdk tokenize --tokenizer models/tiny-sdxl-prompt/tokenizer --prompt \"a photo of a cat\" --json",
+    };
 
-    /// <summary>Runs the command writing to the given streams; returns the exit code.</summary>
+    /// <summary>Runs <c>tokenize</c> with <paramref name="args"/> (without the word <c>tokenize</c>); for tests.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ParsedArguments parsed;
-        try
-        {
-            parsed = ParsedArguments.Parse(args, ValueOptions, FlagOptions);
-            if (parsed.Has("--help") || parsed.Has("-h"))
-            {
-                stdout.WriteLine(Usage);
-                return ExitOk;
-            }
-            if (parsed.Positionals.Count > 0) throw new CommandLineException($"unexpected argument '{parsed.Positionals[0]}'");
-            if (parsed.Value("--tokenizer") is null) throw new CommandLineException("missing --tokenizer <folder>");
-            if (parsed.Value("--prompt") is null) throw new CommandLineException("missing --prompt \"<text>\"");
-        }
-        catch (CommandLineException e)
-        {
-            stderr.WriteLine("lorasdk tokenize: " + e.Message);
-            stderr.WriteLine(Usage);
-            return ExitUsage;
-        }
+        var all = new List<string> { "tokenize" };
+        all.AddRange(args);
+        return LorasdkCli.Run(all, new CliEnvironment(stdout, stderr));
+    }
 
-        ClipTokenizer tokenizer;
-        try
-        {
-            tokenizer = ClipTokenizer.FromFolder(parsed.Value("--tokenizer")!);
-        }
-        catch (ModelLoadException e)
-        {
-            stderr.WriteLine("lorasdk tokenize: " + e.Message);
-            return ExitFailed;
-        }
-        var result = tokenizer.Tokenize(parsed.Value("--prompt")!);
-        if (parsed.Has("--json"))
+    /// <inheritdoc />
+    protected override void Declare(Command command)
+    {
+        command.Options.Add(_tokenizer);
+        command.Options.Add(_prompt);
+        command.Options.Add(_json);
+    }
+
+    /// <inheritdoc />
+    protected override int Execute(CliContext context)
+    {
+        string folder = context.Get(_tokenizer);
+        CliPaths.RequireFolder(folder, "--tokenizer", "a tokenizer folder with vocab.json and merges.txt");
+        var tokenizer = ClipTokenizer.FromFolder(folder);
+        var result = tokenizer.Tokenize(context.Get(_prompt));
+        var stdout = context.Output;
+        if (context.Get(_json))
         {
             stdout.WriteLine(ToJson(result));
-            return ExitOk;
+            return ExitCodes.Ok;
         }
         stdout.WriteLine($"tokens ({result.InputIdsUnpadded.Count} incl. BOS/EOS, padded to {result.InputIds.Count} with id {tokenizer.PadTokenId}):");
         stdout.WriteLine(string.Join(" ", result.InputIdsUnpadded.Select(id => $"{tokenizer.IdToToken(id)}({id})")));
         if (result.InputIdsUnpadded.Count > result.InputIds.Count)
             stdout.WriteLine($"truncated: {result.InputIdsUnpadded.Count - result.InputIds.Count} tokens do not fit in {result.InputIds.Count}");
         stdout.WriteLine("input_ids: " + string.Join(", ", result.InputIds));
-        return ExitOk;
+        return ExitCodes.Ok;
     }
 
     /// <summary>The <c>--json</c> document (compact, one line).</summary>

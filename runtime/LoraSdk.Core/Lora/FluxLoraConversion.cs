@@ -119,8 +119,8 @@ internal static class FluxLoraConversion
                 continue;
             }
             LoraTensorRole role;
-            if (suffix == "lora_down.weight") role = LoraTensorRole.Down;
-            else if (suffix == "lora_up.weight") role = LoraTensorRole.Up;
+            if (suffix == "lora_down.weight") role = LoraTensorRole.A;
+            else if (suffix == "lora_up.weight") role = LoraTensorRole.B;
             else if (suffix == "alpha") role = LoraTensorRole.Alpha;
             else
             {
@@ -220,8 +220,8 @@ internal static class FluxLoraConversion
                 continue;
             }
             LoraTensorRole role;
-            if (suffix == "lora_down.weight") role = LoraTensorRole.Down;
-            else if (suffix == "lora_up.weight") role = LoraTensorRole.Up;
+            if (suffix == "lora_down.weight") role = LoraTensorRole.A;
+            else if (suffix == "lora_up.weight") role = LoraTensorRole.B;
             else if (suffix == "alpha") role = LoraTensorRole.Alpha;
             else
             {
@@ -266,8 +266,8 @@ internal static class FluxLoraConversion
             string k = key.Replace("lora_down.weight", "lora_A.weight").Replace("lora_up.weight", "lora_B.weight");
             LoraTensorRole role;
             string module;
-            if (k.EndsWith(".lora_A.weight", StringComparison.Ordinal)) { role = LoraTensorRole.Down; module = k.Substring(0, k.Length - ".lora_A.weight".Length); }
-            else if (k.EndsWith(".lora_B.weight", StringComparison.Ordinal)) { role = LoraTensorRole.Up; module = k.Substring(0, k.Length - ".lora_B.weight".Length); }
+            if (k.EndsWith(".lora_A.weight", StringComparison.Ordinal)) { role = LoraTensorRole.A; module = k.Substring(0, k.Length - ".lora_A.weight".Length); }
+            else if (k.EndsWith(".lora_B.weight", StringComparison.Ordinal)) { role = LoraTensorRole.B; module = k.Substring(0, k.Length - ".lora_B.weight".Length); }
             else
             {
                 result.Ignored.Add(new IgnoredLoraKey(key, "not a lora_A / lora_B weight: diffusers does not use it for this layout"));
@@ -296,8 +296,8 @@ internal static class FluxLoraConversion
         role = default;
         string k = key.StartsWith("diffusion_model.", StringComparison.Ordinal) ? key.Substring("diffusion_model.".Length) : key;
         string module;
-        if (k.EndsWith(".down.weight", StringComparison.Ordinal)) { role = LoraTensorRole.Down; module = k.Substring(0, k.Length - ".down.weight".Length); }
-        else if (k.EndsWith(".up.weight", StringComparison.Ordinal)) { role = LoraTensorRole.Up; module = k.Substring(0, k.Length - ".up.weight".Length); }
+        if (k.EndsWith(".down.weight", StringComparison.Ordinal)) { role = LoraTensorRole.A; module = k.Substring(0, k.Length - ".down.weight".Length); }
+        else if (k.EndsWith(".up.weight", StringComparison.Ordinal)) { role = LoraTensorRole.B; module = k.Substring(0, k.Length - ".up.weight".Length); }
         else return null;
         return FluxModuleNames.TryXLabs(module, out _) ? module : null;
     }
@@ -333,8 +333,8 @@ internal static class FluxLoraConversion
 
     private static readonly (string Suffix, LoraTensorRole Role, string? Variant)[] BflSuffixes =
     {
-        (".lora_A.weight", LoraTensorRole.Down, null),
-        (".lora_B.weight", LoraTensorRole.Up, null),
+        (".lora_A.weight", LoraTensorRole.A, null),
+        (".lora_B.weight", LoraTensorRole.B, null),
         (".lora_A.bias", LoraTensorRole.VariantTensor, LoraVariants.LoraBias),
         (".lora_B.bias", LoraTensorRole.VariantTensor, LoraVariants.LoraBias),
         (".alpha", LoraTensorRole.Alpha, null),
@@ -401,7 +401,7 @@ internal static class FluxLoraConversion
     {
         var targets = new string[resolved.Entry.Targets.Length];
         for (int i = 0; i < targets.Length; i++) targets[i] = resolved.Target(i);
-        AddTargets(result, component, format, source, roles, targets, resolved.Entry.SplitKind, resolved.Entry.SwapUpHalves, fold, kohyaCat);
+        AddTargets(result, component, format, source, roles, targets, resolved.Entry.SplitKind, resolved.Entry.SwapBHalves, fold, kohyaCat);
     }
 
     private static void AddSingle(Result result, string component, string path, string format, string source, Dictionary<LoraTensorRole, string> roles,
@@ -411,23 +411,23 @@ internal static class FluxLoraConversion
     private static void AddTargets(Result result, string component, string format, string source, Dictionary<LoraTensorRole, string> roles,
         string[] targets, FluxModuleNames.Split split, bool swap, FluxAlphaFold fold, bool kohyaCat)
     {
-        roles.TryGetValue(LoraTensorRole.Down, out var down);
-        roles.TryGetValue(LoraTensorRole.Up, out var up);
+        roles.TryGetValue(LoraTensorRole.A, out var a);
+        roles.TryGetValue(LoraTensorRole.B, out var b);
         roles.TryGetValue(LoraTensorRole.Alpha, out var alpha);
         var keys = roles.Values.OrderBy(k => k, StringComparer.Ordinal).ToList().AsReadOnly();
         foreach (var target in targets)
             foreach (var r in roles)
                 result.Mappings.Add(new LoraKeyMapping(r.Value, component, target, r.Key, format));
-        if (down == null || up == null)
+        if (a == null || b == null)
         {
             // Reported by the builder as an invalid module (diffusers silently skips a kohya layer without lora_down).
-            result.Sources.Add(new FluxModuleSource(component, targets[0], format, source, down ?? "", up ?? "", alpha, keys, 0, 1,
+            result.Sources.Add(new FluxModuleSource(component, targets[0], format, source, a ?? "", b ?? "", alpha, keys, 0, 1,
                 FluxModuleNames.Split.None, false, fold, false));
             return;
         }
         for (int i = 0; i < targets.Length; i++)
         {
-            result.Sources.Add(new FluxModuleSource(component, targets[i], format, source, down, up, alpha, keys, i, targets.Length,
+            result.Sources.Add(new FluxModuleSource(component, targets[i], format, source, a, b, alpha, keys, i, targets.Length,
                 targets.Length > 1 ? split : FluxModuleNames.Split.None, swap, fold, kohyaCat));
         }
     }

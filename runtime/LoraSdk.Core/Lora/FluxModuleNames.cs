@@ -47,7 +47,7 @@ internal static class FluxModuleNames
             Original = original;
             Targets = targets;
             SplitKind = split;
-            SwapUpHalves = swapUpHalves;
+            SwapBHalves = swapUpHalves;
         }
 
         /// <summary>The name within its block (<c>img_attn.qkv</c>) or at the root (<c>final_layer.linear</c>).</summary>
@@ -59,7 +59,7 @@ internal static class FluxModuleNames
         public Split SplitKind { get; }
 
         /// <summary><c>final_layer.adaLN_modulation.1</c>: diffusers swaps the (shift, scale) halves of lora_B (<c>swap_scale_shift</c>).</summary>
-        public bool SwapUpHalves { get; }
+        public bool SwapBHalves { get; }
     }
 
     public static readonly Entry[] DoubleBlock =

@@ -21,7 +21,7 @@ internal enum FluxAlphaFold
 /// <summary>One diffusers module produced by the Flux conversion: where its tensors come from and how they are transformed.</summary>
 internal sealed class FluxModuleSource
 {
-    public FluxModuleSource(string component, string path, string format, string sourceModule, string downKey, string upKey, string? alphaKey,
+    public FluxModuleSource(string component, string path, string format, string sourceModule, string aKey, string bKey, string? alphaKey,
         IReadOnlyList<string> keys, int splitIndex, int splitCount, FluxModuleNames.Split split, bool swapUpHalves, FluxAlphaFold fold,
         bool blockDiagonalCandidate)
     {
@@ -29,14 +29,14 @@ internal sealed class FluxModuleSource
         Path = path;
         Format = format;
         SourceModule = sourceModule;
-        DownKey = downKey;
-        UpKey = upKey;
+        AKey = aKey;
+        BKey = bKey;
         AlphaKey = alphaKey;
         Keys = keys;
         SplitIndex = splitIndex;
         SplitCount = splitCount;
         Split = split;
-        SwapUpHalves = swapUpHalves;
+        SwapBHalves = swapUpHalves;
         Fold = fold;
         BlockDiagonalCandidate = blockDiagonalCandidate;
     }
@@ -49,13 +49,13 @@ internal sealed class FluxModuleSource
 
     public string SourceModule { get; }
 
-    public string DownKey { get; }
+    public string AKey { get; }
 
-    public string UpKey { get; }
+    public string BKey { get; }
 
     public string? AlphaKey { get; }
 
-    /// <summary>Every file key of the source layer (down, up, alpha).</summary>
+    /// <summary>Every file key of the source layer (A, B, alpha).</summary>
     public IReadOnlyList<string> Keys { get; }
 
     public int SplitIndex { get; }
@@ -64,7 +64,7 @@ internal sealed class FluxModuleSource
 
     public FluxModuleNames.Split Split { get; }
 
-    public bool SwapUpHalves { get; }
+    public bool SwapBHalves { get; }
 
     public FluxAlphaFold Fold { get; }
 

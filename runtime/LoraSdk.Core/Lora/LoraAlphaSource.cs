@@ -29,7 +29,7 @@ public enum LoraAlphaSource
 
     /// <summary>
     /// The file's alpha / rank was folded into the tensors as diffusers converts kohya Flux files
-    /// (<see cref="LoraModuleConversion.DownScale"/> × <see cref="LoraModuleConversion.UpScale"/>); the module then has
+    /// (<see cref="LoraModuleConversion.AScale"/> × <see cref="LoraModuleConversion.BScale"/>); the module then has
     /// alpha = rank (scaling 1).
     /// </summary>
     FoldedIntoWeights,

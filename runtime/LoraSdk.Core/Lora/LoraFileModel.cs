@@ -152,7 +152,7 @@ public sealed class LoraFileModel
             string weightsPath = Path.Combine(path, PeftWeightsFileName);
             if (!File.Exists(configPath) || !File.Exists(weightsPath))
                 throw new SafetensorsFormatException(SafetensorsErrorKind.IoError, path,
-                    $"a folder; expected a .safetensors file or a PEFT adapter folder ({PeftConfigFileName} + {PeftWeightsFileName})");
+                    $"is a directory; expected a .safetensors file or a PEFT adapter folder ({PeftConfigFileName} + {PeftWeightsFileName})");
             var warnings = new List<string>();
             var config = LoraAdapterConfig.FromJson(File.ReadAllText(configPath), configPath, warnings);
             using var weights = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);

@@ -57,7 +57,7 @@ internal sealed class LoraFileModelBuilder
         public long Out { get; set; }
         public double? TensorAlpha { get; set; }
         public bool Invalid { get; set; }
-        public long UpRowStart { get; set; }
+        public long BRowStart { get; set; }
     }
 
     public LoraFileModel Build()
@@ -114,7 +114,7 @@ internal sealed class LoraFileModelBuilder
             if (mapping.Role != LoraTensorRole.Alpha && g.Format == LoraKeyFormats.Unknown) g.Format = mapping.Format;
             if (mapping.Role == LoraTensorRole.VariantTensor) continue;
             if (g.Tensors.TryGetValue(mapping.Role, out var existing))
-                g.Duplicate ??= $"two {mapping.Role.ToString().ToLowerInvariant()} tensors map to this module: '{existing.Name}' and '{t.Name}'";
+                g.Duplicate ??= $"two {RoleName(mapping.Role)} tensors map to this module: '{existing.Name}' and '{t.Name}'";
             else g.Tensors[mapping.Role] = t;
         }
 
@@ -193,19 +193,19 @@ internal sealed class LoraFileModelBuilder
             groups[id] = g;
             groupOrder.Add(g);
             g.Keys.AddRange(source.Keys);
-            if (_header.TryGetTensor(source.DownKey, out var down)) g.Tensors[LoraTensorRole.Down] = down;
-            if (_header.TryGetTensor(source.UpKey, out var up)) g.Tensors[LoraTensorRole.Up] = up;
+            if (_header.TryGetTensor(source.AKey, out var down)) g.Tensors[LoraTensorRole.A] = down;
+            if (_header.TryGetTensor(source.BKey, out var up)) g.Tensors[LoraTensorRole.B] = up;
             if (source.AlphaKey != null && _header.TryGetTensor(source.AlphaKey, out var alpha)) g.Tensors[LoraTensorRole.Alpha] = alpha;
         }
     }
 
     /// <summary>The rows of the file's up tensor a split module takes, as diffusers splits them; null (with the reason) when they do not fit.</summary>
-    private static (long Start, long Count)? UpRows(FluxModuleSource f, long rows, string upKey, out string? error)
+    private static (long Start, long Count)? BRows(FluxModuleSource f, long rows, string bKey, out string? error)
     {
         error = null;
-        if (f.SwapUpHalves && rows % 2 != 0)
+        if (f.SwapBHalves && rows % 2 != 0)
         {
-            error = $"'{upKey}' has {rows} rows, which do not split into the (shift, scale) halves diffusers swaps";
+            error = $"'{bKey}' has {rows} rows, which do not split into the (shift, scale) halves diffusers swaps";
             return null;
         }
         switch (f.Split)
@@ -213,7 +213,7 @@ internal sealed class LoraFileModelBuilder
             case FluxModuleNames.Split.Equal:
                 if (rows % f.SplitCount != 0)
                 {
-                    error = $"'{upKey}' has {rows} rows, which do not split into {f.SplitCount} equal parts (q, k, v) as diffusers splits '{f.SourceModule}'";
+                    error = $"'{bKey}' has {rows} rows, which do not split into {f.SplitCount} equal parts (q, k, v) as diffusers splits '{f.SourceModule}'";
                     return null;
                 }
                 return (f.SplitIndex * (rows / f.SplitCount), rows / f.SplitCount);
@@ -228,7 +228,7 @@ internal sealed class LoraFileModelBuilder
                 if (rows != total)
                 {
                     error = $"diffusers splits the lora_up of single-block linear1 '{f.SourceModule}' by FLUX.1's fixed sizes " +
-                            $"[{string.Join(", ", FluxModuleNames.Flux1Linear1Rows)}] ({total} rows), but '{upKey}' has {rows} rows; " +
+                            $"[{string.Join(", ", FluxModuleNames.Flux1Linear1Rows)}] ({total} rows), but '{bKey}' has {rows} rows; " +
                             "the file does not fit this conversion (diffusers fails with an AssertionError in _convert_to_ai_toolkit_cat)";
                     return null;
                 }
@@ -250,7 +250,7 @@ internal sealed class LoraFileModelBuilder
         var f = g.Flux!;
         if (f.Fold == FluxAlphaFold.None || f.Fold == FluxAlphaFold.Keep) return (1.0, 1.0);
         double alpha = m.Rank;
-        SafetensorsDType dtype = g.Tensors[LoraTensorRole.Down].DType;
+        SafetensorsDType dtype = g.Tensors[LoraTensorRole.A].DType;
         if (g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alphaTensor))
         {
             dtype = alphaTensor.DType;
@@ -280,8 +280,8 @@ internal sealed class LoraFileModelBuilder
 
     private Shaped? Shape(Group g)
     {
-        g.Tensors.TryGetValue(LoraTensorRole.Down, out var down);
-        g.Tensors.TryGetValue(LoraTensorRole.Up, out var up);
+        g.Tensors.TryGetValue(LoraTensorRole.A, out var down);
+        g.Tensors.TryGetValue(LoraTensorRole.B, out var up);
         g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
         g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha);
         if (down == null || up == null)
@@ -300,13 +300,13 @@ internal sealed class LoraFileModelBuilder
             s.Out = u[0];
             if (g.Flux != null)
             {
-                var rows = UpRows(g.Flux, u[0], up.Name, out string? error);
+                var rows = BRows(g.Flux, u[0], up.Name, out string? error);
                 if (rows == null)
                 {
                     Invalid(g, error!);
                     return null;
                 }
-                s.UpRowStart = rows.Value.Start;
+                s.BRowStart = rows.Value.Start;
                 s.Out = rows.Value.Count;
             }
         }
@@ -396,7 +396,7 @@ internal sealed class LoraFileModelBuilder
         if (config == null)
         {
             var ordered = new List<Shaped>(modules);
-            ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.Down].Name, b.Group.Tensors[LoraTensorRole.Down].Name));
+            ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.A].Name, b.Group.Tensors[LoraTensorRole.A].Name));
             firstRank = ordered[0].Rank;
             var counts = new Dictionary<double, int>();
             var firstSeen = new List<double>();
@@ -433,7 +433,7 @@ internal sealed class LoraFileModelBuilder
             if (g.Flux is { } flux)
             {
                 var (downScale, upScale) = FoldScales(m);
-                conversion = new LoraModuleConversion(flux.SourceModule, downScale, upScale, m.UpRowStart, m.Out, flux.SwapUpHalves,
+                conversion = new LoraModuleConversion(flux.SourceModule, downScale, upScale, m.BRowStart, m.Out, flux.SwapBHalves,
                     flux.SplitIndex, flux.SplitCount, flux.BlockDiagonalCandidate && m.Rank % flux.SplitCount == 0);
             }
             if (g.Flux is { Fold: not FluxAlphaFold.Keep } folded)
@@ -483,7 +483,7 @@ internal sealed class LoraFileModelBuilder
             g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
             g.Tensors.TryGetValue(LoraTensorRole.Magnitude, out var magnitude);
             specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
-                m.In, m.Out, g.Tensors[LoraTensorRole.Down], g.Tensors[LoraTensorRole.Up], alphaTensor, mid, magnitude, conversion);
+                m.In, m.Out, g.Tensors[LoraTensorRole.A], g.Tensors[LoraTensorRole.B], alphaTensor, mid, magnitude, conversion);
         }
         if (config != null && config.UseDora)
         {
@@ -518,4 +518,12 @@ internal sealed class LoraFileModelBuilder
         if (!map.TryGetValue(key, out var list)) map[key] = list = new List<string>();
         list.Add(value);
     }
+
+    /// <summary>A role as messages name it (PEFT's tensor names for the two factors).</summary>
+    private static string RoleName(LoraTensorRole role) => role switch
+    {
+        LoraTensorRole.A => "lora_A (down)",
+        LoraTensorRole.B => "lora_B (up)",
+        _ => role.ToString().ToLowerInvariant(),
+    };
 }

@@ -116,8 +116,8 @@ public static class LoraInspectJson
         w.Name("dtype").Value(SafetensorsDTypes.Name(m.DType));
         w.Name("format").Value(m.Format);
         w.Name("keys").StartObject();
-        w.Name("down").Value(m.DownKey);
-        w.Name("up").Value(m.UpKey);
+        w.Name("down").Value(m.AKey);
+        w.Name("up").Value(m.BKey);
         w.Name("alpha").Value(m.AlphaKey);
         w.Name("mid").Value(m.MidKey);
         w.Name("magnitude").Value(m.MagnitudeKey);
@@ -129,10 +129,10 @@ public static class LoraInspectJson
             w.Name("source").Value(c.SourceModule);
             w.Name("split").Value(c.SplitCount);
             w.Name("index").Value(c.SplitIndex);
-            w.Name("upRows").StartArray().Value(c.UpRowStart).Value(c.UpRowCount).EndArray();
-            w.Name("downScale").Value(c.DownScale);
-            w.Name("upScale").Value(c.UpScale);
-            w.Name("swapUpHalves").Value(c.SwapUpHalves);
+            w.Name("bRows").StartArray().Value(c.BRowStart).Value(c.BRowCount).EndArray();
+            w.Name("aScale").Value(c.AScale);
+            w.Name("bScale").Value(c.BScale);
+            w.Name("swapBHalves").Value(c.SwapBHalves);
             w.Name("blockDiagonalCandidate").Value(c.BlockDiagonalCandidate);
             w.EndObject();
         }

@@ -34,8 +34,8 @@ public sealed class LoraKeyCanonicalizer
     // kohya / LyCORIS suffixes after "<lora_name>.": role, variant (null = supported).
     private static readonly (string Suffix, LoraTensorRole Role, string? Variant)[] KohyaSuffixes =
     {
-        ("lora_down.weight", LoraTensorRole.Down, null),
-        ("lora_up.weight", LoraTensorRole.Up, null),
+        ("lora_down.weight", LoraTensorRole.A, null),
+        ("lora_up.weight", LoraTensorRole.B, null),
         ("lora_mid.weight", LoraTensorRole.Mid, null),
         ("alpha", LoraTensorRole.Alpha, null),
         ("dora_scale", LoraTensorRole.VariantTensor, LoraVariants.KohyaDora),
@@ -67,17 +67,17 @@ public sealed class LoraKeyCanonicalizer
     {
         (".lora_magnitude_vector.weight", LoraTensorRole.Magnitude, LoraKeyFormats.Peft, null),
         (".lora_magnitude_vector", LoraTensorRole.Magnitude, LoraKeyFormats.Peft, null),
-        (".lora_linear_layer.down.weight", LoraTensorRole.Down, LoraKeyFormats.DiffusersOld, null),
-        (".lora_linear_layer.up.weight", LoraTensorRole.Up, LoraKeyFormats.DiffusersOld, null),
+        (".lora_linear_layer.down.weight", LoraTensorRole.A, LoraKeyFormats.DiffusersOld, null),
+        (".lora_linear_layer.up.weight", LoraTensorRole.B, LoraKeyFormats.DiffusersOld, null),
         (".lora_embedding_A", LoraTensorRole.VariantTensor, LoraKeyFormats.Peft, LoraVariants.PeftEmbedding),
         (".lora_embedding_B", LoraTensorRole.VariantTensor, LoraKeyFormats.Peft, LoraVariants.PeftEmbedding),
-        (".lora_A.weight", LoraTensorRole.Down, LoraKeyFormats.Peft, null),
-        (".lora_B.weight", LoraTensorRole.Up, LoraKeyFormats.Peft, null),
-        (".lora_B.bias", LoraTensorRole.UpBias, LoraKeyFormats.Peft, LoraVariants.LoraBias),
-        (".lora.down.weight", LoraTensorRole.Down, LoraKeyFormats.DiffusersOld, null),
-        (".lora.up.weight", LoraTensorRole.Up, LoraKeyFormats.DiffusersOld, null),
-        ("_lora.down.weight", LoraTensorRole.Down, LoraKeyFormats.DiffusersOld, null),
-        ("_lora.up.weight", LoraTensorRole.Up, LoraKeyFormats.DiffusersOld, null),
+        (".lora_A.weight", LoraTensorRole.A, LoraKeyFormats.Peft, null),
+        (".lora_B.weight", LoraTensorRole.B, LoraKeyFormats.Peft, null),
+        (".lora_B.bias", LoraTensorRole.BBias, LoraKeyFormats.Peft, LoraVariants.LoraBias),
+        (".lora.down.weight", LoraTensorRole.A, LoraKeyFormats.DiffusersOld, null),
+        (".lora.up.weight", LoraTensorRole.B, LoraKeyFormats.DiffusersOld, null),
+        ("_lora.down.weight", LoraTensorRole.A, LoraKeyFormats.DiffusersOld, null),
+        ("_lora.up.weight", LoraTensorRole.B, LoraKeyFormats.DiffusersOld, null),
         (".alpha", LoraTensorRole.Alpha, LoraKeyFormats.Peft, null),
     };
 

@@ -32,7 +32,7 @@ public sealed class LoraKeyMapping
     /// <summary>The key family (<see cref="LoraKeyFormats"/>).</summary>
     public string Format { get; }
 
-    /// <summary>For <see cref="LoraTensorRole.VariantTensor"/> and <see cref="LoraTensorRole.UpBias"/>: the variant name (<c>loha</c>, <c>lokr</c>, <c>dora</c>, ...).</summary>
+    /// <summary>For <see cref="LoraTensorRole.VariantTensor"/> and <see cref="LoraTensorRole.BBias"/>: the variant name (<c>loha</c>, <c>lokr</c>, <c>dora</c>, ...).</summary>
     public string? Variant { get; }
 
     /// <inheritdoc />

@@ -24,15 +24,15 @@ public sealed class LoraModuleSpec
         Padding = padding;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        DownKey = down.Name;
-        UpKey = up.Name;
+        AKey = down.Name;
+        BKey = up.Name;
         AlphaKey = alphaTensor?.Name;
         MidKey = mid?.Name;
         MagnitudeKey = magnitude?.Name;
-        DownShape = Array.AsReadOnly((long[])down.Shape.Clone());
-        var upShape = (long[])up.Shape.Clone();
-        if (conversion != null && upShape.Length > 0) upShape[0] = conversion.UpRowCount;
-        UpShape = Array.AsReadOnly(upShape);
+        AShape = Array.AsReadOnly((long[])down.Shape.Clone());
+        var bShape = (long[])up.Shape.Clone();
+        if (conversion != null && bShape.Length > 0) bShape[0] = conversion.BRowCount;
+        BShape = Array.AsReadOnly(bShape);
         Conversion = conversion;
         MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
         DType = down.DType;
@@ -84,10 +84,10 @@ public sealed class LoraModuleSpec
     public long OutFeatures { get; }
 
     /// <summary>File key of the down projection.</summary>
-    public string DownKey { get; }
+    public string AKey { get; }
 
     /// <summary>File key of the up projection.</summary>
-    public string UpKey { get; }
+    public string BKey { get; }
 
     /// <summary>File key of the <c>.alpha</c> scalar, or null.</summary>
     public string? AlphaKey { get; }
@@ -101,16 +101,32 @@ public sealed class LoraModuleSpec
     /// <summary>True when the module carries a PEFT DoRA magnitude vector.</summary>
     public bool UsesDora => MagnitudeKey != null;
 
-    /// <summary>Shape of the down tensor.</summary>
-    public IReadOnlyList<long> DownShape { get; }
+    /// <summary>The variant (<see cref="LoraVariants"/>): <c>dora</c> with a magnitude vector, the LoCon Tucker form with a mid kernel, else <c>lora</c>.</summary>
+    public string Variant => MagnitudeKey != null ? LoraVariants.PeftDora : MidKey != null ? LoraVariants.LoconTucker : LoraVariants.Lora;
 
-    /// <summary>Shape of lora_B as the module receives it (for a split module: its rows of the file's up tensor).</summary>
-    public IReadOnlyList<long> UpShape { get; }
+    /// <summary>Every file key of the module, in the order A, B, alpha, mid, magnitude.</summary>
+    public IEnumerable<string> Keys
+    {
+        get
+        {
+            yield return AKey;
+            yield return BKey;
+            if (AlphaKey != null) yield return AlphaKey;
+            if (MidKey != null) yield return MidKey;
+            if (MagnitudeKey != null) yield return MagnitudeKey;
+        }
+    }
+
+    /// <summary>Shape of the down tensor.</summary>
+    public IReadOnlyList<long> AShape { get; }
+
+    /// <summary>Shape of lora_B as the module receives it (for a split module: its rows of the file's B tensor).</summary>
+    public IReadOnlyList<long> BShape { get; }
 
     /// <summary>
     /// How lora_A / lora_B are derived from the file's tensors when the file's layout differs from diffusers' (kohya,
     /// XLabs and BFL Flux files: split fused layers, folded alphas, swapped halves); null when the tensors are used as
-    /// stored. <see cref="DownKey"/> / <see cref="UpKey"/> then name the file tensors the conversion starts from.
+    /// stored. <see cref="AKey"/> / <see cref="BKey"/> then name the file tensors the conversion starts from.
     /// </summary>
     public LoraModuleConversion? Conversion { get; }
 

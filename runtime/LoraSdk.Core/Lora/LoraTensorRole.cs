@@ -4,10 +4,10 @@ namespace LoraSdk.Core;
 public enum LoraTensorRole
 {
     /// <summary>The down projection A (PEFT <c>lora_A</c>, kohya <c>lora_down</c>, old diffusers <c>.down</c>).</summary>
-    Down,
+    A,
 
     /// <summary>The up projection B (PEFT <c>lora_B</c>, kohya <c>lora_up</c>, old diffusers <c>.up</c>).</summary>
-    Up,
+    B,
 
     /// <summary>A scalar network alpha (kohya <c>.alpha</c>).</summary>
     Alpha,
@@ -19,7 +19,7 @@ public enum LoraTensorRole
     Magnitude,
 
     /// <summary>The PEFT <c>lora_B.bias</c> (LoRA with <c>lora_bias=True</c>).</summary>
-    UpBias,
+    BBias,
 
     /// <summary>A tensor of a variant this SDK does not apply (LoHa, LoKr, kohya DoRA, ...); see <see cref="LoraKeyMapping.Variant"/>.</summary>
     VariantTensor,

@@ -1,8 +1,20 @@
 namespace LoraSdk.Core;
 
-/// <summary>Names of adapter variants that are detected and reported (<see cref="UnsupportedVariant.Variant"/>).</summary>
+/// <summary>
+/// Names of the adapter variants the formats core tells apart. <see cref="LoraVariantPolicy"/> says which of them the
+/// engine applies; the others are reported (<see cref="UnsupportedVariant.Variant"/>), never dropped silently.
+/// </summary>
 public static class LoraVariants
 {
+    /// <summary>LoRA: <c>lora_A</c>/<c>lora_B</c> (kohya <c>lora_down</c>/<c>lora_up</c>), the update <c>s·B·A</c>.</summary>
+    public const string Lora = "lora";
+
+    /// <summary>PEFT DoRA: LoRA plus <c>lora_magnitude_vector</c> (<c>use_dora=True</c>).</summary>
+    public const string PeftDora = "dora";
+
+    /// <summary>LyCORIS LoCon with a Tucker/CP middle kernel <c>lora_mid</c>.</summary>
+    public const string LoconTucker = "locon_mid (Tucker)";
+
     /// <summary>LyCORIS LoHa (Hadamard product): <c>hada_w1_a</c>, <c>hada_w1_b</c>, <c>hada_w2_a</c>, <c>hada_w2_b</c>, <c>hada_t1/t2</c>.</summary>
     public const string LoHa = "loha";
 
@@ -10,7 +22,7 @@ public static class LoraVariants
     public const string LoKr = "lokr";
 
     /// <summary>kohya / LyCORIS DoRA: <c>dora_scale</c> next to <c>lora_down</c>/<c>lora_up</c>.</summary>
-    public const string KohyaDora = "dora";
+    public const string KohyaDora = "dora_scale";
 
     /// <summary>LyCORIS full weight differences: <c>diff</c>, <c>diff_b</c>.</summary>
     public const string LycorisFull = "lycoris_full";

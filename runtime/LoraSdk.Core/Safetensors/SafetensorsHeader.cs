@@ -60,6 +60,8 @@ public sealed class SafetensorsHeader
     public static SafetensorsHeader Read(string path)
     {
         RefusePickle(path);
+        if (Directory.Exists(path))
+            throw new SafetensorsFormatException(SafetensorsErrorKind.IoError, path, "is a directory; expected a .safetensors file");
         FileStream stream;
         try
         {

@@ -1,5 +1,5 @@
 using System;
-using System.IO;
+using LoraSdk.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -29,13 +29,16 @@ public static class ImageConversion
         return Image.LoadPixelData<Rgb24>(bytes, width, height);
     }
 
-    /// <summary>Writes image <paramref name="index"/> of a (B, H, W, 3) [0, 1] tensor as a PNG file.</summary>
+    /// <summary>
+    /// Writes image <paramref name="index"/> of a (B, H, W, 3) [0, 1] tensor as a PNG file, all or nothing
+    /// (<see cref="AtomicFile"/>): a failed write leaves an existing file at <paramref name="path"/> unchanged.
+    /// </summary>
+    /// <exception cref="FileWriteException">The path is a directory or the file cannot be written.</exception>
     public static void SavePng(Tensor imagesNhwc, string path, int index = 0)
     {
+        ArgumentNullException.ThrowIfNull(path);
         using var image = ToImage(imagesNhwc, index);
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        image.SaveAsPng(path);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 
     /// <summary>Loads an image file as a (1, 3, H, W) float32 tensor in [-1, 1] (the VAE's input range).</summary>

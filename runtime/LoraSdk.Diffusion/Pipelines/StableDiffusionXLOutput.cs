@@ -26,7 +26,10 @@ public sealed class StableDiffusionXLOutput : IDisposable
     /// <summary>Number of images (batch size).</summary>
     public int Count => (int)Tensor.shape[0];
 
-    /// <summary>Writes image <paramref name="index"/> as a PNG file (8-bit RGB, rounded like diffusers' <c>numpy_to_pil</c>).</summary>
+    /// <summary>
+    /// Writes image <paramref name="index"/> as a PNG file (8-bit RGB, rounded like diffusers' <c>numpy_to_pil</c>), all or
+    /// nothing: a failed write (<see cref="LoraSdk.IO.FileWriteException"/>) leaves an existing file unchanged.
+    /// </summary>
     public void SavePng(string path, int index = 0) => ImageConversion.SavePng(Images, path, index);
 
     /// <inheritdoc />

@@ -110,6 +110,15 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
     /// <inheritdoc />
     private protected override void InstallScaleHook(ILoraScaleHook hook) => LoraScaleHook = hook;
 
+    /// <summary>
+    /// Warnings that diffusers logs with <c>logger.warning</c> during a call, with diffusers' wording — today a prompt
+    /// longer than the tokenizer's <c>model_max_length</c> (77 tokens), whose cut-off part is quoted:
+    /// <c>The following part of your input was truncated because CLIP can only handle sequences up to 77 tokens: ['…']</c>
+    /// (once per tokenizer, as diffusers does). Handlers run synchronously on the calling thread. Without a handler
+    /// the warning goes to <see cref="System.Diagnostics.Trace"/>.
+    /// </summary>
+    public event Action<string>? Warning;
+
     /// <summary>Loads a diffusers SDXL pipeline folder (see <see cref="Loading.PipelineLoader"/>).</summary>
     public static StableDiffusionXLPipeline FromPretrained(string folder, Loading.ModelLoadOptions? options = null) =>
         Loading.PipelineLoader.Load(folder, options);
@@ -136,7 +145,7 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
         if (promptEmbeds is null)
         {
             if (prompt is null) throw new ArgumentException("Provide either `prompt` or `prompt_embeds`. Cannot leave both `prompt` and `prompt_embeds` undefined.");
-            (pe, var pooled) = EncodeWithBothEncoders(prompt, prompt2 ?? prompt, clipSkip);
+            (pe, var pooled) = EncodeWithBothEncoders(prompt, prompt2 ?? prompt, clipSkip, warnOnTruncation: true);
             ppe = pooledPromptEmbeds ?? pooled ?? throw new InvalidOperationException("no text encoder produced a pooled output (text_encoder_2 is missing)");
         }
         else
@@ -318,7 +327,8 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
         TextEncoder2?.Dispose();
     }
 
-    private (Tensor Embeds, Tensor? Pooled) EncodeWithBothEncoders(string text1, string text2, int? clipSkip, int? maxLength = null)
+    private (Tensor Embeds, Tensor? Pooled) EncodeWithBothEncoders(string text1, string text2, int? clipSkip, int? maxLength = null,
+        bool warnOnTruncation = false)
     {
         var pairs = new List<(ClipTokenizer Tok, ClipTextEncoder Enc, string Text)>();
         if (TextEncoder is not null)
@@ -330,13 +340,50 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDisposable
         Tensor? pooled = null;
         foreach (var (tok, enc, text) in pairs)
         {
-            using var ids = tok.TokenizeToTensor(text, maxLength ?? tok.ModelMaxLength);
+            var tokens = tok.Tokenize(text, maxLength ?? tok.ModelMaxLength);
+            if (warnOnTruncation) WarnIfTruncated(tok, tokens);
+            using var ids = tensor(tokens.InputIds.Select(i => (long)i).ToArray(), new long[] { 1, tokens.InputIds.Count });
             using var output = enc.Forward(ids);
             if (pooled is null && output.TextEmbeds is not null) pooled = output.TextEmbeds.clone();
             int index = clipSkip is int skip ? output.HiddenStates.Count - (skip + 2) : output.HiddenStates.Count - 2;
             parts.Add(output.HiddenStates[index].clone());
         }
         return (cat(parts, -1), pooled);
+    }
+
+    // diffusers' encode_prompt: when the untruncated ids are longer than the padded ones, it decodes
+    // untruncated_ids[:, model_max_length - 1 : -1] (everything cut off, without the final EOS) and logs it.
+    private void WarnIfTruncated(ClipTokenizer tokenizer, ClipTokenization tokens)
+    {
+        var all = tokens.InputIdsUnpadded;
+        if (all.Count <= tokens.InputIds.Count) return;
+        int from = Math.Min(tokenizer.ModelMaxLength - 1, all.Count - 1);
+        string removed = tokenizer.Decode(all.Skip(from).Take(all.Count - 1 - from));
+        OnWarning("The following part of your input was truncated because CLIP can only handle sequences up to "
+                  + $"{tokenizer.ModelMaxLength} tokens: [{PythonRepr(removed)}]");
+    }
+
+    private void OnWarning(string message)
+    {
+        var handler = Warning;
+        if (handler is null) System.Diagnostics.Trace.TraceWarning(message);
+        else handler(message);
+    }
+
+    // Python's repr of a str (how diffusers prints the decoded list): single quotes unless the text has one and no double quote.
+    private static string PythonRepr(string text)
+    {
+        char quote = text.Contains('\'') && !text.Contains('"') ? '"' : '\'';
+        var sb = new System.Text.StringBuilder().Append(quote);
+        foreach (char c in text)
+        {
+            if (c == '\\' || c == quote) sb.Append('\\').Append(c);
+            else if (c == '\n') sb.Append("\\n");
+            else if (c == '\r') sb.Append("\\r");
+            else if (c == '\t') sb.Append("\\t");
+            else sb.Append(c);
+        }
+        return sb.Append(quote).ToString();
     }
 
     private Tensor PrepareLatents(int batch, int height, int width, ScalarType dtype, Device device, StableDiffusionXLCallOptions options)

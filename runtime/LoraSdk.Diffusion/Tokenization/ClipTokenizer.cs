@@ -155,6 +155,25 @@ public sealed class ClipTokenizer
         return tensor(t.InputIds.Select(i => (long)i).ToArray(), new long[] { 1, t.InputIds.Count });
     }
 
+    /// <summary>
+    /// The text of token ids, like transformers' <c>CLIPTokenizer.decode</c> without skipping special tokens or
+    /// cleaning up spaces: the byte-level symbols are mapped back to bytes, decoded as UTF-8 (invalid sequences become
+    /// U+FFFD, <c>errors="replace"</c>), every <c>&lt;/w&gt;</c> becomes a space, and the result is trimmed.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var symbols = new System.Text.StringBuilder();
+        foreach (int id in ids) symbols.Append(IdToToken(id));
+        var bytes = new List<byte>(symbols.Length);
+        foreach (char c in symbols.ToString())
+        {
+            if (ByteLevelAlphabet.TryGetByte(c, out byte b)) bytes.Add(b);
+            else bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(c.ToString()));
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray()).Replace("</w>", " ").Trim();
+    }
+
     /// <summary>The vocabulary string of an id (byte-level symbols, e.g. <c>bears&lt;/w&gt;</c>).</summary>
     public string IdToToken(int id) => _reverse.TryGetValue(id, out var s) ? s : throw new ArgumentOutOfRangeException(nameof(id));
 

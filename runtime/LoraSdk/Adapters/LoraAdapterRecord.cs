@@ -9,11 +9,11 @@ namespace LoraSdk.Adapters;
 /// </summary>
 internal sealed class LoraAdapterRecord
 {
-    public LoraAdapterRecord(string name, LoraAdapterConfig config, List<LoraLayerSlot> slots, Dictionary<LoraLayerSlot, string> sourcePaths)
+    public LoraAdapterRecord(string name, LoraAdapterConfig config, List<LayerSite> sites, Dictionary<LayerSite, string> sourcePaths)
     {
         Name = name;
         Config = config;
-        Slots = slots;
+        Sites = sites;
         SourcePaths = sourcePaths;
     }
 
@@ -22,14 +22,14 @@ internal sealed class LoraAdapterRecord
     public LoraAdapterConfig Config { get; set; }
 
     /// <summary>The layers holding the adapter, in module order.</summary>
-    public List<LoraLayerSlot> Slots { get; }
+    public List<LayerSite> Sites { get; }
 
     /// <summary>The module path each layer had in the source (diffusers naming), used when saving.</summary>
-    public Dictionary<LoraLayerSlot, string> SourcePaths { get; }
+    public Dictionary<LayerSite, string> SourcePaths { get; }
 
     /// <summary>
     /// Layers that keep the adapter's storage but hold none of its weights: a hotswap zero-fills the layers the new
     /// weights do not cover (as PEFT does). They compute nothing and are not saved.
     /// </summary>
-    public HashSet<LoraLayerSlot> Vacant { get; } = new HashSet<LoraLayerSlot>();
+    public HashSet<LayerSite> Vacant { get; } = new HashSet<LayerSite>();
 }

@@ -1,3 +1,4 @@
+using LoraSdk.Core;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -26,7 +27,7 @@ public sealed partial class LoraComponent
                 $"check_compiles should be one of 'error', 'warn', or 'ignore', got '{checkCompiled}' instead.", component: Name);
         }
         string? warning = null;
-        if (_adapters.Count > 0)
+        if (_registry.Count > 0)
         {
             if (checkCompiled == "error")
                 throw new LoraException(LoraErrorKind.HotswapAfterLoad, "Call `enable_lora_hotswap` before loading the first adapter.", component: Name);
@@ -45,27 +46,27 @@ public sealed partial class LoraComponent
     private void PadForHotswap(int targetRank)
     {
         using var noGrad = torch.no_grad();
-        foreach (var record in _adapters)
+        foreach (var record in _registry.Records)
         {
-            foreach (var slot in record.Slots)
+            foreach (var slot in record.Sites)
             {
-                var w = slot.Core!.GetAdapter(record.Name);
+                if (slot.Adapters!.GetAdapter(record.Name) is not LowRankWeights w) continue;
                 if (w.TensorRank < targetRank)
                 {
                     using var scope = torch.NewDisposeScope();
                     long r = w.TensorRank;
-                    var downShape = (long[])w.Down.shape.Clone();
+                    var downShape = (long[])w.A.shape.Clone();
                     downShape[0] = targetRank;
-                    var upShape = (long[])w.Up.shape.Clone();
+                    var upShape = (long[])w.B.shape.Clone();
                     upShape[1] = targetRank;
-                    var down = torch.zeros(downShape, w.Down.dtype, w.Down.device);
-                    down.narrow(0, 0, r).copy_(w.Down);
-                    var up = torch.zeros(upShape, w.Up.dtype, w.Up.device);
-                    up.narrow(1, 0, r).copy_(w.Up);
+                    var down = torch.zeros(downShape, w.A.dtype, w.A.device);
+                    down.narrow(0, 0, r).copy_(w.A);
+                    var up = torch.zeros(upShape, w.B.dtype, w.B.device);
+                    up.narrow(1, 0, r).copy_(w.B);
                     down.DetachFromDisposeScope();
                     up.DetachFromDisposeScope();
-                    w.ReplaceTensors(down, up);
-                    slot.Core.Touch();
+                    w.ReplaceFactors(down, up);
+                    slot.Adapters.Touch();
                 }
                 w.ConvertScalingToTensor();
             }
@@ -93,11 +94,11 @@ public sealed partial class LoraComponent
         }
 
         var unexpected = new List<string>();
-        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
         foreach (var input in modules)
         {
-            var slot = ResolveSlot(input.Path);
-            if (slot?.Core is null || !slot.Core.HasAdapter(old.Name))
+            var slot = ResolveSite(input.Path);
+            if (slot?.Adapters is null || !slot.Adapters.HasAdapter(old.Name))
             {
                 unexpected.Add(input.Path + ".lora_A.weight");
                 unexpected.Add(input.Path + ".lora_B.weight");
@@ -116,23 +117,31 @@ public sealed partial class LoraComponent
         foreach (var (input, slot) in resolved)
         {
             CheckShapes(sourceName, input, slot, old.Name);
-            var w = slot.Core!.GetAdapter(old.Name);
-            if (input.DownShape[0] > w.TensorRank)
+            var loaded = slot.Adapters!.GetAdapter(old.Name);
+            if (loaded is not LowRankWeights w || loaded is DoraWeights || input.MagnitudeKey is not null)
+            {
+                throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                    $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' at {Name} layer '{slot.Path}' is " +
+                    $"{loaded.Variant} and the new weights are {(input.MagnitudeKey is null ? LoraVariants.Lora : LoraVariants.PeftDora)}. " +
+                    "Load the new adapter under its own name instead.",
+                    adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
+            }
+            if (input.AShape[0] > w.TensorRank)
             {
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
-                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.DownShape[0].ToString(CultureInfo.InvariantCulture)} " +
+                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.AShape[0].ToString(CultureInfo.InvariantCulture)} " +
                     $"at {Name} layer '{slot.Path}', but its loaded weights have rank {w.TensorRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
                     "never reallocates. Call `enable_lora_hotswap(target_rank=...)` with the largest rank before loading the first adapter.",
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
         }
-        var covered = new HashSet<LoraLayerSlot>(resolved.Select(r => r.Slot));
-        foreach (var slot in old.Slots) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
+        var covered = new HashSet<LayerSite>(resolved.Select(r => r.Slot));
+        foreach (var slot in old.Sites) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
         foreach (var (input, slot) in resolved)
         {
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.Down, module.Up) = LoadTensors(input, slot);
+            (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }
     }
 
@@ -145,45 +154,45 @@ public sealed partial class LoraComponent
     /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
     private void CommitHotswap(LoraPreparedLoad prepared)
     {
-        var record = _adapterByName[prepared.AdapterName];
+        var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
         foreach (var m in prepared.Modules)
         {
-            var core = m.Slot.Core!;
-            var w = core.GetAdapter(prepared.AdapterName);
-            long r = m.Down!.shape[0];
+            var core = m.Slot.Adapters!;
+            var w = (LowRankWeights)core.GetAdapter(prepared.AdapterName);
+            long r = m.A!.shape[0];
             if (r == w.TensorRank)
             {
-                w.Down.copy_(m.Down);
-                w.Up.copy_(m.Up!);
+                w.A.copy_(m.A);
+                w.B.copy_(m.B!);
             }
             else
             {
-                w.Down.zero_();
-                using (var slice = w.Down.narrow(0, 0, r)) slice.copy_(m.Down);
-                w.Up.zero_();
-                using (var slice = w.Up.narrow(1, 0, r)) slice.copy_(m.Up!);
+                w.A.zero_();
+                using (var slice = w.A.narrow(0, 0, r)) slice.copy_(m.A);
+                w.B.zero_();
+                using (var slice = w.B.narrow(1, 0, r)) slice.copy_(m.B!);
             }
             w.ConfiguredRank = m.Rank;
             w.Alpha = m.Alpha;
             w.SetScaling(w.ScalingFor(1.0));
             w.Touch();
             core.Touch();
-            m.Down.Dispose();
-            m.Up!.Dispose();
-            m.Down = null;
-            m.Up = null;
+            m.A.Dispose();
+            m.B!.Dispose();
+            m.A = null;
+            m.B = null;
         }
         foreach (var slot in prepared.ZeroFill)
         {
-            var w = slot.Core!.GetAdapter(prepared.AdapterName);
-            w.Down.zero_();
-            w.Up.zero_();
+            var w = (LowRankWeights)slot.Adapters!.GetAdapter(prepared.AdapterName);
+            w.A.zero_();
+            w.B.zero_();
             w.Touch();
-            slot.Core.Touch();
+            slot.Adapters.Touch();
         }
         var sourcePaths = prepared.Modules.ToDictionary(m => m.Slot, m => m.SourcePath);
-        foreach (var slot in record.Slots)
+        foreach (var slot in record.Sites)
             if (sourcePaths.TryGetValue(slot, out var p)) record.SourcePaths[slot] = p;
         record.Vacant.Clear();
         record.Vacant.UnionWith(prepared.ZeroFill);

@@ -55,10 +55,12 @@ public sealed partial class LoraComponent
     {
         if (definition == null) throw new ArgumentNullException(nameof(definition));
         var inputs = definition.Modules.Select(m => new LoraModuleInput(m.ModulePath, m.ModulePath + ".lora_A.weight",
-            m.ModulePath + ".lora_B.weight", null, m.Down.shape, m.Up.shape, m.Rank, m.Alpha,
+            m.ModulePath + ".lora_B.weight", null, m.A.shape, m.B.shape, m.Rank, m.Alpha,
             m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.Down, dtype, device),
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.Up, dtype, device))).ToList();
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.A, dtype, device),
+            (dtype, device) => LoraModuleInput.OwnedCopy(m.B, dtype, device),
+            m.Magnitude is null ? null : m.ModulePath + ".lora_magnitude_vector", m.Magnitude?.shape,
+            m.Magnitude is null ? null : (dtype, device) => LoraModuleInput.OwnedCopy(m.Magnitude, dtype, device))).ToList();
         using var prepared = Prepare("in-memory adapter", inputs, definition.Config, adapterName, hotswap: false);
         Commit(prepared);
         return prepared.AdapterName;
@@ -76,7 +78,7 @@ public sealed partial class LoraComponent
                     "At the moment, hotswapping is not supported for text encoders, please pass `hotswap=False`.",
                     adapterName: adapterName, sourceName: sourceName, component: Name);
             }
-            if (adapterName is null || !_adapterByName.ContainsKey(adapterName))
+            if (adapterName is null || !_registry.Contains(adapterName))
             {
                 throw new LoraException(LoraErrorKind.HotswapUnknownAdapter,
                     $"Trying to hotswap LoRA adapter '{adapterName ?? "None"}' but there is no existing adapter by that name. " +
@@ -85,7 +87,7 @@ public sealed partial class LoraComponent
             }
         }
         string name = adapterName ?? DefaultAdapterName();
-        if (!hotswap && _adapterByName.ContainsKey(name))
+        if (!hotswap && _registry.Contains(name))
         {
             throw new LoraException(LoraErrorKind.DuplicateAdapterName,
                 $"Adapter name {name} already in use in the model - please select a new adapter name.",
@@ -98,7 +100,7 @@ public sealed partial class LoraComponent
         var prepared = new LoraPreparedLoad(this, name, config, hotswap);
         try
         {
-            if (hotswap) PrepareHotswap(prepared, sourceName, modules, _adapterByName[name]);
+            if (hotswap) PrepareHotswap(prepared, sourceName, modules, _registry.Get(name, Name));
             else PrepareInjection(prepared, sourceName, modules);
             return prepared;
         }
@@ -111,15 +113,15 @@ public sealed partial class LoraComponent
 
     private void PrepareInjection(LoraPreparedLoad prepared, string sourceName, IReadOnlyList<LoraModuleInput> modules)
     {
-        var seen = new HashSet<LoraLayerSlot>();
-        var resolved = new List<(LoraModuleInput Input, LoraLayerSlot Slot)>();
+        var seen = new HashSet<LayerSite>();
+        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
         foreach (var input in modules)
         {
-            var slot = ResolveSlot(input.Path);
+            var slot = ResolveSite(input.Path);
             if (slot is null)
             {
                 throw new LoraException(LoraErrorKind.MissingModule,
-                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.DownKey}, {input.UpKey}).",
+                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.AKey}, {input.BKey}).",
                     adapterName: prepared.AdapterName, modulePath: input.Path, sourceName: sourceName, component: Name);
             }
             if (!seen.Add(slot))
@@ -140,16 +142,16 @@ public sealed partial class LoraComponent
         }
         if (_pendingHotswapRank is int target)
         {
-            foreach (var (input, slot) in resolved) CheckPaddable(input.DownShape[0], target, slot.Path);
-            foreach (var record in _adapters)
-                foreach (var slot in record.Slots) CheckPaddable(slot.Core!.GetAdapter(record.Name).TensorRank, target, slot.Path);
+            foreach (var (input, slot) in resolved) CheckPaddable(input.AShape[0], target, slot.Path);
+            foreach (var record in _registry.Records)
+                foreach (var slot in record.Sites) CheckPaddable(((LowRankWeights)slot.Adapters!.GetAdapter(record.Name)).TensorRank, target, slot.Path);
         }
         foreach (var (input, slot) in resolved)
         {
             var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha,
                 input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.Down, module.Up) = LoadTensors(input, slot);
+            (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }
     }
 
@@ -164,7 +166,7 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Validates the LoRA tensor shapes of <paramref name="input"/> against the base layer of <paramref name="slot"/>.</summary>
-    private void CheckShapes(string sourceName, LoraModuleInput input, LoraLayerSlot slot, string adapterName)
+    private void CheckShapes(string sourceName, LoraModuleInput input, LayerSite slot, string adapterName)
     {
         bool conv = slot.IsConvolution;
         long[] w = slot.WeightShape;
@@ -177,21 +179,25 @@ public sealed partial class LoraComponent
                 $"{sourceName}: {Name} layer '{slot.Path}' is a {layerKind} layer but the LoRA tensors are for a {(declaredConv ? "Conv2d" : "Linear")} layer.",
                 adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
         }
-        long r = input.DownShape.Length > 0 ? input.DownShape[0] : -1;
+        long r = input.AShape.Length > 0 ? input.AShape[0] : -1;
         long[] expectedDown = conv ? new[] { r, inF, w[2], w[3] } : new[] { r, inF };
         long[] expectedUp = conv ? new[] { outF, r, 1, 1 } : new[] { outF, r };
-        if (!ShapeFits(input.DownShape, expectedDown))
+        if (!ShapeFits(input.AShape, expectedDown))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.DownKey}' has shape {Fmt(input.DownShape)} but the layer needs {FmtExpected(expectedDown)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.AKey}' has shape {Fmt(input.AShape)} but the layer needs {FmtExpected(expectedDown)}");
         }
-        if (!ShapeFits(input.UpShape, expectedUp))
+        if (!ShapeFits(input.BShape, expectedUp))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.UpKey}' has shape {Fmt(input.UpShape)} but the layer needs {FmtExpected(expectedUp)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.BKey}' has shape {Fmt(input.BShape)} but the layer needs {FmtExpected(expectedUp)}");
+        }
+        if (input.MagnitudeShape is { } m && Numel(m) != outF)
+        {
+            throw ShapeError(sourceName, slot, adapterName, $"lora_magnitude_vector '{input.MagnitudeKey}' has shape {Fmt(m)} but the layer has {outF.ToString(CultureInfo.InvariantCulture)} outputs");
         }
         if (input.Rank != r)
         {
             throw ShapeError(sourceName, slot, adapterName,
-                $"lora_A '{input.DownKey}' has rank {r.ToString(CultureInfo.InvariantCulture)} but the adapter config says r={input.Rank.ToString(CultureInfo.InvariantCulture)}");
+                $"lora_A '{input.AKey}' has rank {r.ToString(CultureInfo.InvariantCulture)} but the adapter config says r={input.Rank.ToString(CultureInfo.InvariantCulture)}");
         }
         if (conv && input.Stride is { Count: 2 } st && (st[0] != slot.Stride.H || st[1] != slot.Stride.W))
         {
@@ -207,7 +213,7 @@ public sealed partial class LoraComponent
         }
     }
 
-    private LoraException ShapeError(string sourceName, LoraLayerSlot slot, string adapterName, string detail) =>
+    private LoraException ShapeError(string sourceName, LayerSite slot, string adapterName, string detail) =>
         new LoraException(LoraErrorKind.ShapeMismatch,
             $"{sourceName}: shape mismatch for {Name} layer '{slot.Path}' (base weight {Fmt(slot.WeightShape)}): {detail}.",
             adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
@@ -221,29 +227,47 @@ public sealed partial class LoraComponent
         return a.Length == e.Length && a.Zip(e, (x, y) => x == y).All(b => b);
     }
 
+    private static long Numel(IReadOnlyList<long> shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n *= d;
+        return n;
+    }
+
     private static string Fmt(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     private static string FmtExpected(long[] shape) => "[" + string.Join(", ", shape.Select(d => d < 0 ? "r" : d.ToString(CultureInfo.InvariantCulture))) + "]";
 
-    /// <summary>Loads both tensors in the layer's dtype/device and layout (2-D for Linear, 4-D for Conv2d).</summary>
-    private static (Tensor Down, Tensor Up) LoadTensors(LoraModuleInput input, LoraLayerSlot slot)
+    /// <summary>
+    /// Loads the module's tensors in the layer's dtype/device and layout (factors 2-D for Linear, 4-D for Conv2d; a DoRA
+    /// magnitude (out) for Linear, (1, out, 1, 1) for Conv2d, as PEFT keeps it).
+    /// </summary>
+    private static (Tensor A, Tensor B, Tensor? Magnitude) LoadTensors(LoraModuleInput input, LayerSite slot)
     {
         var dtype = slot.WeightDType;
         var device = slot.WeightDevice;
-        Tensor? down = null, up = null;
+        Tensor? a = null, b = null, magnitude = null;
         try
         {
-            down = input.LoadDown(dtype, device);
-            up = input.UpLoad(dtype, device);
+            a = input.LoadA(dtype, device);
+            b = input.LoadB(dtype, device);
             bool conv = slot.IsConvolution;
-            down = Relayout(down, conv);
-            up = Relayout(up, conv);
-            return (down, up);
+            a = Relayout(a, conv);
+            b = Relayout(b, conv);
+            if (input.LoadMagnitude is not null)
+            {
+                magnitude = input.LoadMagnitude(dtype, device);
+                var shaped = (conv ? magnitude.reshape(1, -1, 1, 1) : magnitude.reshape(-1)).contiguous().DetachFromDisposeScope();
+                if (!ReferenceEquals(shaped, magnitude)) magnitude.Dispose();
+                magnitude = shaped;
+            }
+            return (a, b, magnitude);
         }
         catch
         {
-            down?.Dispose();
-            up?.Dispose();
+            a?.Dispose();
+            b?.Dispose();
+            magnitude?.Dispose();
             throw;
         }
     }
@@ -275,27 +299,28 @@ public sealed partial class LoraComponent
             prepared.Committed = true;
             return;
         }
-        var slots = new List<LoraLayerSlot>(prepared.Modules.Count);
-        var sourcePaths = new Dictionary<LoraLayerSlot, string>();
+        var slots = new List<LayerSite>(prepared.Modules.Count);
+        var sourcePaths = new Dictionary<LayerSite, string>();
         foreach (var m in prepared.Modules)
         {
             var slot = m.Slot;
             if (slot.IsPlain && slot.Layer is null)
             {
                 slot.EnsureWrapped();
-                slot.Core!.Adopt(this, _host, slot.Path);
+                slot.Adapters!.Adopt(this, _forward, slot.Path);
             }
-            var weights = new LoraAdapterWeights(prepared.AdapterName, m.Down!, m.Up!, m.Rank, m.Alpha, m.UseRsLora);
-            slot.Core!.AddAdapter(weights);
+            AdapterWeights weights = m.Magnitude is null
+                ? new LowRankWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora)
+                : new DoraWeights(prepared.AdapterName, m.A!, m.B!, m.Magnitude, m.Rank, m.Alpha, m.UseRsLora);
+            slot.Adapters!.AddAdapter(weights);
             slots.Add(slot);
             sourcePaths[slot] = m.SourcePath;
         }
         prepared.Committed = true;
         slots.Sort((a, b) => a.Order.CompareTo(b.Order));
         var record = new LoraAdapterRecord(prepared.AdapterName, prepared.Config, slots, sourcePaths);
-        _adapters.Add(record);
-        _adapterByName[record.Name] = record;
-        SetActive(new[] { record.Name });
+        _registry.Add(record);
+        _active.Set(new[] { record.Name });
         if (_pendingHotswapRank is int target)
         {
             PadForHotswap(target);

@@ -11,15 +11,15 @@ public sealed partial class LoraComponent
     /// <summary>diffusers' <c>disable_lora</c>: every injected layer runs as its base layer (a fused layer is unfused at its next forward, as in PEFT).</summary>
     public void DisableLora()
     {
-        foreach (var s in _slots)
-            if (s.Core is { IsInjected: true } core) core.Disabled = true;
+        foreach (var s in _sites)
+            if (s.Adapters is { IsInjected: true } core) core.Disabled = true;
     }
 
     /// <summary>diffusers' <c>enable_lora</c>.</summary>
     public void EnableLora()
     {
-        foreach (var s in _slots)
-            if (s.Core is { IsInjected: true } core) core.Disabled = false;
+        foreach (var s in _sites)
+            if (s.Adapters is { IsInjected: true } core) core.Disabled = false;
     }
 
     /// <summary>
@@ -33,49 +33,12 @@ public sealed partial class LoraComponent
 
     private void DeleteAdapter(string name)
     {
-        if (_adapterByName.TryGetValue(name, out var record))
+        if (_registry.TryGet(name, out var record))
         {
-            foreach (var slot in record.Slots) slot.Core!.RemoveAdapter(name);
-            _adapters.Remove(record);
-            _adapterByName.Remove(name);
+            foreach (var site in record.Sites) site.Adapters!.RemoveAdapter(name);
+            _registry.Remove(name);
         }
-
-        // PEFT: every tuner layer drops the name from its active list; a layer left with none activates the first of
-        // its remaining adapters (sorted). Layers sharing the component list stay shared while the result is the same.
-        foreach (var slot in _overridden.ToList())
-        {
-            var core = slot.Core!;
-            var updated = RemoveFromActive(core.ActiveOverride!, name, core);
-            core.SetActiveOverride(updated);
-        }
-        var active = _host.Active;
-        if (!active.Contains(name)) return;
-        var remaining = active.ToList();
-        remaining.Remove(name);
-        if (remaining.Count > 0)
-        {
-            _host.Active = remaining.ToArray();
-            return;
-        }
-        _host.Active = Array.Empty<string>();
-        foreach (var slot in _slots)
-        {
-            var core = slot.Core;
-            if (core is null || !core.IsInjected || _overridden.Contains(slot) || core.AdapterNames.Count == 0) continue;
-            var sorted = core.AdapterNames.OrderBy(n => n, StringComparer.Ordinal).ToList();
-            core.SetActiveOverride(new[] { sorted[0] });
-            _overridden.Add(slot);
-        }
-    }
-
-    private static IReadOnlyList<string> RemoveFromActive(IReadOnlyList<string> active, string name, LoraLayerCore core)
-    {
-        if (!active.Contains(name)) return active;
-        var list = active.ToList();
-        list.Remove(name);
-        if (list.Count > 0) return list;
-        var sorted = core.AdapterNames.OrderBy(n => n, StringComparer.Ordinal).ToList();
-        return sorted.Count == 0 ? Array.Empty<string>() : new[] { sorted[0] };
+        _active.Remove(name, _sites);
     }
 
     /// <summary>
@@ -85,22 +48,20 @@ public sealed partial class LoraComponent
     /// </summary>
     public void UnloadLora()
     {
-        foreach (var slot in _slots)
+        foreach (var slot in _sites)
         {
-            var core = slot.Core;
-            if (core is null) continue;
-            core.Unload();
+            var adapters = slot.Adapters;
+            if (adapters is null) continue;
+            adapters.Unload();
             if (slot.IsWrapped)
             {
-                core.Release();
+                adapters.Release();
                 slot.Unwrap();
             }
         }
-        _adapters.Clear();
-        _adapterByName.Clear();
-        _overridden.Clear();
-        _host.Active = Array.Empty<string>();
-        _host.ReleaseScratch();
+        _registry.Clear();
+        _active.Clear();
+        _forward.ReleaseScratch();
     }
 
     /// <summary>
@@ -129,9 +90,9 @@ public sealed partial class LoraComponent
     internal IReadOnlyList<string> FuseInto(LoraFuseTransaction transaction, double loraScale, bool safeFusing, IReadOnlyList<string>? adapterNames)
     {
         var fused = new List<string>();
-        foreach (var slot in _slots)
+        foreach (var slot in _sites)
         {
-            var core = slot.Core;
+            var core = slot.Adapters;
             if (core is null || !core.IsInjected) continue;
             if (loraScale != 1.0)
             {
@@ -145,14 +106,14 @@ public sealed partial class LoraComponent
             foreach (var name in core.Merge(adapterNames, safeFusing, transaction))
                 if (!fused.Contains(name)) fused.Add(name);
         }
-        if (_host.Mode == LoraForwardMode.Unfused) _host.ReleaseScratch();
+        if (_forward.Mode == LoraForwardMode.Unfused) _forward.ReleaseScratch();
         return fused;
     }
 
     /// <summary>diffusers' <c>unfuse_lora</c>: every fused layer gets its original weight back, bit for bit.</summary>
     public void UnfuseLora()
     {
-        foreach (var slot in _slots) slot.Core?.Unmerge();
+        foreach (var slot in _sites) slot.Adapters?.Unmerge();
     }
 
     /// <summary>diffusers' <c>set_lora_device</c>: moves the named adapters' weights (unknown names are ignored).</summary>
@@ -160,8 +121,8 @@ public sealed partial class LoraComponent
     {
         foreach (var name in adapterNames)
         {
-            if (!_adapterByName.TryGetValue(name, out var record)) continue;
-            foreach (var slot in record.Slots) slot.Core!.MoveAdapter(name, device);
+            if (!_registry.TryGet(name, out var record)) continue;
+            foreach (var slot in record.Sites) slot.Adapters!.MoveAdapter(name, device);
         }
     }
 }

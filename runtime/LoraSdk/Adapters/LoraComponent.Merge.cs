@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -27,25 +28,35 @@ public sealed partial class LoraComponent
                 $"Length of adapter names {AdapterWeight.Count(adapters.Count)} is not equal to the length of the weights {AdapterWeight.Count(weights.Count)}",
                 component: Name);
         }
-        var missing = adapters.Where(a => !_adapterByName.ContainsKey(a)).ToList();
+        var missing = adapters.Where(a => !_registry.Contains(a)).ToList();
         if (missing.Count > 0)
         {
             throw new LoraException(LoraErrorKind.UnknownAdapter,
-                $"Adapter name(s) {PythonRepr.StringSet(missing)} not in the list of present adapters: {PythonRepr.StringSet(_adapterByName.Keys)}.",
+                $"Adapter name(s) {PythonRepr.StringSet(missing)} not in the list of present adapters: {PythonRepr.StringSet(_registry.Names)}.",
                 component: Name);
         }
-        if (_adapterByName.ContainsKey(adapterName))
+        if (_registry.Contains(adapterName))
         {
             throw new LoraException(LoraErrorKind.DuplicateAdapterName,
                 $"Adapter name {adapterName} already in use in the model - please select a new adapter name.", adapterName: adapterName, component: Name);
         }
 
-        var records = adapters.Select(a => _adapterByName[a]).ToList();
-        int ConfiguredRank(LoraAdapterRecord r) => r.Slots.Max(slot => slot.Core!.TryGetAdapter(r.Name, out var w) ? w.ConfiguredRank : 0);
+        var records = adapters.Select(a => _registry.Get(a, Name)).ToList();
+        // Merges combine LoRA factors; a variant's other weights (DoRA magnitudes, ...) would be dropped silently.
+        foreach (var r in records)
+        {
+            var variant = r.Sites.Select(site => site.Adapters!.GetAdapter(r.Name).Variant).FirstOrDefault(v => v != LoraVariants.Lora);
+            if (variant is not null)
+            {
+                throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                    $"add_weighted_adapter merges plain LoRA adapters; adapter '{r.Name}' is {variant}.", adapterName: r.Name, component: Name);
+            }
+        }
+        int ConfiguredRank(LoraAdapterRecord r) => AdapterRank.FromModules(r.Sites.Select(site => site.Adapters!.GetAdapter(r.Name).ConfiguredRank));
         // The rank PEFT compares is the adapter's own (largest configured) rank: after enable_lora_hotswap the config
         // says target_rank, but the merge must see the adapter as loaded (PEFT merges unpadded adapters).
         var sources = records.Select((r, i) => new LoraMergeSource(r.Name, ConfiguredRank(r), weights[i], r.Config.UseRsLora)).ToList();
-        var slots = records.SelectMany(r => r.Slots).Distinct().OrderBy(s => s.Order).ToList();
+        var slots = records.SelectMany(r => r.Sites).Distinct().OrderBy(s => s.Order).ToList();
         // After enable_lora_hotswap the stored factors are zero-padded past the configured rank: merge the configured
         // part only (views, disposed after the merge), as PEFT would on unpadded adapters.
         var views = new List<TorchSharp.torch.Tensor>();
@@ -57,11 +68,12 @@ public sealed partial class LoraComponent
         }
         var layers = slots.Select(slot => new LoraMergeLayer(slot.Path, records.Select(r =>
         {
-            if (!slot.Core!.TryGetAdapter(r.Name, out var w)) return null;
-            bool padded = w.Down.shape[0] != w.ConfiguredRank;
+            if (!slot.Adapters!.TryGetAdapter(r.Name, out var weights)) return null;
+            var w = (LowRankWeights)weights;
+            bool padded = w.TensorRank != w.ConfiguredRank;
             return padded
-                ? new LoraLayerFactors(View(w.Down, 0, w.ConfiguredRank), View(w.Up, 1, w.ConfiguredRank), w.Scaling)
-                : new LoraLayerFactors(w.Down, w.Up, w.Scaling);
+                ? new LoraLayerFactors(View(w.A, 0, w.ConfiguredRank), View(w.B, 1, w.ConfiguredRank), w.Scaling)
+                : new LoraLayerFactors(w.A, w.B, w.Scaling);
         }).ToList())).ToList();
 
         // PEFT builds the merged adapter from a copy of the first adapter's config, so its init_lora_weights decides the
@@ -94,14 +106,8 @@ public sealed partial class LoraComponent
         foreach (var r in records) foreach (var t in r.Config.TargetModules) if (!targets.Contains(t)) targets.Add(t);
         var config = LoraAdapterConfig.Create(result.Rank, result.Alpha, targets, result.Plan.UseRsLora);
 
-        var activeBefore = _host.Active;
-        var overridesBefore = _overridden.Select(s => (s, s.Core!.ActiveOverride)).ToList();
+        var activeBefore = _active.Capture();
         AddAdapter(adapterName, new LoraAdapterDefinition(modules, config));
-        _host.Active = activeBefore;
-        foreach (var (slot, active) in overridesBefore)
-        {
-            slot.Core!.SetActiveOverride(active);
-            _overridden.Add(slot);
-        }
+        _active.Restore(activeBefore);
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class LoraComponent
     public string SaveLoraAdapter(string saveDirectory, string? adapterName = "default", bool upcastBeforeSaving = false, string? weightName = null)
     {
         string name = adapterName ?? DefaultAdapterName();
-        if (!_adapterByName.ContainsKey(name))
+        if (!_registry.Contains(name))
             throw new LoraException(LoraErrorKind.AdapterNotFound, $"Adapter name {name} not found in the model.", adapterName: name, component: Name);
         if (File.Exists(saveDirectory))
             throw new ArgumentException($"Provided path ({saveDirectory}) should be a directory, not a file", nameof(saveDirectory));
@@ -45,24 +45,22 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// PEFT's <c>get_peft_model_state_dict</c> of one adapter: <c>[prefix.]&lt;module&gt;.lora_A.weight</c> and
-    /// <c>.lora_B.weight</c> in module order, at the adapter's real rank — hotswap storage is zero-padded to the target
-    /// rank, and the padding is not part of the adapter (diffusers saves it, and its metadata then contradicts the
-    /// tensors) — and without the layers a hotswap left vacant. The tensors are views of the live ones (or float32
-    /// copies when upcasting), in the caller's dispose scope.
+    /// PEFT's <c>get_peft_model_state_dict</c> of one adapter: <c>[prefix.]&lt;module&gt;.lora_A.weight</c>,
+    /// <c>.lora_B.weight</c> (and each variant's other tensors, e.g. DoRA's <c>lora_magnitude_vector</c>) in module order, at
+    /// the adapter's real rank — hotswap storage is zero-padded to the target rank, and the padding is not part of the
+    /// adapter (diffusers saves it, and its metadata then contradicts the tensors) — and without the layers a hotswap
+    /// left vacant. The tensors are the live ones or views of them (float32 copies when upcasting), in the caller's
+    /// dispose scope.
     /// </summary>
     internal List<KeyValuePair<string, Tensor>> StateDict(string adapterName, string? prefix, bool upcast)
     {
-        var record = _adapterByName[adapterName];
+        var record = _registry.Get(adapterName, Name);
         var result = new List<KeyValuePair<string, Tensor>>();
         foreach (var slot in SavedSlots(record))
         {
-            var w = slot.Core!.GetAdapter(adapterName);
             string module = (prefix is null ? "" : prefix + ".") + SavedPath(record, slot);
-            Tensor a = w.TensorRank == w.ConfiguredRank ? w.Down : w.Down.narrow(0, 0, w.ConfiguredRank).contiguous();
-            Tensor b = w.TensorRank == w.ConfiguredRank ? w.Up : w.Up.narrow(1, 0, w.ConfiguredRank).contiguous();
-            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_A.weight", upcast ? a.to(ScalarType.Float32) : a));
-            result.Add(new KeyValuePair<string, Tensor>(module + ".lora_B.weight", upcast ? b.to(ScalarType.Float32) : b));
+            foreach (var (suffix, tensor) in slot.Adapters!.GetAdapter(adapterName).SavedTensors(upcast))
+                result.Add(new KeyValuePair<string, Tensor>(module + "." + suffix, tensor));
         }
         return result;
     }
@@ -70,16 +68,16 @@ public sealed partial class LoraComponent
     /// <summary>The config written with adapter <paramref name="adapterName"/>: its own, made to agree with the saved tensors.</summary>
     internal LoraAdapterConfig SavedConfig(string adapterName)
     {
-        var record = _adapterByName[adapterName];
+        var record = _registry.Get(adapterName, Name);
         var modules = SavedSlots(record).Select(slot =>
         {
-            var w = slot.Core!.GetAdapter(adapterName);
+            var w = slot.Adapters!.GetAdapter(adapterName);
             return (SavedPath(record, slot), w.ConfiguredRank, w.Alpha);
         }).ToList();
         return modules.Count == 0 ? record.Config : record.Config.AgreeingWith(modules, Kind == LoraComponentKind.Denoiser);
     }
 
-    private static IEnumerable<LoraLayerSlot> SavedSlots(LoraAdapterRecord record) => record.Slots.Where(s => !record.Vacant.Contains(s));
+    private static IEnumerable<LayerSite> SavedSlots(LoraAdapterRecord record) => record.Sites.Where(s => !record.Vacant.Contains(s));
 
-    private string SavedPath(LoraAdapterRecord record, LoraLayerSlot slot) => Options.SavedModulePathMap?.Invoke(slot.Path) ?? record.SourcePaths[slot];
+    private string SavedPath(LoraAdapterRecord record, LayerSite slot) => Options.SavedModulePathMap?.Invoke(slot.Path) ?? record.SourcePaths[slot];
 }

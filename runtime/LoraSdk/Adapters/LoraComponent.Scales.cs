@@ -36,14 +36,14 @@ public sealed partial class LoraComponent
     /// <summary>PEFT's <c>set_adapter</c>: activates adapters without changing scalings; unknown names are an error.</summary>
     public void SetAdapter(IReadOnlyList<string> adapterNames)
     {
-        var missing = adapterNames.Where(n => !_adapterByName.ContainsKey(n)).ToList();
+        var missing = adapterNames.Where(n => !_registry.Contains(n)).ToList();
         if (missing.Count > 0)
         {
             throw new LoraException(LoraErrorKind.UnknownAdapter,
                 $"Following adapter(s) could not be found: {string.Join(", ", missing)}. Make sure you are passing the correct adapter name(s)." +
-                $" current loaded adapters are: [{string.Join(", ", _adapters.Select(a => PythonRepr.String(a.Name)))}]", component: Name);
+                $" current loaded adapters are: [{string.Join(", ", _registry.Names.Select(PythonRepr.String))}]", component: Name);
         }
-        SetActive(adapterNames);
+        _active.Set(adapterNames);
     }
 
     /// <summary>Expands every adapter's weight (block dicts for a UNet) — all validation happens here.</summary>
@@ -71,14 +71,14 @@ public sealed partial class LoraComponent
     /// <summary>diffusers' <c>set_weights_and_activate_adapters</c> over the adapter index (no module-tree walk).</summary>
     internal void ApplyWeights(IReadOnlyList<string> adapterNames, IReadOnlyList<LoraModuleWeightRule> rules)
     {
-        SetActive(adapterNames);
+        _active.Set(adapterNames);
         for (int i = 0; i < adapterNames.Count; i++)
         {
-            if (!_adapterByName.TryGetValue(adapterNames[i], out var record)) continue;
+            if (!_registry.TryGet(adapterNames[i], out var record)) continue;
             var rule = rules[i];
-            foreach (var slot in record.Slots)
+            foreach (var slot in record.Sites)
             {
-                var w = slot.Core!.GetAdapter(record.Name);
+                var w = slot.Adapters!.GetAdapter(record.Name);
                 w.SetScaling(w.ScalingFor(rule.IsUniform ? rule.UniformWeight : rule.WeightFor(slot.Path)));
             }
         }
@@ -93,8 +93,8 @@ public sealed partial class LoraComponent
     public IDisposable ApplyRuntimeScale(double scale)
     {
         if (scale == 1.0) return RuntimeScaleScope.Empty;
-        double previous = _host.RuntimeScale;
-        _host.RuntimeScale = previous * scale;
-        return new RuntimeScaleScope(_host, previous);
+        double previous = _forward.RuntimeScale;
+        _forward.RuntimeScale = previous * scale;
+        return new RuntimeScaleScope(_forward, previous);
     }
 }

@@ -15,18 +15,19 @@ namespace LoraSdk.Adapters;
 /// unload, hotswap, runtime scale. The module tree is indexed once at construction: every <see cref="LoraLinear"/>,
 /// <see cref="LoraConv2d"/> (and, if enabled, plain <c>nn.Linear</c>/<c>nn.Conv2d</c>) by its module path, and every
 /// loaded adapter by the layers that hold it, so no operation that runs per denoising step walks the module tree.
-/// Every operation validates completely before it changes anything. Not thread-safe.
+/// Every operation validates completely before it changes anything. Not thread-safe. State has one owner each: the
+/// loaded adapters (<see cref="AdapterRegistry"/>), which are active (<see cref="ActiveAdapterSet"/>), and per layer its
+/// adapters, fused weights and forward caches (<see cref="LayerAdapters"/>).
 /// </summary>
 public sealed partial class LoraComponent
 {
-    private readonly List<LoraLayerSlot> _slots = new List<LoraLayerSlot>();
-    private readonly Dictionary<string, LoraLayerSlot> _byPath = new Dictionary<string, LoraLayerSlot>(StringComparer.Ordinal);
+    private readonly List<LayerSite> _sites = new List<LayerSite>();
+    private readonly Dictionary<string, LayerSite> _byPath = new Dictionary<string, LayerSite>(StringComparer.Ordinal);
     private readonly List<string> _moduleNames = new List<string>();
     private readonly List<string> _stateDictKeys = new List<string>();
-    private readonly List<LoraAdapterRecord> _adapters = new List<LoraAdapterRecord>();
-    private readonly Dictionary<string, LoraAdapterRecord> _adapterByName = new Dictionary<string, LoraAdapterRecord>(StringComparer.Ordinal);
-    private readonly HashSet<LoraLayerSlot> _overridden = new HashSet<LoraLayerSlot>();
-    private readonly LoraLayerHost _host = new LoraLayerHost();
+    private readonly AdapterRegistry _registry = new AdapterRegistry();
+    private readonly ComponentForwardState _forward = new ComponentForwardState();
+    private readonly ActiveAdapterSet _active;
     private int? _pendingHotswapRank;
 
     /// <summary>Indexes <paramref name="module"/> and makes it a LoRA component named <paramref name="name"/>.</summary>
@@ -38,6 +39,7 @@ public sealed partial class LoraComponent
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Module = module ?? throw new ArgumentNullException(nameof(module));
         Options = options ?? new LoraComponentOptions();
+        _active = new ActiveAdapterSet(_forward);
 
         var modulesByPath = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { [""] = module };
         int order = 0;
@@ -46,26 +48,26 @@ public sealed partial class LoraComponent
             if (path.Length == 0) continue;
             modulesByPath[path] = m;
             _moduleNames.Add(path);
-            if (m is ILoraLayer layer)
+            if (m is LoraLayer layer)
             {
-                var slot = LoraLayerSlot.ForLayer(path, order++, layer);
-                slot.Core!.Adopt(this, _host, path);
-                Add(slot);
+                var site = LayerSite.ForLayer(path, order++, layer);
+                site.Adapters!.Adopt(this, _forward, path);
+                Add(site);
             }
             else if (Options.WrapPlainLayers && (m is Linear || m is Conv2d))
             {
                 int dot = path.LastIndexOf('.');
                 var parent = modulesByPath[dot < 0 ? "" : path.Substring(0, dot)];
-                Add(LoraLayerSlot.ForPlain(path, order++, m, parent, dot < 0 ? path : path.Substring(dot + 1)));
+                Add(LayerSite.ForPlain(path, order++, m, parent, dot < 0 ? path : path.Substring(dot + 1)));
             }
         }
         foreach (var (key, _) in module.named_parameters()) _stateDictKeys.Add(key);
         foreach (var (key, _) in module.named_buffers()) _stateDictKeys.Add(key);
 
-        void Add(LoraLayerSlot slot)
+        void Add(LayerSite site)
         {
-            _slots.Add(slot);
-            _byPath[slot.Path] = slot;
+            _sites.Add(site);
+            _byPath[site.Path] = site;
         }
     }
 
@@ -82,7 +84,7 @@ public sealed partial class LoraComponent
     public LoraComponentKind Kind => Options.Kind;
 
     /// <summary>Module paths of every LoRA-capable layer, in module order.</summary>
-    public IReadOnlyList<string> LayerPaths => _slots.Select(s => s.Path).ToList();
+    public IReadOnlyList<string> LayerPaths => _sites.Select(s => s.Path).ToList();
 
     /// <summary>
     /// How active, unfused adapters run in the forward pass (default <see cref="LoraForwardMode.Unfused"/>). Changing it
@@ -90,34 +92,34 @@ public sealed partial class LoraComponent
     /// </summary>
     public LoraForwardMode ForwardMode
     {
-        get => _host.Mode;
-        set => _host.Mode = value;
+        get => _forward.Mode;
+        set => _forward.Mode = value;
     }
 
     /// <summary>For <see cref="LoraForwardMode.Auto"/>: forward calls with an unchanged configuration before a layer folds (default 2).</summary>
     public int AutoMaterializeAfter
     {
-        get => _host.AutoMaterializeAfter;
-        set => _host.AutoMaterializeAfter = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+        get => _forward.AutoMaterializeAfter;
+        set => _forward.AutoMaterializeAfter = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
     /// <summary>The runtime scale currently applied (1.0 outside <see cref="ApplyRuntimeScale"/>).</summary>
-    public double RuntimeScale => _host.RuntimeScale;
+    public double RuntimeScale => _forward.RuntimeScale;
 
     /// <summary>The LoRA layer at <paramref name="modulePath"/>, or null (no such layer, or a plain layer not wrapped yet).</summary>
-    public ILoraLayer? GetLayer(string modulePath) => _byPath.TryGetValue(modulePath, out var s) ? s.Layer : null;
+    public LoraLayer? GetLayer(string modulePath) => _byPath.TryGetValue(modulePath, out var s) ? s.Layer : null;
 
     /// <summary>diffusers' <c>peft_config.keys()</c>: adapter names in load order.</summary>
-    public IReadOnlyList<string> ListAdapters() => _adapters.Select(a => a.Name).ToList();
+    public IReadOnlyList<string> ListAdapters() => _registry.Names;
 
     /// <summary>True when the component holds adapter <paramref name="adapterName"/>.</summary>
-    public bool HasAdapter(string adapterName) => _adapterByName.ContainsKey(adapterName);
+    public bool HasAdapter(string adapterName) => _registry.Contains(adapterName);
 
     /// <summary>The PEFT config of adapter <paramref name="adapterName"/>.</summary>
     public LoraAdapterConfig GetAdapterConfig(string adapterName) => Record(adapterName).Config;
 
     /// <summary>Module paths of the layers holding adapter <paramref name="adapterName"/>, in module order.</summary>
-    public IReadOnlyList<string> GetAdapterModulePaths(string adapterName) => Record(adapterName).Slots.Select(s => s.Path).ToList();
+    public IReadOnlyList<string> GetAdapterModulePaths(string adapterName) => Record(adapterName).Sites.Select(s => s.Path).ToList();
 
     /// <summary>
     /// PEFT's <c>active_adapters</c> of the first injected layer (what diffusers' <c>get_active_adapters</c> reports);
@@ -126,7 +128,7 @@ public sealed partial class LoraComponent
     public IReadOnlyList<string> GetActiveAdapters()
     {
         var first = FirstInjected();
-        return first is null ? Array.Empty<string>() : first.Core!.ActiveAdapters.ToList();
+        return first is null ? Array.Empty<string>() : first.Adapters!.ActiveAdapters.ToList();
     }
 
     /// <summary>True when some layer holds (or held, until unload) an adapter: PEFT's "the model has tuner layers".</summary>
@@ -136,11 +138,11 @@ public sealed partial class LoraComponent
     public IReadOnlyList<string> GetMergedAdapters()
     {
         var result = new List<string>();
-        foreach (var s in _slots)
+        foreach (var s in _sites)
         {
-            var core = s.Core;
-            if (core is null) continue;
-            foreach (var m in core.MergedAdapters) if (!result.Contains(m)) result.Add(m);
+            var adapters = s.Adapters;
+            if (adapters is null) continue;
+            foreach (var m in adapters.MergedAdapters) if (!result.Contains(m)) result.Add(m);
         }
         return result;
     }
@@ -152,11 +154,11 @@ public sealed partial class LoraComponent
     public IReadOnlyList<KeyValuePair<string, IReadOnlyList<KeyValuePair<string, double>>>> GetScalings()
     {
         var result = new List<KeyValuePair<string, IReadOnlyList<KeyValuePair<string, double>>>>();
-        foreach (var s in _slots)
+        foreach (var s in _sites)
         {
-            var core = s.Core;
-            if (core is null || !core.IsInjected) continue;
-            var list = core.Adapters.Select(w => new KeyValuePair<string, double>(w.AdapterName, w.Scaling)).ToList();
+            var adapters = s.Adapters;
+            if (adapters is null || !adapters.IsInjected) continue;
+            var list = adapters.All.Select(w => new KeyValuePair<string, double>(w.AdapterName, w.Scaling)).ToList();
             result.Add(new KeyValuePair<string, IReadOnlyList<KeyValuePair<string, double>>>(s.Path, list));
         }
         return result;
@@ -166,8 +168,8 @@ public sealed partial class LoraComponent
     /// The live weights of adapter <paramref name="adapterName"/> per layer, in module order (the read side of the
     /// merge seam; see <c>Adapters/README-merge-seam.md</c>). Do not dispose or modify the tensors.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, LoraAdapterWeights>> GetAdapterWeights(string adapterName) =>
-        Record(adapterName).Slots.Select(s => new KeyValuePair<string, LoraAdapterWeights>(s.Path, s.Core!.GetAdapter(adapterName))).ToList();
+    public IReadOnlyList<KeyValuePair<string, AdapterWeights>> GetAdapterWeights(string adapterName) =>
+        Record(adapterName).Sites.Select(s => new KeyValuePair<string, AdapterWeights>(s.Path, s.Adapters!.GetAdapter(adapterName))).ToList();
 
     /// <summary>
     /// Undoes the materialized forward mode's folds so every weight holds its base (or fused) value, e.g. before
@@ -175,21 +177,19 @@ public sealed partial class LoraComponent
     /// </summary>
     public void Dematerialize()
     {
-        foreach (var s in _slots) s.Core?.Dematerialize();
+        foreach (var s in _sites) s.Adapters?.Dematerialize();
     }
 
-    internal LoraLayerHost Host => _host;
+    internal ComponentForwardState ForwardState => _forward;
 
-    internal IReadOnlyList<LoraLayerSlot> Slots => _slots;
+    internal IReadOnlyList<LayerSite> Sites => _sites;
 
-    private LoraAdapterRecord Record(string adapterName) =>
-        _adapterByName.TryGetValue(adapterName, out var r) ? r
-            : throw new LoraException(LoraErrorKind.AdapterNotFound, $"Adapter name {adapterName} not found in the model.", adapterName: adapterName, component: Name);
+    private LoraAdapterRecord Record(string adapterName) => _registry.Get(adapterName, Name);
 
-    private LoraLayerSlot? FirstInjected()
+    private LayerSite? FirstInjected()
     {
-        foreach (var s in _slots)
-            if (s.Core is { IsInjected: true }) return s;
+        foreach (var s in _sites)
+            if (s.Adapters is { IsInjected: true }) return s;
         return null;
     }
 
@@ -197,22 +197,11 @@ public sealed partial class LoraComponent
     public string DefaultAdapterName()
     {
         var first = FirstInjected();
-        int n = first is null ? 0 : first.Core!.AdapterNames.Count;
+        int n = first is null ? 0 : first.Adapters!.AdapterNames.Count;
         return "default_" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>
-    /// Makes <paramref name="names"/> the active adapters of every layer (PEFT's <c>set_adapter</c> on each layer),
-    /// in O(1 + layers with a per-layer list left by a deletion).
-    /// </summary>
-    private void SetActive(IReadOnlyList<string> names)
-    {
-        foreach (var s in _overridden) s.Core?.SetActiveOverride(null);
-        _overridden.Clear();
-        _host.Active = names.ToArray();
-    }
-
-    private LoraLayerSlot? ResolveSlot(string sourcePath)
+    private LayerSite? ResolveSite(string sourcePath)
     {
         string path = Options.ModulePathMap?.Invoke(sourcePath) ?? sourcePath;
         return _byPath.TryGetValue(path, out var s) ? s : null;

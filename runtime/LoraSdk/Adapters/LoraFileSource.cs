@@ -76,23 +76,12 @@ internal sealed class LoraFileSource : IDisposable
                 $"{SourceName}: {Model.InvalidModules.Count} inconsistent LoRA module(s); first: {first.Component}.{first.ModulePath}: {first.Reason} (keys {string.Join(", ", first.Keys)})",
                 modulePath: first.ModulePath, sourceName: SourceName, component: first.Component);
         }
-        var skipped = new List<string>();
-        foreach (var u in Model.Unsupported) skipped.AddRange(u.Keys);
-        foreach (var component in Model.Components.Values)
-        {
-            foreach (var m in component.Values)
-            {
-                if (m.MidKey != null) skipped.AddRange(KeysOf(m));
-                else if (m.MagnitudeKey != null) skipped.AddRange(KeysOf(m));
-            }
-        }
+        var refused = LoraVariantPolicy.Refused(Model);
+        var skipped = refused.SelectMany(u => u.Keys).ToList();
         if (skipped.Count > 0 && !options.SkipUnsupportedVariants)
         {
-            var variants = Model.Unsupported.Select(u => u.Variant).ToList();
-            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MidKey != null))) variants.Add("locon_mid (Tucker)");
-            if (Model.Components.Values.Any(c => c.Values.Any(m => m.MagnitudeKey != null))) variants.Add("dora");
             throw new LoraException(LoraErrorKind.UnsupportedVariant,
-                $"{SourceName}: the file uses LoRA variant(s) this SDK does not apply ({string.Join(", ", variants.Distinct())}); " +
+                $"{SourceName}: the file uses LoRA variant(s) this SDK does not apply ({string.Join(", ", refused.Select(u => u.Variant).Distinct())}); " +
                 $"{skipped.Count} key(s), first: {skipped[0]}. Pass SkipUnsupportedVariants to load the rest.",
                 sourceName: SourceName);
         }
@@ -113,19 +102,10 @@ internal sealed class LoraFileSource : IDisposable
         return (Model.Unmapped, skipped);
     }
 
-    private static IEnumerable<string> KeysOf(LoraModuleSpec m)
-    {
-        yield return m.DownKey;
-        yield return m.UpKey;
-        if (m.AlphaKey != null) yield return m.AlphaKey;
-        if (m.MidKey != null) yield return m.MidKey;
-        if (m.MagnitudeKey != null) yield return m.MagnitudeKey;
-    }
-
     /// <summary>
     /// The supported modules of <paramref name="component"/>, in file key order. Converted modules (kohya / XLabs / BFL
     /// Flux layouts, <see cref="LoraModuleSpec.Conversion"/>) read their file tensors through the conversion; a kohya
-    /// fused layer whose lora_up is block-diagonal is split by rank as diffusers splits it (that reads its lora_up here).
+    /// fused layer whose B (lora_up) is block-diagonal is split by rank as diffusers splits it (that reads its B here).
     /// </summary>
     public List<LoraModuleInput> ModulesFor(string component)
     {
@@ -133,12 +113,12 @@ internal sealed class LoraFileSource : IDisposable
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
         var blockDiagonal = BlockDiagonalLayers(modules.Values);
-        foreach (var m in modules.Values.OrderBy(m => m.DownKey, StringComparer.Ordinal))
+        foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
         {
-            if (m.MidKey != null || m.MagnitudeKey != null) continue;
+            if (!LoraVariantPolicy.IsApplied(m.Variant)) continue;
             if (m.Conversion is { } conversion)
             {
-                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.UpKey)));
+                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.BKey)));
                 continue;
             }
             bool alphaInt = m.AlphaSource switch
@@ -148,25 +128,28 @@ internal sealed class LoraFileSource : IDisposable
                 LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
                 _ => true,
             };
-            string downKey = m.DownKey, upKey = m.UpKey;
-            result.Add(new LoraModuleInput(m.ModulePath, downKey, upKey, m.Kind == LoraLayerKind.Conv2d,
-                m.DownShape.ToArray(), m.UpShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
-                (dtype, device) => Load(downKey, dtype, device), (dtype, device) => Load(upKey, dtype, device)));
+            string aKey = m.AKey, bKey = m.BKey;
+            string? magnitudeKey = m.MagnitudeKey;
+            result.Add(new LoraModuleInput(m.ModulePath, aKey, bKey, m.Kind == LoraLayerKind.Conv2d,
+                m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha, alphaInt, m.UseRsLora, m.Stride, m.Padding,
+                (dtype, device) => Load(aKey, dtype, device), (dtype, device) => Load(bKey, dtype, device),
+                magnitudeKey, magnitudeKey is null ? null : Model.Header.TryGetTensor(magnitudeKey, out var info) ? info.Shape : null,
+                magnitudeKey is null ? null : (dtype, device) => Load(magnitudeKey, dtype, device)));
         }
         return result;
     }
 
-    /// <summary>The up keys of kohya fused layers whose (scaled) lora_up is block-diagonal.</summary>
+    /// <summary>The B keys of kohya fused layers whose (scaled) B is block-diagonal.</summary>
     private HashSet<string> BlockDiagonalLayers(IEnumerable<LoraModuleSpec> modules)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.UpKey, StringComparer.Ordinal))
+        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.BKey, StringComparer.Ordinal))
         {
             var parts = layer.Select(m => m.Conversion!).OrderBy(c => c.SplitIndex).ToList();
             if (parts.Count != parts[0].SplitCount) continue;
-            using var up = LoadRaw(layer.Key);
+            using var b = LoadRaw(layer.Key);
             using var scope = torch.NewDisposeScope();
-            var scaled = parts[0].UpScale == 1.0 ? up : up.mul((float)parts[0].UpScale);
+            var scaled = parts[0].BScale == 1.0 ? b : b.mul((float)parts[0].BScale);
             if (LoraModuleConversionTensors.IsBlockDiagonal(scaled, parts, layer.First().Rank)) result.Add(layer.Key);
         }
         return result;
@@ -174,21 +157,21 @@ internal sealed class LoraFileSource : IDisposable
 
     private LoraModuleInput ConvertedInput(LoraModuleSpec m, LoraModuleConversion c, bool blockDiagonal)
     {
-        string downKey = m.DownKey, upKey = m.UpKey;
+        string aKey = m.AKey, bKey = m.BKey;
         int rank = m.Rank;
         if (blockDiagonal)
         {
             int part = rank / c.SplitCount;
-            // diffusers chunks lora_down by rank and keeps each part's own columns of lora_up: rank (and alpha) r / n.
-            return new LoraModuleInput(m.ModulePath, downKey, upKey, false, new long[] { part, m.InFeatures }, new long[] { m.OutFeatures, part },
+            // diffusers chunks A (lora_down) by rank and keeps each part's own columns of B (lora_up): rank (and alpha) r / n.
+            return new LoraModuleInput(m.ModulePath, aKey, bKey, false, new long[] { part, m.InFeatures }, new long[] { m.OutFeatures, part },
                 part, part, true, m.UseRsLora, null, null,
-                (dtype, device) => LoadConverted(downKey, dtype, device, t => LoraModuleConversionTensors.BlockDown(t, c, rank)),
-                (dtype, device) => LoadConverted(upKey, dtype, device, t => LoraModuleConversionTensors.BlockUp(t, c, rank)));
+                (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.BlockA(t, c, rank)),
+                (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.BlockB(t, c, rank)));
         }
-        return new LoraModuleInput(m.ModulePath, downKey, upKey, false, m.DownShape.ToArray(), m.UpShape.ToArray(), m.Rank, m.Alpha,
+        return new LoraModuleInput(m.ModulePath, aKey, bKey, false, m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha,
             m.Alpha == Math.Floor(m.Alpha), m.UseRsLora, null, null,
-            (dtype, device) => LoadConverted(downKey, dtype, device, t => LoraModuleConversionTensors.Down(t, c)),
-            (dtype, device) => LoadConverted(upKey, dtype, device, t => LoraModuleConversionTensors.Up(t, c)));
+            (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.A(t, c)),
+            (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.B(t, c)));
     }
 
     /// <summary>Reads <paramref name="key"/> in the file's dtype, transforms it there, then copies it into <paramref name="dtype"/> on <paramref name="device"/>.</summary>

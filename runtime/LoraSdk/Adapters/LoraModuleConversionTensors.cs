@@ -13,16 +13,16 @@ namespace LoraSdk.Adapters;
 /// </summary>
 internal static class LoraModuleConversionTensors
 {
-    /// <summary>lora_A of the module: the file's down tensor × <see cref="LoraModuleConversion.DownScale"/>.</summary>
-    public static Tensor Down(Tensor fileDown, LoraModuleConversion c) => Scaled(fileDown, c.DownScale);
+    /// <summary>A (lora_A) of the module: the file's A tensor × <see cref="LoraModuleConversion.AScale"/>.</summary>
+    public static Tensor A(Tensor fileA, LoraModuleConversion c) => Scaled(fileA, c.AScale);
 
-    /// <summary>lora_B of the module: its rows of the file's up tensor × <see cref="LoraModuleConversion.UpScale"/>, halves swapped when asked.</summary>
-    public static Tensor Up(Tensor fileUp, LoraModuleConversion c)
+    /// <summary>B (lora_B) of the module: its rows of the file's B tensor × <see cref="LoraModuleConversion.BScale"/>, halves swapped when asked.</summary>
+    public static Tensor B(Tensor fileB, LoraModuleConversion c)
     {
         using var scope = NewDisposeScope();
-        Tensor t = Scaled(fileUp, c.UpScale);
-        if (c.UpRowStart != 0 || c.UpRowCount != t.shape[0]) t = t.narrow(0, c.UpRowStart, c.UpRowCount);
-        if (c.SwapUpHalves)
+        Tensor t = Scaled(fileB, c.BScale);
+        if (c.BRowStart != 0 || c.BRowCount != t.shape[0]) t = t.narrow(0, c.BRowStart, c.BRowCount);
+        if (c.SwapBHalves)
         {
             // diffusers' swap_scale_shift: (shift, scale) → (scale, shift).
             var halves = t.chunk(2, 0);
@@ -33,9 +33,9 @@ internal static class LoraModuleConversionTensors
 
     /// <summary>
     /// diffusers' sparse test of <c>_convert_to_ai_toolkit_cat</c>: with rank r = n·a, lora_up (already scaled) is
-    /// block-diagonal when every part's rows are zero in every other part's a columns.
+    /// block-diagonal when every part's rows are zero in every other part's a columns (B is lora_up).
     /// </summary>
-    public static bool IsBlockDiagonal(Tensor scaledUp, IReadOnlyList<LoraModuleConversion> parts, int rank)
+    public static bool IsBlockDiagonal(Tensor scaledB, IReadOnlyList<LoraModuleConversion> parts, int rank)
     {
         int n = parts.Count;
         if (n < 2 || rank % n != 0) return false;
@@ -46,27 +46,27 @@ internal static class LoraModuleConversionTensors
             for (int k = 0; k < n; k++)
             {
                 if (k == part.SplitIndex) continue;
-                var block = scaledUp.narrow(0, part.UpRowStart, part.UpRowCount).narrow(1, k * a, a);
+                var block = scaledB.narrow(0, part.BRowStart, part.BRowCount).narrow(1, k * a, a);
                 if (block.ne(0).any().item<bool>()) return false;
             }
         }
         return true;
     }
 
-    /// <summary>The block-diagonal split of one part: rows j·a…(j+1)·a of the scaled lora_down.</summary>
-    public static Tensor BlockDown(Tensor fileDown, LoraModuleConversion c, int rank)
+    /// <summary>The block-diagonal split of one part: rows j·a…(j+1)·a of the scaled A.</summary>
+    public static Tensor BlockA(Tensor fileA, LoraModuleConversion c, int rank)
     {
         long a = rank / c.SplitCount;
         using var scope = NewDisposeScope();
-        return Scaled(fileDown, c.DownScale).narrow(0, c.SplitIndex * a, a).contiguous().MoveToOuterDisposeScope();
+        return Scaled(fileA, c.AScale).narrow(0, c.SplitIndex * a, a).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The block-diagonal split of one part: its rows and its own a columns of the scaled lora_up.</summary>
-    public static Tensor BlockUp(Tensor fileUp, LoraModuleConversion c, int rank)
+    /// <summary>The block-diagonal split of one part: its rows and its own a columns of the scaled B.</summary>
+    public static Tensor BlockB(Tensor fileB, LoraModuleConversion c, int rank)
     {
         long a = rank / c.SplitCount;
         using var scope = NewDisposeScope();
-        return Scaled(fileUp, c.UpScale).narrow(0, c.UpRowStart, c.UpRowCount).narrow(1, c.SplitIndex * a, a).contiguous().MoveToOuterDisposeScope();
+        return Scaled(fileB, c.BScale).narrow(0, c.BRowStart, c.BRowCount).narrow(1, c.SplitIndex * a, a).contiguous().MoveToOuterDisposeScope();
     }
 
     // torch multiplies by a Python float (or a 0-dim float tensor) in the tensor's dtype with the factor as float32.

@@ -7,39 +7,43 @@ namespace LoraSdk.Adapters;
 /// <summary>One module of an adapter about to be loaded, independent of where its tensors come from.</summary>
 internal sealed class LoraModuleInput
 {
-    public LoraModuleInput(string path, string downKey, string upKey, bool? isConvolution, long[] downShape, long[] upShape,
+    public LoraModuleInput(string path, string aKey, string bKey, bool? isConvolution, long[] aShape, long[] bShape,
         int rank, double alpha, bool alphaIsInteger, bool useRsLora, IReadOnlyList<int>? stride, IReadOnlyList<int>? padding,
-        Func<ScalarType, Device, Tensor> loadDown, Func<ScalarType, Device, Tensor> loadUp)
+        Func<ScalarType, Device, Tensor> loadA, Func<ScalarType, Device, Tensor> loadB, string? magnitudeKey = null,
+        IReadOnlyList<long>? magnitudeShape = null, Func<ScalarType, Device, Tensor>? loadMagnitude = null)
     {
         Path = path;
-        DownKey = downKey;
-        UpKey = upKey;
+        AKey = aKey;
+        BKey = bKey;
         IsConvolution = isConvolution;
-        DownShape = downShape;
-        UpShape = upShape;
+        AShape = aShape;
+        BShape = bShape;
         Rank = rank;
         Alpha = alpha;
         AlphaIsInteger = alphaIsInteger;
         UseRsLora = useRsLora;
         Stride = stride;
         Padding = padding;
-        LoadDown = loadDown;
-        UpLoad = loadUp;
+        LoadA = loadA;
+        LoadB = loadB;
+        MagnitudeKey = magnitudeKey;
+        MagnitudeShape = magnitudeShape;
+        LoadMagnitude = loadMagnitude;
     }
 
     /// <summary>Module path as the source names it (before <see cref="LoraComponentOptions.ModulePathMap"/>).</summary>
     public string Path { get; }
 
-    public string DownKey { get; }
+    public string AKey { get; }
 
-    public string UpKey { get; }
+    public string BKey { get; }
 
     /// <summary>Layer kind declared by the source (null: unknown, decided by the tensor rank).</summary>
     public bool? IsConvolution { get; }
 
-    public long[] DownShape { get; }
+    public long[] AShape { get; }
 
-    public long[] UpShape { get; }
+    public long[] BShape { get; }
 
     public int Rank { get; }
 
@@ -54,10 +58,19 @@ internal sealed class LoraModuleInput
     public IReadOnlyList<int>? Padding { get; }
 
     /// <summary>Loads lora_A as a new tensor owned by the caller, in the given dtype and device.</summary>
-    public Func<ScalarType, Device, Tensor> LoadDown { get; }
+    public Func<ScalarType, Device, Tensor> LoadA { get; }
 
     /// <summary>Loads lora_B as a new tensor owned by the caller, in the given dtype and device.</summary>
-    public Func<ScalarType, Device, Tensor> UpLoad { get; }
+    public Func<ScalarType, Device, Tensor> LoadB { get; }
+
+    /// <summary>File key of the DoRA magnitude vector, or null for plain LoRA.</summary>
+    public string? MagnitudeKey { get; }
+
+    /// <summary>Shape of the DoRA magnitude vector, or null.</summary>
+    public IReadOnlyList<long>? MagnitudeShape { get; }
+
+    /// <summary>Loads the DoRA magnitude vector (null for plain LoRA).</summary>
+    public Func<ScalarType, Device, Tensor>? LoadMagnitude { get; }
 
     /// <summary>Copies <paramref name="source"/> into a new, contiguous tensor of the given dtype and device, outside any dispose scope.</summary>
     public static Tensor OwnedCopy(Tensor source, ScalarType dtype, Device device)

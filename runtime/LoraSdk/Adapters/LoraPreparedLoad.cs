@@ -30,7 +30,7 @@ internal sealed class LoraPreparedLoad : IDisposable
     public List<PreparedModule> Modules { get; } = new List<PreparedModule>();
 
     /// <summary>Hotswap: layers of the old adapter that the new one lacks (zero-filled, as PEFT does).</summary>
-    public List<LoraLayerSlot> ZeroFill { get; } = new List<LoraLayerSlot>();
+    public List<LayerSite> ZeroFill { get; } = new List<LayerSite>();
 
     public bool Committed { get; set; }
 
@@ -39,8 +39,9 @@ internal sealed class LoraPreparedLoad : IDisposable
         if (Committed) return;
         foreach (var m in Modules)
         {
-            m.Down?.Dispose();
-            m.Up?.Dispose();
+            m.A?.Dispose();
+            m.B?.Dispose();
+            m.Magnitude?.Dispose();
         }
         Modules.Clear();
     }
@@ -48,7 +49,7 @@ internal sealed class LoraPreparedLoad : IDisposable
     /// <summary>One validated module with its loaded tensors (already in the layer's dtype and device and layout).</summary>
     internal sealed class PreparedModule
     {
-        public PreparedModule(LoraLayerSlot slot, string sourcePath, int rank, double alpha, bool useRsLora)
+        public PreparedModule(LayerSite slot, string sourcePath, int rank, double alpha, bool useRsLora)
         {
             Slot = slot;
             SourcePath = sourcePath;
@@ -57,7 +58,7 @@ internal sealed class LoraPreparedLoad : IDisposable
             UseRsLora = useRsLora;
         }
 
-        public LoraLayerSlot Slot { get; }
+        public LayerSite Slot { get; }
 
         public string SourcePath { get; }
 
@@ -67,8 +68,11 @@ internal sealed class LoraPreparedLoad : IDisposable
 
         public bool UseRsLora { get; }
 
-        public Tensor? Down { get; set; }
+        public Tensor? A { get; set; }
 
-        public Tensor? Up { get; set; }
+        public Tensor? B { get; set; }
+
+        /// <summary>The DoRA magnitude, or null for plain LoRA.</summary>
+        public Tensor? Magnitude { get; set; }
     }
 }

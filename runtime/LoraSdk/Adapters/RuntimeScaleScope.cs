@@ -6,11 +6,11 @@ namespace LoraSdk.Adapters;
 /// <summary>Restores a component's runtime scale when disposed (see <see cref="LoraComponent.ApplyRuntimeScale"/>).</summary>
 internal sealed class RuntimeScaleScope : IDisposable
 {
-    private readonly LoraLayerHost? _host;
+    private readonly ComponentForwardState? _host;
     private readonly double _previous;
     private bool _disposed;
 
-    public RuntimeScaleScope(LoraLayerHost? host, double previous)
+    public RuntimeScaleScope(ComponentForwardState? host, double previous)
     {
         _host = host;
         _previous = previous;

@@ -10,11 +10,13 @@ namespace LoraSdk.IO;
 /// <summary>
 /// Writes tensors as a safetensors file with optional <c>__metadata__</c>. The header is padded so the data section
 /// starts at a multiple of 8, and tensors are written largest element size first, so every tensor of the file is
-/// aligned to its element size and loads zero-copy. The file is written to a temporary name and moved into place.
+/// aligned to its element size and loads zero-copy. The file is written through <see cref="AtomicFile"/>: a failed
+/// write (<see cref="FileWriteException"/>) leaves an existing file unchanged.
 /// </summary>
 public static class SafetensorsWriter
 {
     /// <summary>Saves <paramref name="tensors"/> (any device; written from CPU copies) to <paramref name="path"/>.</summary>
+    /// <exception cref="FileWriteException">The path is a directory or the file cannot be written.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = new List<KeyValuePair<string, Tensor>>(tensors);
@@ -29,28 +31,16 @@ public static class SafetensorsWriter
             entries.Add(new SafetensorsTensorEntry(kv.Key, SafetensorsDTypeMapping.FromScalarType(kv.Value.dtype), kv.Value.shape));
         byte[] header = SafetensorsHeaderWriter.Build(entries, metadata);
 
-        string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".";
-        Directory.CreateDirectory(directory);
-        string tmp = System.IO.Path.Combine(directory, "." + System.IO.Path.GetFileName(path) + ".tmp-" + Guid.NewGuid().ToString("N"));
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            stream.Write(header, 0, header.Length);
+            foreach (var kv in list)
             {
-                stream.Write(header, 0, header.Length);
-                foreach (var kv in list)
-                {
-                    using var scope = NewDisposeScope();
-                    var t = kv.Value.device_type == DeviceType.CPU ? kv.Value : kv.Value.cpu();
-                    t = t.is_contiguous() ? t : t.contiguous();
-                    if (t.numel() > 0) stream.Write(t.bytes);
-                }
+                using var scope = NewDisposeScope();
+                var t = kv.Value.device_type == DeviceType.CPU ? kv.Value : kv.Value.cpu();
+                t = t.is_contiguous() ? t : t.contiguous();
+                if (t.numel() > 0) stream.Write(t.bytes);
             }
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
+        });
     }
 }

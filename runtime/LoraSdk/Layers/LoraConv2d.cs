@@ -13,7 +13,7 @@ namespace LoraSdk.Layers;
 /// adapters, forward is exactly <c>F.conv2d</c> with the layer's stride and padding (groups = dilation = 1). An
 /// adapter's A is a convolution with the base kernel, stride and padding, its B a 1×1 convolution (PEFT's layout).
 /// </summary>
-public sealed class LoraConv2d : LoraLayerModule
+public sealed class LoraConv2d : LoraLayer
 {
 
     /// <summary>Creates a square-kernel convolution with uninitialized parameters.</summary>
@@ -37,7 +37,7 @@ public sealed class LoraConv2d : LoraLayerModule
         Padding = padding;
         weight = new Parameter(torch.empty(new[] { outChannels, inChannels, kernelSize.H, kernelSize.W }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outChannels }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
-        AttachCore();
+        AttachAdapters();
         RegisterComponents();
     }
 
@@ -53,7 +53,7 @@ public sealed class LoraConv2d : LoraLayerModule
         Padding = padding;
         weight = existingWeight;
         bias = existingBias;
-        AttachCore();
+        AttachAdapters();
         RegisterComponents();
     }
 
@@ -92,30 +92,20 @@ public sealed class LoraConv2d : LoraLayerModule
     /// <inheritdoc />
     public override bool IsConvolution => true;
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        var plan = Core.PrepareForward();
-        long[] stride = { Stride.H, Stride.W };
-        long[] padding = { Padding.H, Padding.W };
-        if (plan == LoraForwardPlan.BaseOnly) return nn.functional.conv2d(input, weight, bias, stride, padding);
+    private protected override Tensor BaseOutput(Tensor input) =>
+        nn.functional.conv2d(input, weight, bias, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });
 
+    internal override void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale)
+    {
         using var scope = torch.NewDisposeScope();
-        var result = nn.functional.conv2d(input, weight, bias, stride, padding);
-        if (plan == LoraForwardPlan.Single)
-        {
-            var adapter = Core.SingleAdapter!;
-            var hidden = nn.functional.conv2d(input, adapter.Down, null, stride, padding);
-            var delta = nn.functional.conv2d(hidden, adapter.Up);
-            result.add_(delta, Core.SingleScale);
-        }
-        else
-        {
-            var catUp = Core.ConcatUp!;
-            var hidden = nn.functional.conv2d(input, Core.ConcatDown!, null, stride, padding);
-            var delta = nn.functional.conv2d(hidden, catUp.view(catUp.shape[0], catUp.shape[1], 1, 1));
-            result.add_(delta);
-        }
-        return result.MoveToOuterDisposeScope();
+        result.add_(LowRankOutput(input, a, b), scale);
     }
+
+    internal override Tensor LowRankOutput(Tensor input, Tensor a, Tensor b)
+    {
+        var hidden = nn.functional.conv2d(input, a, null, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });
+        return nn.functional.conv2d(hidden, b.dim() == 4 ? b : b.view(b.shape[0], b.shape[1], 1, 1));
+    }
+
+    internal override Tensor? BiasForOutput() => bias?.view(1, -1, 1, 1);
 }

@@ -10,14 +10,14 @@ namespace LoraSdk.Layers;
 /// </summary>
 internal sealed class LoraFuseTransaction : IDisposable
 {
-    private readonly List<(LoraLayerCore Layer, Tensor? Snapshot, int MergedBefore)> _weights = new List<(LoraLayerCore, Tensor?, int)>();
-    private readonly List<(LoraAdapterWeights Adapter, double Scaling)> _scalings = new List<(LoraAdapterWeights, double)>();
+    private readonly List<(LayerAdapters Layer, Tensor? Snapshot, int MergedBefore)> _weights = new List<(LayerAdapters, Tensor?, int)>();
+    private readonly List<(AdapterWeights Adapter, double Scaling)> _scalings = new List<(AdapterWeights, double)>();
 
     /// <summary>Remembers the weight of <paramref name="layer"/> before it was fused (null snapshot: it was unfused).</summary>
-    public void Record(LoraLayerCore layer, Tensor? snapshot, int mergedBefore) => _weights.Add((layer, snapshot, mergedBefore));
+    public void Record(LayerAdapters layer, Tensor? snapshot, int mergedBefore) => _weights.Add((layer, snapshot, mergedBefore));
 
     /// <summary>Remembers a scaling before <c>lora_scale</c> multiplied it.</summary>
-    public void RecordScaling(LoraAdapterWeights adapter) => _scalings.Add((adapter, adapter.Scaling));
+    public void RecordScaling(AdapterWeights adapter) => _scalings.Add((adapter, adapter.Scaling));
 
     /// <summary>Restores everything recorded, newest first.</summary>
     public void Rollback()

@@ -12,9 +12,9 @@ namespace LoraSdk.Layers;
 /// registered as <c>weight</c> (out, in) and <c>bias</c> (out), the same state-dict names as <c>nn.Linear</c>, so
 /// models built from it load ordinary checkpoints. Without adapters, forward is exactly <c>F.linear</c>; with active
 /// adapters it adds their low-rank products (see <see cref="LoraForwardMode"/>). Adapter tensors are not registered
-/// parameters: <c>state_dict()</c> stays the base model's. Adapters are managed by <see cref="Adapters.LoraComponent"/>.
+/// parameters: <c>state_dict()</c> stays the base model's. Adapters are managed by <see cref="LoraSdk.Adapters.LoraComponent"/>.
 /// </summary>
-public sealed class LoraLinear : LoraLayerModule
+public sealed class LoraLinear : LoraLayer
 {
 
     /// <summary>Creates the layer with uninitialized (empty) parameters; load weights before use.</summary>
@@ -27,7 +27,7 @@ public sealed class LoraLinear : LoraLayerModule
         OutFeatures = outFeatures;
         weight = new Parameter(torch.empty(new[] { outFeatures, inFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false);
         bias = hasBias ? new Parameter(torch.empty(new[] { outFeatures }, dtype ?? ScalarType.Float32, device), requires_grad: false) : null;
-        AttachCore();
+        AttachAdapters();
         RegisterComponents();
     }
 
@@ -40,7 +40,7 @@ public sealed class LoraLinear : LoraLayerModule
         OutFeatures = existingWeight.shape[0];
         weight = existingWeight;
         bias = existingBias;
-        AttachCore();
+        AttachAdapters();
         RegisterComponents();
     }
 
@@ -65,27 +65,19 @@ public sealed class LoraLinear : LoraLayerModule
     /// <inheritdoc />
     public override bool IsConvolution => false;
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        var plan = Core.PrepareForward();
-        if (plan == LoraForwardPlan.BaseOnly) return nn.functional.linear(input, weight, bias);
+    private protected override Tensor BaseOutput(Tensor input) => nn.functional.linear(input, weight, bias);
 
+    internal override void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale)
+    {
         using var scope = torch.NewDisposeScope();
-        var result = nn.functional.linear(input, weight, bias);
         var flatInput = input.reshape(-1, InFeatures);
         var flatResult = result.view(-1, OutFeatures);
-        if (plan == LoraForwardPlan.Single)
-        {
-            var adapter = Core.SingleAdapter!;
-            var hidden = flatInput.mm(adapter.Down.t());
-            flatResult.addmm_(hidden, adapter.Up.t(), 1f, (float)Core.SingleScale);
-        }
-        else
-        {
-            var hidden = flatInput.mm(Core.ConcatDown!.t());
-            flatResult.addmm_(hidden, Core.ConcatUp!.t());
-        }
-        return result.MoveToOuterDisposeScope();
+        var hidden = flatInput.mm(a.t());
+        flatResult.addmm_(hidden, b.t(), 1f, (float)scale);
     }
+
+    internal override Tensor LowRankOutput(Tensor input, Tensor a, Tensor b) =>
+        nn.functional.linear(nn.functional.linear(input, a), b);
+
+    internal override Tensor? BiasForOutput() => bias;
 }

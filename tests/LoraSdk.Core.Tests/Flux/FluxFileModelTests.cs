@@ -59,8 +59,8 @@ public sealed class FluxFileModelTests
                 Assert.True(e["r"]!.AsInt64() == m.Rank, $"{where}: rank {m.Rank}, golden {e["r"]}");
                 Assert.True(e["lora_alpha"]!.AsDouble() == m.Alpha, $"{where}: alpha {m.Alpha}, golden {e["lora_alpha"]}");
                 Assert.True(e["scaling"]!.AsDouble() == m.Scaling, $"{where}: scaling {m.Scaling}, golden {e["scaling"]}");
-                Assert.Equal(e["lora_A_shape"]!.Items.Select(x => x.AsInt64()), m.DownShape);
-                Assert.Equal(e["lora_B_shape"]!.Items.Select(x => x.AsInt64()), m.UpShape);
+                Assert.Equal(e["lora_A_shape"]!.Items.Select(x => x.AsInt64()), m.AShape);
+                Assert.Equal(e["lora_B_shape"]!.Items.Select(x => x.AsInt64()), m.BShape);
                 Assert.Equal(LoraLayerKind.Linear, m.Kind);
             }
         }
@@ -74,19 +74,19 @@ public sealed class FluxFileModelTests
         foreach (var (path, start) in new[] { ("attn.to_q", 0L), ("attn.to_k", 32L), ("attn.to_v", 64L) })
         {
             var m = transformer["transformer_blocks.1." + path];
-            Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv.lora_down.weight", m.DownKey);
-            Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv.lora_up.weight", m.UpKey);
+            Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv.lora_down.weight", m.AKey);
+            Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv.lora_up.weight", m.BKey);
             Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv.alpha", m.AlphaKey);
             var c = m.Conversion!;
-            Assert.Equal((start, 32L, 3, 2.0, 1.0, false), (c.UpRowStart, c.UpRowCount, c.SplitCount, c.DownScale, c.UpScale, c.SwapUpHalves));
+            Assert.Equal((start, 32L, 3, 2.0, 1.0, false), (c.BRowStart, c.BRowCount, c.SplitCount, c.AScale, c.BScale, c.SwapBHalves));
             Assert.Equal("lora_unet_double_blocks_1_img_attn_qkv", c.SourceModule);
             Assert.False(c.BlockDiagonalCandidate); // rank 4 does not divide into 3 parts
             Assert.Equal(LoraAlphaSource.FoldedIntoWeights, m.AlphaSource);
         }
         var add = transformer["transformer_blocks.0.attn.add_v_proj"];
-        Assert.Equal((64L, 32L), (add.Conversion!.UpRowStart, add.Conversion.UpRowCount));
+        Assert.Equal((64L, 32L), (add.Conversion!.BRowStart, add.Conversion.BRowCount));
         var single = transformer["transformer_blocks.0.ff.net.0.proj"].Conversion!;
-        Assert.Equal((0L, 128L, 1, 2.0, 1.0), (single.UpRowStart, single.UpRowCount, single.SplitCount, single.DownScale, single.UpScale));
+        Assert.Equal((0L, 128L, 1, 2.0, 1.0), (single.BRowStart, single.BRowCount, single.SplitCount, single.AScale, single.BScale));
         Assert.Equal(LoraArchitectures.Flux, LoraFileModel.Read(TestPaths.FluxLora("flux_lora_a_kohya")).ImpliedArchitecture);
         // Each fused key feeds three modules.
         Assert.Equal(3, model.KeyMappings.Count(k => k.Key == "lora_unet_double_blocks_0_txt_attn_qkv.lora_up.weight"));
@@ -117,7 +117,7 @@ public sealed class FluxFileModelTests
         }, model.Components[LoraComponents.Transformer].Keys);
         // alpha 2, rank 4: scale 0.5 stays on lora_A (0.5 * 2 < 1 is false), alpha becomes the rank.
         Assert.All(model.Components[LoraComponents.Transformer].Values, m =>
-            Assert.Equal((4.0, 0.5, 1.0), (m.Alpha, m.Conversion!.DownScale, m.Conversion.UpScale)));
+            Assert.Equal((4.0, 0.5, 1.0), (m.Alpha, m.Conversion!.AScale, m.Conversion.BScale)));
         Assert.Equal(30, model.Ignored.Count); // 10 non-block layers x (down, up, alpha)
         Assert.Contains(model.Ignored, i => i.Key == "lora_unet_img_in.lora_down.weight" && i.Reason.Contains("transformer.", StringComparison.Ordinal));
         Assert.Contains(model.Ignored, i => i.Key == "lora_unet_final_layer_linear.alpha" && i.Reason.Contains("final-layer alpha", StringComparison.Ordinal));
@@ -146,13 +146,13 @@ public sealed class FluxFileModelTests
         Assert.Equal(4.0, module["alpha"]!.AsDouble());
         Assert.Equal("folded", module["alphaSource"]!.AsString());
         Assert.Equal("lora_unet_double_blocks_0_img_mod_lin", module["conversion"]!["source"]!.AsString());
-        Assert.Equal(0.5, module["conversion"]!["downScale"]!.AsDouble());
+        Assert.Equal(0.5, module["conversion"]!["aScale"]!.AsDouble());
         Assert.Equal(30, json["ignored"]!.Items.Count);
         var kohya = JsonValue.Parse(LoraInspectJson.Write(LoraFileModel.Read(TestPaths.FluxLora("flux_lora_a_kohya"))));
         var k = kohya["components"]!["transformer"]!["modules"]!["single_transformer_blocks.0.proj_out"]!;
-        Assert.Equal(new long[] { 0, 32 }, k["conversion"]!["upRows"]!.Items.Select(i => i.AsInt64()));
+        Assert.Equal(new long[] { 0, 32 }, k["conversion"]!["bRows"]!.Items.Select(i => i.AsInt64()));
         var v = kohya["components"]!["transformer"]!["modules"]!["transformer_blocks.0.attn.to_v"]!;
-        Assert.Equal(new long[] { 64, 32 }, v["conversion"]!["upRows"]!.Items.Select(i => i.AsInt64()));
+        Assert.Equal(new long[] { 64, 32 }, v["conversion"]!["bRows"]!.Items.Select(i => i.AsInt64()));
         Assert.True(kohya["components"]!["transformer"]!["modules"]!["transformer_blocks.0.attn.to_q"]!["conversion"]!["split"]!.AsInt64() == 3);
     }
 }

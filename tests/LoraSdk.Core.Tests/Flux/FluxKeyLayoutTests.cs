@@ -31,13 +31,13 @@ public sealed class FluxKeyLayoutTests
         var t = model.Components[LoraComponents.Transformer];
         Assert.Equal(8, t.Count); // q, k, v + single q, k, v, mlp + proj_out
         // alpha 1, rank 16: scale 1/16 → scale_down 0.25, scale_up 0.25 (tensor arithmetic in float32: exact).
-        Assert.Equal((0.25, 0.25), (t["transformer_blocks.0.attn.to_k"].Conversion!.DownScale, t["transformer_blocks.0.attn.to_k"].Conversion!.UpScale));
-        Assert.Equal((3072L, 3072L), (t["transformer_blocks.0.attn.to_k"].Conversion!.UpRowStart, t["transformer_blocks.0.attn.to_k"].OutFeatures));
+        Assert.Equal((0.25, 0.25), (t["transformer_blocks.0.attn.to_k"].Conversion!.AScale, t["transformer_blocks.0.attn.to_k"].Conversion!.BScale));
+        Assert.Equal((3072L, 3072L), (t["transformer_blocks.0.attn.to_k"].Conversion!.BRowStart, t["transformer_blocks.0.attn.to_k"].OutFeatures));
         var mlp = t["single_transformer_blocks.37.proj_mlp"];
-        Assert.Equal((9216L, 12288L, 3072L), (mlp.Conversion!.UpRowStart, mlp.OutFeatures, mlp.InFeatures));
+        Assert.Equal((9216L, 12288L, 3072L), (mlp.Conversion!.BRowStart, mlp.OutFeatures, mlp.InFeatures));
         Assert.True(mlp.Conversion.BlockDiagonalCandidate); // 16 % 4 == 0: decided from the data at load
         // No alpha: diffusers' default alpha is the rank → scale 1.
-        Assert.Equal((1.0, 1.0), (mlp.Conversion.DownScale, mlp.Conversion.UpScale));
+        Assert.Equal((1.0, 1.0), (mlp.Conversion.AScale, mlp.Conversion.BScale));
         Assert.Equal(new[] { "encoder.layers.0.self_attn.q_proj" }, model.Components[LoraComponents.TextEncoder].Keys);
         Assert.Equal(2, model.Ignored.Count);
         Assert.All(model.Ignored, i => Assert.StartsWith("text_encoders.t5xxl.", i.Key, StringComparison.Ordinal));
@@ -54,8 +54,8 @@ public sealed class FluxKeyLayoutTests
             .ScalarF32("lora_unet_double_blocks_3_img_attn_proj.alpha", 1f)
             .Read();
         var c = model.Components[LoraComponents.Transformer]["transformer_blocks.3.attn.to_out.0"].Conversion!;
-        Assert.Equal(2.0 / 3.0, c.DownScale);
-        Assert.Equal(0.5, c.UpScale);
+        Assert.Equal(2.0 / 3.0, c.AScale);
+        Assert.Equal(0.5, c.BScale);
     }
 
     [Fact]
@@ -68,8 +68,8 @@ public sealed class FluxKeyLayoutTests
             .Tensor("lora_unet_double_blocks_0_txt_attn_qkv.alpha", SafetensorsDType.BF16, Array.Empty<long>(), bf16One)
             .Read();
         var c = model.Components[LoraComponents.Transformer]["transformer_blocks.0.attn.add_q_proj"].Conversion!;
-        Assert.Equal(0.333984375 * 2, c.DownScale);
-        Assert.Equal(0.5, c.UpScale);
+        Assert.Equal(0.333984375 * 2, c.AScale);
+        Assert.Equal(0.5, c.BScale);
     }
 
     [Fact]
@@ -98,8 +98,8 @@ public sealed class FluxKeyLayoutTests
             .Read();
         Assert.Equal(LoraKeyFormats.KohyaTransformer, model.Format);
         var q = model.Components[LoraComponents.Transformer]["single_transformer_blocks.2.attn.to_q"];
-        Assert.Equal((16.0, 0.5, 1.0), (q.Alpha, q.Conversion!.DownScale, q.Conversion.UpScale));
-        Assert.Equal(1.0, model.Components[LoraComponents.Transformer]["transformer_blocks.5.attn.add_k_proj"].Conversion!.DownScale);
+        Assert.Equal((16.0, 0.5, 1.0), (q.Alpha, q.Conversion!.AScale, q.Conversion.BScale));
+        Assert.Equal(1.0, model.Components[LoraComponents.Transformer]["transformer_blocks.5.attn.add_k_proj"].Conversion!.AScale);
         Assert.Equal(new[] { "encoder.layers.11.mlp.fc2" }, model.Components[LoraComponents.TextEncoder].Keys);
         Assert.Equal(2, model.Ignored.Count); // the lora_unet_ keys
     }
@@ -122,7 +122,7 @@ public sealed class FluxKeyLayoutTests
             "transformer_blocks.0.attn.to_k", "transformer_blocks.0.attn.to_q", "transformer_blocks.0.attn.to_v",
         }, t.Keys);
         var v = t["transformer_blocks.0.attn.to_v"];
-        Assert.Equal((16.0, LoraAlphaSource.RankDefault, 6144L, 3072L), (v.Alpha, v.AlphaSource, v.Conversion!.UpRowStart, v.OutFeatures));
+        Assert.Equal((16.0, LoraAlphaSource.RankDefault, 6144L, 3072L), (v.Alpha, v.AlphaSource, v.Conversion!.BRowStart, v.OutFeatures));
         Assert.False(v.Conversion.BlockDiagonalCandidate); // only kohya's fused layers are checked for block-diagonal lora_up
         // XLabs single-block proj_lora maps to proj_out, whose real input is inner + mlp: the header says 3072, so it does not fit FLUX.1.
         Assert.Single(model.CheckCompatibility(null, null, null, FluxTransformerLayout.Flux1Dev));
@@ -140,8 +140,8 @@ public sealed class FluxKeyLayoutTests
             .Read();
         Assert.Equal(LoraKeyFormats.Bfl, model.Format);
         var t = model.Components[LoraComponents.Transformer];
-        Assert.True(t["norm_out.linear"].Conversion!.SwapUpHalves);
-        Assert.Equal(3072L, t["transformer_blocks.0.attn.to_k"].Conversion!.UpRowStart);
+        Assert.True(t["norm_out.linear"].Conversion!.SwapBHalves);
+        Assert.Equal(3072L, t["transformer_blocks.0.attn.to_k"].Conversion!.BRowStart);
         Assert.Equal(128L, t["x_embedder"].InFeatures); // a Control LoRA widens x_embedder: it does not fit FLUX.1-dev
         Assert.Contains(model.CheckCompatibility(null, null, null, FluxTransformerLayout.Flux1Dev), i => i.ModulePath == "x_embedder");
         Assert.Equal(new[] { LoraVariants.FluxControlNorm, LoraVariants.LoraBias }, model.Unsupported.Select(u => u.Variant));
@@ -152,9 +152,9 @@ public sealed class FluxKeyLayoutTests
     {
         var c = LoraKeyCanonicalizer.For(null);
         Assert.True(c.TryMap("transformer.single_transformer_blocks.3.proj_mlp.lora_A.weight", out var a));
-        Assert.Equal((LoraComponents.Transformer, "single_transformer_blocks.3.proj_mlp", LoraTensorRole.Down), (a.Component, a.ModulePath, a.Role));
+        Assert.Equal((LoraComponents.Transformer, "single_transformer_blocks.3.proj_mlp", LoraTensorRole.A), (a.Component, a.ModulePath, a.Role));
         Assert.True(c.TryMap("proj_out.lora_B.weight", out var b));
-        Assert.Equal((LoraComponents.Transformer, "proj_out", LoraTensorRole.Up), (b.Component, b.ModulePath, b.Role));
+        Assert.Equal((LoraComponents.Transformer, "proj_out", LoraTensorRole.B), (b.Component, b.ModulePath, b.Role));
         Assert.True(c.TryMap("transformer_blocks.0.attn.to_out.0.lora_B.weight", out var d));
         Assert.Equal(LoraComponents.Transformer, d.Component);
         Assert.False(c.TryMap("transformer.down_blocks.0.resnets.0.conv1.lora_A.weight", out _));

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.IO;
 using LoraSdk.Cli.Commands;
+using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Diffusion.Pipelines;
 using LoraSdk.Diffusion.Tests.Support;
 using LoraSdk.IO;
@@ -104,8 +105,26 @@ public sealed class GenerateCommandTests
     [Fact]
     public void LoraSpecSplitsOnlyANumericWeight()
     {
-        Assert.Equal(("a.safetensors", 0.7), GenerateCommand.Request.ParseLora("a.safetensors:0.7"));
-        Assert.Equal(("C:/x/a.safetensors", 1.0), GenerateCommand.Request.ParseLora("C:/x/a.safetensors"));
-        Assert.Equal(("dir:name/a.safetensors", 1.0), GenerateCommand.Request.ParseLora("dir:name/a.safetensors"));
+        Assert.Equal(new LoraSpec("a.safetensors", 0.7), LoraSpec.Parse("a.safetensors:0.7"));
+        Assert.Equal(new LoraSpec("C:/x/a.safetensors", 1.0), LoraSpec.Parse("C:/x/a.safetensors"));
+        Assert.Equal(new LoraSpec("dir:name/a.safetensors", 1.0), LoraSpec.Parse("dir:name/a.safetensors"));
+        Assert.Equal(new LoraSpec("a.safetensors", -1.5e-1), LoraSpec.Parse("a.safetensors:-1.5e-1"));
+        var negativeZero = LoraSpec.Parse("a.safetensors:-0");
+        Assert.Equal(0.0, negativeZero.Weight);
+    }
+
+    [Theory]
+    [InlineData("a.safetensors:nan")]
+    [InlineData("a.safetensors:NaN")]
+    [InlineData("a.safetensors:inf")]
+    [InlineData("a.safetensors:-inf")]
+    [InlineData("a.safetensors:Infinity")]
+    [InlineData("a.safetensors:-Infinity")]
+    [InlineData("a.safetensors:1e999")]
+    [InlineData("")]
+    public void LoraSpecRefusesNonFiniteWeights(string spec)
+    {
+        Assert.False(LoraSpec.TryParse(spec, out _, out string? error));
+        Assert.False(string.IsNullOrEmpty(error));
     }
 }

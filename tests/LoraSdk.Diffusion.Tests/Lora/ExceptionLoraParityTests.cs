@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -166,7 +167,7 @@ public sealed class ExceptionLoraParityTests
         Assert.Equal(before, DataPointers(p.UnetComponent));
         var w = p.UnetComponent.GetLayer("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q")!.GetAdapter("c");
         Assert.Equal(Golden(name)["scaling_after"]!.AsDouble(), w.Scaling);
-        Assert.Equal(Golden(name)["lora_A_shape_after"]!.Items.Select(i => i.AsInt64()).ToArray(), w.Down.shape);
+        Assert.Equal(Golden(name)["lora_A_shape_after"]!.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)w).A.shape);
         _output.WriteLine($"{name}: {p.AssertUnet(Golden(name)["output_key"]!.AsString())}");
     }
 
@@ -175,7 +176,7 @@ public sealed class ExceptionLoraParityTests
         var result = new Dictionary<string, (IntPtr, IntPtr)>();
         foreach (var adapter in component.ListAdapters())
             foreach (var (path, w) in component.GetAdapterWeights(adapter))
-                result[adapter + "/" + path] = (Pointer(w.Down), Pointer(w.Up));
+                result[adapter + "/" + path] = (Pointer(((LowRankWeights)w).A), Pointer(((LowRankWeights)w).B));
         return result;
     }
 

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Linq;
 using LoraSdk.Adapters;
@@ -53,8 +54,8 @@ public sealed class InjectedModulesParityTests
                 Assert.Equal((int)m["r"]!.AsInt64(), w.ConfiguredRank);
                 Assert.True(m["lora_alpha"]!.AsDouble() == w.Alpha, $"{where} lora_alpha {m["lora_alpha"]!.AsDouble()} vs {w.Alpha}");
                 Assert.True(m["scaling"]!.AsDouble() == w.Scaling, $"{where} scaling {m["scaling"]!.AsDouble()} vs {w.Scaling}");
-                Assert.Equal(m["lora_A_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), w.Down.shape);
-                Assert.Equal(m["lora_B_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), w.Up.shape);
+                Assert.Equal(m["lora_A_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)w).A.shape);
+                Assert.Equal(m["lora_B_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)w).B.shape);
             }
             var config = component.GetAdapterConfig(tag);
             var peft = expected["peft_config"]!;

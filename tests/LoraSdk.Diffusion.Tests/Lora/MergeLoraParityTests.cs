@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System.Linq;
 using LoraSdk.Diffusion.Tests.Support;
 using LoraSdk.Compatibility;
@@ -67,8 +68,8 @@ public sealed class MergeLoraParityTests
         {
             using var a = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_A");
             using var b = GoldenSet.Reference.Tensor($"merge/{name}/{module}.lora_B");
-            TensorAssert.Equal(weights.Down, a, $"{name} {module}.lora_A");
-            TensorAssert.Equal(weights.Up, b, $"{name} {module}.lora_B");
+            TensorAssert.Equal(((LowRankWeights)weights).A, a, $"{name} {module}.lora_A");
+            TensorAssert.Equal(((LowRankWeights)weights).B, b, $"{name} {module}.lora_B");
             count++;
         }
         Assert.Equal(96, count);

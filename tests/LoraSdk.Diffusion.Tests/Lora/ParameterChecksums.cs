@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -23,8 +24,8 @@ internal static class ParameterChecksums
             {
                 foreach (var (path, w) in c.GetAdapterWeights(adapter))
                 {
-                    result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(w.Down);
-                    result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(w.Up);
+                    result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(((LowRankWeights)w).A);
+                    result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(((LowRankWeights)w).B);
                     result[$"{c.Name}.{path}.scaling.{adapter}"] = BitConverter.GetBytes(w.Scaling);
                 }
             }

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -125,7 +126,7 @@ public sealed class SequenceLoraParityTests
             if (caseName == "hotswap_a_padded_rank8")
             {
                 var shape = node["lora_A_shape_after_padding"]!.Items.Select(i => i.AsInt64()).ToArray();
-                Assert.Equal(shape, p.UnetComponent.GetLayer(ToQ)!.GetAdapter("a").Down.shape);
+                Assert.Equal(shape, ((LowRankWeights)p.UnetComponent.GetLayer(ToQ)!.GetAdapter("a")).A.shape);
             }
             return;
         }

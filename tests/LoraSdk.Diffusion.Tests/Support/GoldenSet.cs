@@ -35,6 +35,9 @@ public sealed class GoldenSet
     /// <summary>The goldens of tests/fixtures-flux (Flux transformer, text encoders, tokenizers, pipeline).</summary>
     public static GoldenSet Flux => Cache.GetOrAdd(RepoPaths.FixturesFlux, f => new GoldenSet(f));
 
+    /// <summary>The goldens of tests/fixtures-dora (PEFT DoRA on the tiny SDXL UNet).</summary>
+    public static GoldenSet Dora => Cache.GetOrAdd(RepoPaths.FixturesDora, f => new GoldenSet(f));
+
     /// <summary>The folder.</summary>
     public string Folder { get; }
 

@@ -20,6 +20,9 @@ public static class RepoPaths
     /// <summary><c>tests/fixtures-flux</c> (tiny Flux pipeline, Flux LoRAs, goldens).</summary>
     public static string FixturesFlux => Path.Combine(Root, "tests", "fixtures-flux");
 
+    /// <summary>tests/fixtures-dora (a PEFT DoRA file for the tiny SDXL UNet with diffusers' outputs).</summary>
+    public static string FixturesDora => Path.Combine(Root, "tests", "fixtures-dora");
+
     /// <summary><c>tests/fixtures-flux/tiny-flux</c>.</summary>
     public static string TinyFlux => Path.Combine(FixturesFlux, "tiny-flux");
 

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -157,7 +158,7 @@ public sealed class LoraAtomicLoadTests
         var c = LoraTestData.Component(m);
         c.EnableLoraHotswap(4);
         c.LoadLoraAdapter(good, "unet", "slot");
-        var pointers = c.GetAdapterWeights("slot").Select(kv => (kv.Value.Down.storage<float>().data_ptr(), kv.Value.Up.storage<float>().data_ptr())).ToList();
+        var pointers = c.GetAdapterWeights("slot").Select(kv => (((LowRankWeights)kv.Value).A.storage<float>().data_ptr(), ((LowRankWeights)kv.Value).B.storage<float>().data_ptr())).ToList();
         var scaling = m.Conv1Layer.GetAdapter("slot").ScalingTensor!; // hotswap-prepared: scalings live in tensors
         Assert.Equal(1.0, scaling.item<double>());
         var before = LoraTestData.Checksums(c);
@@ -170,10 +171,10 @@ public sealed class LoraAtomicLoadTests
         var (_, convBefore) = m.Run(x, img);
         string other = LoraTestData.WriteFile(dir, "other.safetensors", LoraTestData.PeftTensors(3, 23));
         c.LoadLoraAdapter(other, "unet", "slot", hotswap: true);
-        Assert.Equal(pointers, c.GetAdapterWeights("slot").Select(kv => (kv.Value.Down.storage<float>().data_ptr(), kv.Value.Up.storage<float>().data_ptr())).ToList());
+        Assert.Equal(pointers, c.GetAdapterWeights("slot").Select(kv => (((LowRankWeights)kv.Value).A.storage<float>().data_ptr(), ((LowRankWeights)kv.Value).B.storage<float>().data_ptr())).ToList());
         var (_, convAfter) = m.Run(x, img);
         Assert.False(LoraForwardTests.Same(convBefore, convAfter));
-        Assert.Equal(new long[] { 4, 4, 3, 3 }, m.Conv1Layer.GetAdapter("slot").Down.shape);
+        Assert.Equal(new long[] { 4, 4, 3, 3 }, ((LowRankWeights)m.Conv1Layer.GetAdapter("slot")).A.shape);
         Assert.Same(scaling, m.Conv1Layer.GetAdapter("slot").ScalingTensor); // updated in place, never replaced
         Assert.Equal(m.Conv1Layer.GetAdapter("slot").Scaling, scaling.item<double>());
     }

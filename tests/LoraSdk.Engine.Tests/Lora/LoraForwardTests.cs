@@ -24,8 +24,8 @@ public sealed class LoraForwardTests
             {
                 var mod = def.Modules.FirstOrDefault(mm => mm.ModulePath == path);
                 if (mod == null) continue;
-                var a = mod.Down.to(ScalarType.Float64);
-                var b = mod.Up.to(ScalarType.Float64);
+                var a = mod.A.to(ScalarType.Float64);
+                var b = mod.B.to(ScalarType.Float64);
                 double s = scale * mod.Alpha / mod.Rank;
                 sum = path == TinyModel.Conv1
                     ? sum + nn.functional.conv2d(nn.functional.conv2d(input, a, null, new long[] { 1, 1 }, new long[] { 1, 1 }), b) * s
@@ -79,14 +79,14 @@ public sealed class LoraForwardTests
         var (x, img) = LoraTestData.Inputs();
         AssertClose(m.Run(x, img), Reference(m, x, img, new[] { (a, 0.7), (b, 1.3), (d, -0.4) }));
         // the cache is one (R, in) / (out, R) pair over all active adapters of the layer
-        var core = m.ProjInLayer.Core;
-        Assert.Equal(new long[] { 4 + 2 + 3, 8 }, core.ConcatDown!.shape);
-        Assert.Equal(new long[] { 16, 4 + 2 + 3 }, core.ConcatUp!.shape);
+        var core = m.ProjInLayer.Adapters;
+        Assert.Equal(new long[] { 4 + 2 + 3, 8 }, core.ConcatA!.shape);
+        Assert.Equal(new long[] { 16, 4 + 2 + 3 }, core.ConcatB!.shape);
         // changing one scale rebuilds into the same cache buffers (no reallocation)
-        var before = ExceptionPointer(core.ConcatUp!);
+        var before = ExceptionPointer(core.ConcatB!);
         c.SetAdapterWeights(new[] { "a", "b", "d" }, new AdapterWeight?[] { 0.1, 1.3, -0.4 });
         AssertClose(m.Run(x, img), Reference(m, x, img, new[] { (a, 0.1), (b, 1.3), (d, -0.4) }));
-        Assert.Equal(before, ExceptionPointer(core.ConcatUp!));
+        Assert.Equal(before, ExceptionPointer(core.ConcatB!));
     }
 
     internal static bool Same(Tensor a, Tensor b) => LoraTestData.Hash(a).AsSpan().SequenceEqual(LoraTestData.Hash(b));
@@ -134,7 +134,7 @@ public sealed class LoraForwardTests
         }
         // a scale change restores the exact weights before folding again
         c.SetAdapterWeights(new[] { "a", "b" }, new AdapterWeight?[] { 1.0, -1.0 });
-        m.ProjInLayer.Core.Dematerialize();
+        m.ProjInLayer.Adapters.Dematerialize();
         Assert.Equal(original[0], LoraTestData.Hash(m.ProjInLayer.Weight));
         AssertClose(m.Run(x, img), Reference(pristine, x, img, new[] { (a, 1.0), (b, -1.0) }), 2e-6);
         c.Dematerialize();

@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Linq;
 using LoraSdk.Adapters;
@@ -49,7 +50,7 @@ public sealed class LoraFuseTests
         c.SetAdapters("a", 0.6);
         using var w0 = m.ProjInLayer.Weight.to(ScalarType.Float32);
         var a = m.ProjInLayer.GetAdapter("a");
-        using var expected = w0.addmm(a.Up.to(ScalarType.Float32), a.Down.to(ScalarType.Float32), 1f, (float)a.Scaling).to(dtype);
+        using var expected = w0.addmm(((LowRankWeights)a).B.to(ScalarType.Float32), ((LowRankWeights)a).A.to(ScalarType.Float32), 1f, (float)a.Scaling).to(dtype);
         c.FuseLora();
         Assert.True(LoraForwardTests.Same(m.ProjInLayer.Weight, expected), "fused weight != round(fp32(W) + s·B·A)");
     }
@@ -72,7 +73,7 @@ public sealed class LoraFuseTests
         var c = LoraTestData.Component(m);
         c.AddAdapter("ok", LoraTestData.Adapter(2, 2, 5));
         var bad = LoraTestData.Adapter(4, 8, 1);
-        bad.Modules.First(x => x.ModulePath == TinyModel.Conv1).Up.fill_(60000f); // fp16 overflow only in the last layer
+        bad.Modules.First(x => x.ModulePath == TinyModel.Conv1).B.fill_(60000f); // fp16 overflow only in the last layer
         c.AddAdapter("bad", bad);
         c.SetAdapterWeights(new[] { "ok", "bad" }, (System.Collections.Generic.IReadOnlyList<AdapterWeight?>?)null);
         c.FuseLora(adapterNames: new[] { "ok" });

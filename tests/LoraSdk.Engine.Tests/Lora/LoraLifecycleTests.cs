@@ -119,9 +119,9 @@ public sealed class LoraLifecycleTests
         c.SetAdapters(new[] { "a", "b" });
         var (x, img) = LoraTestData.Inputs();
         var (y0, _) = m.Run(x, img);
-        var b = m.ProjInLayer.GetAdapter("b").Down;
+        var b = ((LowRankWeights)m.ProjInLayer.GetAdapter("b")).A;
         c.SetLoraDevice(new[] { "a", "nope" }, torch.CPU);
-        Assert.Same(b, m.ProjInLayer.GetAdapter("b").Down);
+        Assert.Same(b, ((LowRankWeights)m.ProjInLayer.GetAdapter("b")).A);
         var (y1, _) = m.Run(x, img);
         Assert.True(LoraForwardTests.Same(y0, y1));
     }
@@ -169,7 +169,7 @@ public sealed class LoraLifecycleTests
         c.FuseLora();
         m.to(ScalarType.BFloat16);
         Assert.Equal(ScalarType.BFloat16, m.ProjInLayer.Weight.dtype);
-        Assert.Equal(ScalarType.BFloat16, m.ProjInLayer.GetAdapter("a").Down.dtype);
+        Assert.Equal(ScalarType.BFloat16, ((LowRankWeights)m.ProjInLayer.GetAdapter("a")).A.dtype);
         c.UnfuseLora();
         using var reference = new TinyModel();
         using var expected = reference.ProjInLayer.Weight.to(ScalarType.BFloat16);

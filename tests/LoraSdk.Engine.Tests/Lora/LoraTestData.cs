@@ -1,3 +1,4 @@
+using LoraSdk.Layers;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -41,8 +42,8 @@ internal static class LoraTestData
         var list = new List<KeyValuePair<string, Tensor>>();
         foreach (var m in def.Modules)
         {
-            list.Add(new KeyValuePair<string, Tensor>("unet." + m.ModulePath + ".lora_A.weight", m.Down));
-            list.Add(new KeyValuePair<string, Tensor>("unet." + m.ModulePath + ".lora_B.weight", m.Up));
+            list.Add(new KeyValuePair<string, Tensor>("unet." + m.ModulePath + ".lora_A.weight", m.A));
+            list.Add(new KeyValuePair<string, Tensor>("unet." + m.ModulePath + ".lora_B.weight", m.B));
         }
         return list;
     }
@@ -70,8 +71,8 @@ internal static class LoraTestData
         {
             foreach (var (path, w) in c.GetAdapterWeights(adapter))
             {
-                d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(w.Down));
-                d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(w.Up));
+                d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).A));
+                d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).B));
                 d[$"{path}.s.{adapter}"] = w.Scaling.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             }
         }

@@ -67,7 +67,7 @@ public sealed class UserModelTests
         using var loraOut = model.forward(x);
         // expected: fc2(relu(fc1(x) + B A x))
         var lin = (Linear)original;
-        using var h = nn.functional.linear(x, lin.weight, lin.bias) + x.matmul(def.Modules[0].Down.t()).matmul(def.Modules[0].Up.t());
+        using var h = nn.functional.linear(x, lin.weight, lin.bias) + x.matmul(def.Modules[0].A.t()).matmul(def.Modules[0].B.t());
         using var expected = model.named_modules().First(n => n.name == "fc2").module is Linear fc2
             ? nn.functional.linear(nn.functional.relu(h), fc2.weight, fc2.bias) : throw new InvalidOperationException();
         Assert.True(LoraTestData.Relative(loraOut, expected) < 1e-6);

@@ -91,12 +91,12 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
             var gb = _fx.Golden($"merge/{name}/{path}.lora_B");
             if (product)
             {
-                worst = Math.Max(worst, TensorAssert.Close(TensorAssert.Product(ga, gb), TensorAssert.Product(w.Down, w.Up), 1e-4, $"{name} {path} B·A"));
+                worst = Math.Max(worst, TensorAssert.Close(TensorAssert.Product(ga, gb), TensorAssert.Product(((LowRankWeights)w).A, ((LowRankWeights)w).B), 1e-4, $"{name} {path} B·A"));
             }
             else
             {
-                worst = Math.Max(worst, TensorAssert.Close(ga, w.Down, 1e-4, $"{name} {path}.lora_A"));
-                worst = Math.Max(worst, TensorAssert.Close(gb, w.Up, 1e-4, $"{name} {path}.lora_B"));
+                worst = Math.Max(worst, TensorAssert.Close(ga, ((LowRankWeights)w).A, 1e-4, $"{name} {path}.lora_A"));
+                worst = Math.Max(worst, TensorAssert.Close(gb, ((LowRankWeights)w).B, 1e-4, $"{name} {path}.lora_B"));
             }
         }
         Assert.Equal((int)_fx.Merges[name]!["num_modules_stored"]!.AsInt64(), compared);
@@ -158,19 +158,19 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         }
 
         // fuse_lora folds exactly the merged adapter; unfuse_lora restores every base weight bit-exactly.
-        var baseWeights = stored.ToDictionary(p => p, p => ((ILoraLayer)_unet.Layers[p]).Weight.detach().clone());
+        var baseWeights = stored.ToDictionary(p => p, p => ((LoraLayer)_unet.Layers[p]).Weight.detach().clone());
         Assert.Equal(new[] { name }, _component.FuseLora(adapterNames: new[] { name }));
         Assert.Contains(name, _component.GetMergedAdapters());
         foreach (var path in stored)
         {
             using var scope = NewDisposeScope();
             var delta = TensorAssert.Product(_fx.Golden($"merge/{name}/{path}.lora_A"), _fx.Golden($"merge/{name}/{path}.lora_B"));
-            var fused = ((ILoraLayer)_unet.Layers[path]).Weight;
+            var fused = ((LoraLayer)_unet.Layers[path]).Weight;
             TensorAssert.Close(baseWeights[path].reshape(delta.shape) + delta, fused.reshape(delta.shape), 1e-5, $"fused {path}");
         }
         _component.UnfuseLora();
         Assert.Empty(_component.GetMergedAdapters());
-        foreach (var path in stored) Assert.True(TensorAssert.Identical(baseWeights[path], ((ILoraLayer)_unet.Layers[path]).Weight), $"unfuse {path}");
+        foreach (var path in stored) Assert.True(TensorAssert.Identical(baseWeights[path], ((LoraLayer)_unet.Layers[path]).Weight), $"unfuse {path}");
         foreach (var t in baseWeights.Values) t.Dispose();
 
         // save_lora_adapter writes r = lora_alpha = 12 and the merged factors; a fresh component reloads them.
@@ -187,10 +187,10 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         var reloaded = other.Component();
         reloaded.LoadLoraAdapter(file, null, "reloaded");
         Assert.Equal(156, reloaded.GetAdapterWeights("reloaded").Count);
-        var original = _component.GetAdapterWeights(name).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var original = _component.GetAdapterWeights(name).ToDictionary(kv => kv.Key, kv => (LowRankWeights)kv.Value);
         foreach (var (path, w) in reloaded.GetAdapterWeights("reloaded"))
         {
-            Assert.True(TensorAssert.Identical(original[path].Down, w.Down) && TensorAssert.Identical(original[path].Up, w.Up), path);
+            Assert.True(TensorAssert.Identical(original[path].A, ((LowRankWeights)w).A) && TensorAssert.Identical(original[path].B, ((LowRankWeights)w).B), path);
             Assert.Equal(1.0, w.Scaling);
         }
         reloaded.UnloadLora();
@@ -201,6 +201,6 @@ public sealed class MergedAdapterLifecycleTests : IClassFixture<MergeFixture>, I
         Assert.All(_component.GetAdapterWeights(name), kv => Assert.Equal(0.5, kv.Value.Scaling));
         _component.DeleteAdapters(new[] { name });
         Assert.DoesNotContain(name, _component.ListAdapters());
-        Assert.All(_unet.Layers.Values, l => Assert.False(((ILoraLayer)l).HasAdapter(name)));
+        Assert.All(_unet.Layers.Values, l => Assert.False(((LoraLayer)l).HasAdapter(name)));
     }
 }

@@ -40,7 +40,7 @@ internal sealed class SyntheticUnet : nn.Module
                 // The layers allocate their base parameters uninitialised (a loader fills them): give them values.
                 using (no_grad())
                 {
-                    var l = (ILoraLayer)layer;
+                    var l = (LoraLayer)layer;
                     l.Weight.normal_(0, 0.05);
                     l.Bias?.normal_(0, 0.05);
                 }

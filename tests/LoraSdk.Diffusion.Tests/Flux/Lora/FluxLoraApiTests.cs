@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using LoraSdk.Core;
+using LoraSdk.Layers;
 using LoraSdk.Diffusion.Tests.Lora;
 using LoraSdk.Diffusion.Tests.Support;
 using Xunit.Abstractions;
@@ -68,9 +69,9 @@ public sealed class FluxLoraApiTests
         using var p = new FluxLoraHarness();
         p.Pipe.EnableLoraHotswap(8);
         p.Load("flux_lora_a_kohya_subset", "a");
-        var pointers = p.Transformer.GetAdapterWeights("a").ToDictionary(kv => kv.Key, kv => ExceptionLoraParityTests.Pointer(kv.Value.Down));
+        var pointers = p.Transformer.GetAdapterWeights("a").ToDictionary(kv => kv.Key, kv => ExceptionLoraParityTests.Pointer(((LowRankWeights)kv.Value).A));
         p.Load("flux_lora_a_kohya", "a", hotswap: true);
-        Assert.Equal(pointers, p.Transformer.GetAdapterWeights("a").ToDictionary(kv => kv.Key, kv => ExceptionLoraParityTests.Pointer(kv.Value.Down)));
+        Assert.Equal(pointers, p.Transformer.GetAdapterWeights("a").ToDictionary(kv => kv.Key, kv => ExceptionLoraParityTests.Pointer(((LowRankWeights)kv.Value).A)));
         _output.WriteLine($"kohya swapped in vs transformer/file_flux_lora_a_kohya: {p.Assert("transformer/file_flux_lora_a_kohya")}");
     }
 }

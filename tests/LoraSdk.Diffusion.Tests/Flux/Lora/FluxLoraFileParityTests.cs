@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using LoraSdk.Core;
+using LoraSdk.Layers;
 using LoraSdk.Diffusion.Tests.Lora;
 using LoraSdk.Diffusion.Tests.Support;
 using Xunit.Abstractions;
@@ -84,7 +85,7 @@ public sealed class FluxLoraFileParityTests
         int compared = 0;
         foreach (var (path, w) in k.GetAdapterWeights("k"))
         {
-            foreach (var (role, tensor) in new[] { ("lora_A", w.Down), ("lora_B", w.Up) })
+            foreach (var (role, tensor) in new[] { ("lora_A", ((LowRankWeights)w).A), ("lora_B", ((LowRankWeights)w).B) })
             {
                 string key = $"converted/flux_lora_a_kohya/transformer.{path}.{role}.weight";
                 using var expected = GoldenSet.Flux.Tensor(key);
@@ -111,7 +112,7 @@ public sealed class FluxLoraFileParityTests
         int compared = 0;
         foreach (var (path, w) in p.Transformer.GetAdapterWeights("x"))
         {
-            foreach (var (role, tensor) in new[] { ("lora_A", w.Down), ("lora_B", w.Up) })
+            foreach (var (role, tensor) in new[] { ("lora_A", ((LowRankWeights)w).A), ("lora_B", ((LowRankWeights)w).B) })
             {
                 string key = $"converted/flux_lora_kohya_extras/transformer.{path}.{role}.weight";
                 using var expected = GoldenSet.Flux.Tensor(key);
@@ -139,8 +140,8 @@ public sealed class FluxLoraFileParityTests
                 Assert.Equal((int)m["r"]!.AsInt64(), w.ConfiguredRank);
                 Assert.True(m["lora_alpha"]!.AsDouble() == w.Alpha, $"{where} lora_alpha {m["lora_alpha"]!.AsDouble()} vs {w.Alpha}");
                 Assert.True(m["scaling"]!.AsDouble() == w.Scaling, $"{where} scaling {m["scaling"]!.AsDouble()} vs {w.Scaling}");
-                Assert.Equal(m["lora_A_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), w.Down.shape);
-                Assert.Equal(m["lora_B_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), w.Up.shape);
+                Assert.Equal(m["lora_A_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)w).A.shape);
+                Assert.Equal(m["lora_B_shape"]!.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)w).B.shape);
             }
             var peft = expected["peft_config"]!;
             var config = component.GetAdapterConfig(adapter);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using LoraSdk.Core;
+using LoraSdk.Layers;
 using LoraSdk.Diffusion.Tests.Support;
 using LoraSdk.IO;
 using static TorchSharp.torch;
@@ -33,9 +34,9 @@ public sealed class FluxLoraLayoutLoadingTests
 
     private static void AssertModule(FluxLoraHarness p, string adapter, string path, Tensor expectedA, Tensor expectedB)
     {
-        var w = p.Transformer.GetLayer(path)!.GetAdapter(adapter);
-        TensorAssert.Equal(w.Down, expectedA, path + " lora_A");
-        TensorAssert.Equal(w.Up, expectedB, path + " lora_B");
+        var w = (LowRankWeights)p.Transformer.GetLayer(path)!.GetAdapter(adapter);
+        TensorAssert.Equal(w.A, expectedA, path + " lora_A");
+        TensorAssert.Equal(w.B, expectedB, path + " lora_B");
         Assert.Equal(1.0, w.Scaling);
         Assert.Equal((int)expectedA.shape[0], w.ConfiguredRank);
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LoraSdk.Adapters;
 using LoraSdk.Core;
+using LoraSdk.Layers;
 using LoraSdk.Diffusion.Tests.Lora;
 using LoraSdk.Diffusion.Tests.Support;
 using Xunit.Abstractions;
@@ -164,13 +165,13 @@ public sealed class FluxLoraSequenceParityTests
             foreach (var m in FusedModules) TensorAssert.Equal(Linear(p, m), baseWeights[m], $"{m} restored (bitwise)");
         }
         if (node["lora_A_shape_after_padding"] is JsonValue padded)
-            Assert.Equal(padded.Items.Select(i => i.AsInt64()).ToArray(), p.Transformer.GetLayer(ToQ)!.GetAdapter("a").Down.shape);
+            Assert.Equal(padded.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)p.Transformer.GetLayer(ToQ)!.GetAdapter("a")).A.shape);
         if (node["lora_A_shape_after"] is JsonValue after)
         {
-            Assert.Equal(after.Items.Select(i => i.AsInt64()).ToArray(), p.Transformer.GetLayer(ToQ)!.GetAdapter("a").Down.shape);
+            Assert.Equal(after.Items.Select(i => i.AsInt64()).ToArray(), ((LowRankWeights)p.Transformer.GetLayer(ToQ)!.GetAdapter("a")).A.shape);
             // transformer_blocks.0.attn.to_k is in a only: its padded lora_A is zero after swapping b in.
             if (node["lora_A_of_a_only_module_is_zero"] is { Kind: JsonValueKind.True })
-                Assert.Equal(0.0, p.Transformer.GetLayer("transformer_blocks.0.attn.to_k")!.GetAdapter("a").Down.abs().max().item<float>());
+                Assert.Equal(0.0, ((LowRankWeights)p.Transformer.GetLayer("transformer_blocks.0.attn.to_k")!.GetAdapter("a")).A.abs().max().item<float>());
         }
     }
 

@@ -11,52 +11,54 @@ internal enum LoraForwardPlan
     /// <summary>Only the base layer (no active adapter, disabled, fused, or folded by the materialized mode).</summary>
     BaseOnly,
 
-    /// <summary>Base output plus one low-rank product with a single adapter (<see cref="LoraLayerCore.SingleAdapter"/>).</summary>
+    /// <summary>Base output plus one low-rank product with a single LoRA adapter (<see cref="LayerAdapters.SingleAdapter"/>).</summary>
     Single,
 
-    /// <summary>Base output plus one low-rank product over the concatenated adapters (<see cref="LoraLayerCore.ConcatDown"/>).</summary>
+    /// <summary>Base output plus one low-rank product over the stacked LoRA adapters (<see cref="LayerAdapters.ConcatA"/>).</summary>
     Concatenated,
+
+    /// <summary>Base output, then each active adapter in order (some variant does not join the batched product).</summary>
+    OneByOne,
 }
 
 /// <summary>
-/// The adapter state and forward/fuse logic shared by <see cref="LoraLinear"/> and <see cref="LoraConv2d"/>, modelled
-/// on PEFT's <c>LoraLayer</c> (adapters keyed by name, active list, merged list, disable flag) with three changes:
-/// fusing keeps an exact copy of the original weight (unfuse copies it back instead of subtracting a recomputed delta),
-/// several active adapters run as one low-rank product over concatenated pre-scaled factors, and an optional
-/// materialized mode folds the active adapters into the weight with the same exact restore.
+/// The adapters of one layer, modelled on PEFT's <c>LoraLayer</c>: adapters keyed by name (each an
+/// <see cref="AdapterWeights"/> of its variant), the active list, the fused list, the disable flag — with three
+/// changes: fusing keeps the <see cref="OriginalWeight"/> (unfuse copies it back instead of subtracting a recomputed
+/// delta), several active LoRA adapters run as one <see cref="BatchedLowRank"/> product, and an optional materialized
+/// mode folds the active adapters into the weight with the same exact restore.
 /// </summary>
-internal sealed class LoraLayerCore
+internal sealed class LayerAdapters
 {
-    private readonly ILoraLayer _owner;
-    private readonly List<LoraAdapterWeights> _adapters = new List<LoraAdapterWeights>();
-    private readonly Dictionary<string, LoraAdapterWeights> _byName = new Dictionary<string, LoraAdapterWeights>(StringComparer.Ordinal);
+    private readonly LoraLayer _layer;
+    private readonly List<AdapterWeights> _adapters = new List<AdapterWeights>();
+    private readonly Dictionary<string, AdapterWeights> _byName = new Dictionary<string, AdapterWeights>(StringComparer.Ordinal);
     private readonly List<string> _names = new List<string>();
     private readonly List<string> _merged = new List<string>();
-    private readonly List<LoraAdapterWeights> _scratch = new List<LoraAdapterWeights>();
+    private readonly List<AdapterWeights> _scratch = new List<AdapterWeights>();
+    private readonly OriginalWeight _original = new OriginalWeight();
+    private readonly BatchedLowRank _batched = new BatchedLowRank();
 
     private IReadOnlyList<string>? _activeOverride;
-    private Tensor? _pristine;
 
-    // What the current cache / materialized weight was built from.
+    // What the batched product / folded weight was built from.
     private enum Built { None, Cache, Materialized }
 
     private Built _built;
-    private LoraAdapterWeights[] _sigAdapters = Array.Empty<LoraAdapterWeights>();
+    private AdapterWeights[] _sigAdapters = Array.Empty<AdapterWeights>();
     private int[] _sigVersions = Array.Empty<int>();
     private double[] _sigScales = Array.Empty<double>();
     private int _sigLayerVersion = -1;
     private int _layerVersion;
     private int _stableCount;
-    private Tensor? _catDown;
-    private Tensor? _catUp;
 
-    internal LoraLayerCore(ILoraLayer owner)
+    internal LayerAdapters(LoraLayer layer)
     {
-        _owner = owner;
+        _layer = layer;
     }
 
     /// <summary>The component state the layer reads (null until a component adopts the layer).</summary>
-    internal LoraLayerHost? Host { get; private set; }
+    internal ComponentForwardState? Host { get; private set; }
 
     /// <summary>The owning component object (identity check against adoption by two components).</summary>
     internal object? Owner { get; private set; }
@@ -65,7 +67,7 @@ internal sealed class LoraLayerCore
 
     internal IReadOnlyList<string> AdapterNames => _names;
 
-    internal IReadOnlyList<LoraAdapterWeights> Adapters => _adapters;
+    internal IReadOnlyList<AdapterWeights> All => _adapters;
 
     internal IReadOnlyList<string> MergedAdapters => _merged;
 
@@ -75,25 +77,23 @@ internal sealed class LoraLayerCore
 
     internal bool IsMaterialized => _built == Built.Materialized;
 
-    internal bool HasPristineCopy => _pristine is not null;
-
     /// <summary>The single active adapter for <see cref="LoraForwardPlan.Single"/>.</summary>
-    internal LoraAdapterWeights? SingleAdapter { get; private set; }
+    internal LowRankWeights? SingleAdapter { get; private set; }
 
     /// <summary>The effective scale (scaling × runtime scale) of <see cref="SingleAdapter"/>.</summary>
     internal double SingleScale { get; private set; }
 
-    /// <summary>Concatenated A of the active adapters, (R, in[, kh, kw]).</summary>
-    internal Tensor? ConcatDown => _catDown;
+    /// <summary>Stacked A of the active adapters, (R, in[, kh, kw]).</summary>
+    internal Tensor? ConcatA => _batched.A;
 
-    /// <summary>Concatenated, pre-scaled B of the active adapters, (out, R).</summary>
-    internal Tensor? ConcatUp => _catUp;
+    /// <summary>Stacked, pre-scaled B of the active adapters, (out, R).</summary>
+    internal Tensor? ConcatB => _batched.B;
 
     internal IReadOnlyList<string> ActiveAdapters => _activeOverride ?? Host?.Active ?? Array.Empty<string>();
 
     internal IReadOnlyList<string>? ActiveOverride => _activeOverride;
 
-    internal void Adopt(object owner, LoraLayerHost host, string modulePath)
+    internal void Adopt(object owner, ComponentForwardState host, string modulePath)
     {
         if (Owner is not null && !ReferenceEquals(Owner, owner))
             throw new InvalidOperationException($"The layer '{modulePath}' already belongs to another LoRA component ('{ModulePath}').");
@@ -104,12 +104,12 @@ internal sealed class LoraLayerCore
 
     internal bool HasAdapter(string name) => _byName.ContainsKey(name);
 
-    internal LoraAdapterWeights GetAdapter(string name) =>
+    internal AdapterWeights GetAdapter(string name) =>
         _byName.TryGetValue(name, out var w) ? w : throw new KeyNotFoundException($"Layer '{ModulePath}' has no adapter '{name}'.");
 
-    internal bool TryGetAdapter(string name, out LoraAdapterWeights weights) => _byName.TryGetValue(name, out weights!);
+    internal bool TryGetAdapter(string name, out AdapterWeights weights) => _byName.TryGetValue(name, out weights!);
 
-    internal void AddAdapter(LoraAdapterWeights weights)
+    internal void AddAdapter(AdapterWeights weights)
     {
         if (_byName.ContainsKey(weights.AdapterName))
             throw new InvalidOperationException($"Layer '{ModulePath}' already holds adapter '{weights.AdapterName}'.");
@@ -144,9 +144,9 @@ internal sealed class LoraLayerCore
     // ------------------------------------------------------------------ forward
 
     /// <summary>
-    /// Decides what the forward pass computes and brings the cache or the folded weight up to date, following PEFT's
-    /// rules: disabled → base (a fused layer is unfused first, as PEFT does); any fused adapter → base only;
-    /// otherwise base + every active adapter the layer holds, in active-list order.
+    /// Decides what the forward pass computes and brings the batched product or the folded weight up to date,
+    /// following PEFT's rules: disabled → base (a fused layer is unfused first, as PEFT does); any fused adapter → base
+    /// only; otherwise base + every active adapter the layer holds, in active-list order.
     /// </summary>
     internal LoraForwardPlan PrepareForward()
     {
@@ -188,6 +188,16 @@ internal sealed class LoraLayerCore
             return LoraForwardPlan.BaseOnly;
         }
 
+        bool batchable = true;
+        foreach (var w in _scratch) batchable &= w.JoinsBatchedProduct;
+        if (!batchable)
+        {
+            if (_built == Built.Materialized) RestoreMaterialized();
+            SingleAdapter = null;
+            _built = Built.None;
+            SaveSignature(_scratch, runtime);
+            return LoraForwardPlan.OneByOne;
+        }
         if (!(same && _built == Built.Cache))
         {
             if (_built == Built.Materialized) RestoreMaterialized();
@@ -198,14 +208,21 @@ internal sealed class LoraLayerCore
         return _scratch.Count == 1 ? LoraForwardPlan.Single : LoraForwardPlan.Concatenated;
     }
 
-    private void CollectActive(List<LoraAdapterWeights> into)
+    /// <summary>For <see cref="LoraForwardPlan.OneByOne"/>: each active adapter adds its contribution, in order.</summary>
+    internal void AddEachActive(LoraLayer layer, Tensor input, Tensor result)
+    {
+        double runtime = Host?.RuntimeScale ?? 1.0;
+        foreach (var w in _scratch) w.AddForward(layer, input, result, w.Scaling * runtime);
+    }
+
+    private void CollectActive(List<AdapterWeights> into)
     {
         into.Clear();
         foreach (var name in ActiveAdapters)
             if (_byName.TryGetValue(name, out var w)) into.Add(w);
     }
 
-    private bool SignatureEquals(List<LoraAdapterWeights> active, double runtime)
+    private bool SignatureEquals(List<AdapterWeights> active, double runtime)
     {
         if (_sigLayerVersion != _layerVersion || _sigAdapters.Length != active.Count) return false;
         for (int i = 0; i < active.Count; i++)
@@ -217,11 +234,11 @@ internal sealed class LoraLayerCore
         return true;
     }
 
-    private void SaveSignature(List<LoraAdapterWeights> active, double runtime)
+    private void SaveSignature(List<AdapterWeights> active, double runtime)
     {
         if (_sigAdapters.Length != active.Count)
         {
-            _sigAdapters = new LoraAdapterWeights[active.Count];
+            _sigAdapters = new AdapterWeights[active.Count];
             _sigVersions = new int[active.Count];
             _sigScales = new double[active.Count];
         }
@@ -236,56 +253,16 @@ internal sealed class LoraLayerCore
 
     private void InvalidateSignature() => _sigLayerVersion = -1;
 
-    private void BuildCache(List<LoraAdapterWeights> active, double runtime)
+    private void BuildCache(List<AdapterWeights> active, double runtime)
     {
         if (active.Count == 1)
         {
-            SingleAdapter = active[0];
+            SingleAdapter = (LowRankWeights)active[0];
             SingleScale = active[0].Scaling * runtime;
             return;
         }
         SingleAdapter = null;
-        long total = 0;
-        foreach (var w in active) total += w.TensorRank;
-        var first = active[0].Down;
-        long outFeatures = _owner.OutFeatures;
-        long[] downShape = (long[])first.shape.Clone();
-        downShape[0] = total;
-        bool reuse = _catDown is not null && _catUp is not null
-            && SameShape(_catDown.shape, downShape) && _catUp.shape[0] == outFeatures && _catUp.shape[1] == total
-            && _catDown.dtype == first.dtype && _catDown.device.ToString() == first.device.ToString();
-        if (!reuse)
-        {
-            DisposeCache();
-            _catDown = torch.empty(downShape, first.dtype, first.device).DetachFromDisposeScope();
-            _catUp = torch.empty(new[] { outFeatures, total }, first.dtype, first.device).DetachFromDisposeScope();
-        }
-        long offset = 0;
-        using var scope = torch.NewDisposeScope();
-        foreach (var w in active)
-        {
-            long r = w.TensorRank;
-            _catDown!.narrow(0, offset, r).copy_(w.Down);
-            var upSlice = _catUp!.narrow(1, offset, r);
-            upSlice.copy_(w.Up.reshape(outFeatures, r));
-            upSlice.mul_(w.Scaling * runtime);
-            offset += r;
-        }
-    }
-
-    private static bool SameShape(long[] a, long[] b)
-    {
-        if (a.Length != b.Length) return false;
-        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
-        return true;
-    }
-
-    private void DisposeCache()
-    {
-        _catDown?.Dispose();
-        _catUp?.Dispose();
-        _catDown = null;
-        _catUp = null;
+        _batched.Build(active, _layer.OutFeatures, runtime);
     }
 
     /// <summary>Undoes the materialized fold (exact copy back) and forgets the cache signature.</summary>
@@ -299,35 +276,23 @@ internal sealed class LoraLayerCore
 
     private void RestoreMaterialized()
     {
-        _owner.Weight.copy_(_pristine!);
+        _original.RestoreInto(_layer.Weight);
         _built = Built.None;
         InvalidateSignature();
     }
 
     // ------------------------------------------------------------------ folding (materialize and fuse)
 
-    private void EnsurePristine()
+    /// <summary>weight = original folded with every active adapter in order, computed in fp32 for half-precision weights.</summary>
+    private void Fold(List<AdapterWeights> active, double runtime)
     {
-        if (_pristine is null)
-        {
-            using var noGrad = torch.no_grad();
-            using var detached = _owner.Weight.detach();
-            _pristine = detached.clone().DetachFromDisposeScope();
-        }
-    }
-
-    /// <summary>weight = pristine + Σ scale·B·A, computed in fp32 for half-precision weights.</summary>
-    private void Fold(List<LoraAdapterWeights> active, double runtime)
-    {
-        EnsurePristine();
+        _original.Keep(_layer.Weight);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var weight = _owner.Weight;
-        long outFeatures = _owner.OutFeatures;
+        var weight = _layer.Weight;
         bool fullPrecision = weight.dtype == ScalarType.Float32 || weight.dtype == ScalarType.Float64;
-        var acc = fullPrecision ? weight.view(outFeatures, -1) : Scratch(weight, outFeatures);
-        foreach (var w in active)
-            AddDelta(acc, w, w.Scaling * runtime);
+        var acc = fullPrecision ? weight.view(_layer.OutFeatures, -1) : Scratch(weight);
+        foreach (var w in active) w.FoldInto(acc, w.Scaling * runtime);
         if (!fullPrecision) weight.copy_(acc.view(weight.shape));
     }
 
@@ -336,23 +301,12 @@ internal sealed class LoraLayerCore
     /// buffer per component and device, grown to the largest layer), so fusing or folding half-precision weights does
     /// not allocate per layer. Valid until the next call; single-threaded like the rest of the engine.
     /// </summary>
-    private Tensor Scratch(Tensor weight, long outFeatures)
+    private Tensor Scratch(Tensor weight)
     {
         var flat = Host is not null ? Host.Scratch(weight.numel(), weight.device) : torch.empty(weight.numel(), ScalarType.Float32, weight.device);
-        var acc = flat.view(outFeatures, -1);
-        acc.copy_(weight.view(outFeatures, -1));
+        var acc = flat.view(_layer.OutFeatures, -1);
+        acc.copy_(weight.view(_layer.OutFeatures, -1));
         return acc;
-    }
-
-    /// <summary>acc (out, in·kh·kw) += scale · B · A in acc's dtype.</summary>
-    private static void AddDelta(Tensor acc, LoraAdapterWeights w, double scale)
-    {
-        long r = w.TensorRank;
-        var up = w.Up.reshape(acc.shape[0], r);
-        var down = w.Down.reshape(r, -1);
-        if (up.dtype != acc.dtype) up = up.to(acc.dtype);
-        if (down.dtype != acc.dtype) down = down.to(acc.dtype);
-        acc.addmm_(up, down, 1f, (float)scale);
     }
 
     /// <summary>
@@ -364,7 +318,7 @@ internal sealed class LoraLayerCore
     internal IReadOnlyList<string> Merge(IReadOnlyList<string>? adapterNames, bool safe, LoraFuseTransaction transaction)
     {
         var names = adapterNames ?? ActiveAdapters;
-        var toMerge = new List<LoraAdapterWeights>();
+        var toMerge = new List<AdapterWeights>();
         foreach (var name in names)
         {
             if (_merged.Contains(name)) continue;
@@ -373,23 +327,22 @@ internal sealed class LoraLayerCore
         if (toMerge.Count == 0) return Array.Empty<string>();
 
         Unbuild();
-        bool hadPristine = _pristine is not null;
-        EnsurePristine();
+        bool wasFused = _original.IsKept;
+        _original.Keep(_layer.Weight);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var weight = _owner.Weight;
-        long outFeatures = _owner.OutFeatures;
+        var weight = _layer.Weight;
         bool fullPrecision = weight.dtype == ScalarType.Float32 || weight.dtype == ScalarType.Float64;
-        // Full precision without safe fusing adds in place (the pristine copy restores); otherwise the sum is built in
+        // Full precision without safe fusing folds in place (the original copy restores); otherwise the sum is built in
         // an fp32 scratch and written back once (one rounding for fp16/bf16; nothing written when a check fails).
         bool inPlace = fullPrecision && !safe;
-        // Recorded before anything changes: a rollback restores the pristine copy (layer not fused before this call)
+        // Recorded before anything changes: a rollback restores the original copy (layer not fused before this call)
         // or the snapshot of the already fused weight.
-        transaction.Record(this, hadPristine ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count); // detach() alias: disposed with the scope
-        var acc = inPlace ? weight.view(outFeatures, -1) : Scratch(weight, outFeatures);
+        transaction.Record(this, wasFused ? weight.detach().clone().DetachFromDisposeScope() : null, _merged.Count); // detach() alias: disposed with the scope
+        var acc = inPlace ? weight.view(_layer.OutFeatures, -1) : Scratch(weight);
         foreach (var w in toMerge)
         {
-            AddDelta(acc, w, w.Scaling);
+            w.FoldInto(acc, w.Scaling);
             if (safe)
             {
                 using var cast = fullPrecision ? acc.alias() : acc.to(weight.dtype);
@@ -417,12 +370,13 @@ internal sealed class LoraLayerCore
     {
         if (snapshot is null)
         {
-            _owner.Weight.copy_(_pristine!);
-            DropPristine();
+            _original.RestoreInto(_layer.Weight);
+            ReleaseOriginal();
         }
         else
         {
-            _owner.Weight.copy_(snapshot);
+            using var noGrad = torch.no_grad();
+            _layer.Weight.copy_(snapshot);
         }
         _merged.RemoveRange(mergedCountBefore, _merged.Count - mergedCountBefore);
     }
@@ -431,39 +385,27 @@ internal sealed class LoraLayerCore
     internal bool Unmerge()
     {
         if (_merged.Count == 0) return false;
-        _owner.Weight.copy_(_pristine!);
+        _original.RestoreInto(_layer.Weight);
         _merged.Clear();
-        DropPristine();
+        ReleaseOriginal();
         InvalidateSignature();
         return true;
     }
 
-    private void DropPristine()
+    private void ReleaseOriginal()
     {
         if (_built == Built.Materialized) return;
-        _pristine?.Dispose();
-        _pristine = null;
+        _original.Release();
     }
 
     // ------------------------------------------------------------------ device / dtype and unload
 
-    /// <summary>Moves or casts the adapters and the pristine copy after the module moved its parameters.</summary>
+    /// <summary>Moves or casts the adapters and the original copy after the module moved its parameters.</summary>
     internal void OnModuleMoved(Device? device, ScalarType? dtype)
     {
         foreach (var w in _adapters) w.MoveTo(device, dtype);
-        if (_pristine is not null)
-        {
-            Tensor moved = dtype is ScalarType d
-                ? (device is not null ? _pristine.to(d, device) : _pristine.to(d))
-                : (device is not null ? _pristine.to(device) : _pristine);
-            if (!ReferenceEquals(moved, _pristine))
-            {
-                moved.DetachFromDisposeScope();
-                _pristine.Dispose();
-                _pristine = moved;
-            }
-        }
-        DisposeCache();
+        _original.MoveTo(device, dtype);
+        _batched.Release();
         if (_built == Built.Cache) _built = Built.None;
         InvalidateSignature();
     }
@@ -474,7 +416,7 @@ internal sealed class LoraLayerCore
         if (!_byName.TryGetValue(name, out var w)) return;
         Unbuild();
         w.MoveTo(device, null);
-        DisposeCache();
+        _batched.Release();
     }
 
     /// <summary>
@@ -489,9 +431,8 @@ internal sealed class LoraLayerCore
         _byName.Clear();
         _names.Clear();
         _merged.Clear();
-        _pristine?.Dispose();
-        _pristine = null;
-        DisposeCache();
+        _original.Release();
+        _batched.Release();
         _activeOverride = null;
         Disabled = false;
         IsInjected = false;

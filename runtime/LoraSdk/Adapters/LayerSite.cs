@@ -14,7 +14,7 @@ namespace LoraSdk.Adapters;
 /// plain <c>nn.Linear</c> / <c>nn.Conv2d</c> that is wrapped on first use (the wrapper shares its parameters and
 /// replaces it in the parent's field and registered children) and put back by unload.
 /// </summary>
-internal sealed class LoraLayerSlot
+internal sealed class LayerSite
 {
     private static readonly FieldInfo? SubmodulesField =
         typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic);
@@ -22,9 +22,9 @@ internal sealed class LoraLayerSlot
     private readonly nn.Module? _plain;
     private readonly nn.Module? _parent;
     private readonly string _childName;
-    private ILoraLayer? _layer;
+    private LoraLayer? _layer;
 
-    private LoraLayerSlot(string path, int order, ILoraLayer? layer, nn.Module? plain, nn.Module? parent, string childName)
+    private LayerSite(string path, int order, LoraLayer? layer, nn.Module? plain, nn.Module? parent, string childName)
     {
         Path = path;
         Order = order;
@@ -40,9 +40,9 @@ internal sealed class LoraLayerSlot
     public int Order { get; }
 
     /// <summary>The LoRA layer, or null while a plain layer is not wrapped.</summary>
-    public ILoraLayer? Layer => _layer;
+    public LoraLayer? Layer => _layer;
 
-    public LoraLayerCore? Core => (_layer as LoraLayerModule)?.Core;
+    public LayerAdapters? Adapters => _layer?.Adapters;
 
     public bool IsPlain => _plain is not null;
 
@@ -62,11 +62,11 @@ internal sealed class LoraLayerSlot
     public (long H, long W) Padding => _layer is LoraConv2d c ? c.Padding
         : _plain is Conv2d p && p.padding is long[] pad ? (pad[0], pad[1]) : (0, 0);
 
-    public static LoraLayerSlot ForLayer(string path, int order, ILoraLayer layer) =>
-        new LoraLayerSlot(path, order, layer, null, null, "");
+    public static LayerSite ForLayer(string path, int order, LoraLayer layer) =>
+        new LayerSite(path, order, layer, null, null, "");
 
-    public static LoraLayerSlot ForPlain(string path, int order, nn.Module plain, nn.Module parent, string childName) =>
-        new LoraLayerSlot(path, order, null, plain, parent, childName);
+    public static LayerSite ForPlain(string path, int order, nn.Module plain, nn.Module parent, string childName) =>
+        new LayerSite(path, order, null, plain, parent, childName);
 
     private Parameter PlainWeight() => _plain switch
     {
@@ -110,7 +110,7 @@ internal sealed class LoraLayerSlot
             _ => throw new InvalidOperationException("not a Linear/Conv2d"),
         };
         Replace(_plain!, wrapper);
-        _layer = (ILoraLayer)wrapper;
+        _layer = (LoraLayer)wrapper;
     }
 
     /// <summary>Puts the original plain layer back (its parameters hold any fused weights).</summary>

@@ -7,7 +7,7 @@ namespace LoraSdk.Layers;
 /// Component-wide state that every LoRA layer of one component reads in its forward pass: the active adapter list
 /// (shared, so activating adapters is O(1) and not a walk over the layers), the runtime scale and the forward mode.
 /// </summary>
-internal sealed class LoraLayerHost
+internal sealed class ComponentForwardState
 {
     private IReadOnlyList<string> _active = Array.Empty<string>();
 
@@ -35,7 +35,7 @@ internal sealed class LoraLayerHost
 
     private TorchSharp.torch.Tensor? _scratch;
 
-    /// <summary>A float32 view of <paramref name="numel"/> elements of a reused buffer on <paramref name="device"/> (see LoraLayerCore.Scratch).</summary>
+    /// <summary>A float32 view of <paramref name="numel"/> elements of a reused buffer on <paramref name="device"/> (see LayerAdapters.Scratch).</summary>
     public TorchSharp.torch.Tensor Scratch(long numel, TorchSharp.torch.Device device)
     {
         if (_scratch is null || _scratch.numel() < numel || _scratch.device.ToString() != device.ToString())
