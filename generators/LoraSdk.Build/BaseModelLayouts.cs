@@ -9,13 +9,19 @@ namespace LoraSdk.Build;
 /// <summary>
 /// The layouts of the manifest's base model: the options the LoRA file model reads keys with (SGM block names
 /// depend on the UNet's <c>layers_per_block</c>) and the layouts each component is checked against
-/// (<see cref="LoraFileModel.CheckCompatibility"/>; null = that component is not checked).
+/// (<see cref="LoraFileModel.CheckCompatibility"/>; null = that component is not checked). A Flux base model
+/// (<c>"flux"</c>, <c>"architecture": "flux"</c> or a <c>transformerConfig</c>) has a <c>transformer</c> and CLIP-L
+/// <c>text_encoder</c>, and no UNet or <c>text_encoder_2</c> LoRA; a UNet base model has no <c>transformer</c>.
 /// </summary>
 internal sealed class BaseModelLayouts
 {
     private BaseModelLayouts(string name, string? architecture, LoraFileModelOptions options, UnetLayout? unet, TextEncoderLayout? textEncoder,
-        TextEncoderLayout? textEncoder2, bool hasTextEncoder2, string key, string? error, string? customUnetName = null)
+        TextEncoderLayout? textEncoder2, bool hasTextEncoder2, string key, string? error, string? customUnetName = null,
+        FluxTransformerLayout? transformer = null, bool? isFlux = false, string? customTransformerName = null)
     {
+        Transformer = transformer;
+        IsFlux = isFlux;
+        _customTransformerName = customTransformerName;
         Name = name;
         Architecture = architecture;
         _customUnetName = customUnetName;
@@ -29,6 +35,7 @@ internal sealed class BaseModelLayouts
     }
 
     private readonly string? _customUnetName;
+    private readonly string? _customTransformerName;
 
     /// <summary>The base model's name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c> or the custom name).</summary>
     public string Name { get; }
@@ -44,8 +51,17 @@ internal sealed class BaseModelLayouts
 
     public TextEncoderLayout? TextEncoder2 { get; }
 
-    /// <summary>False for SD 1.x / SD 2.x: a <c>text_encoder_2</c> part has nowhere to go.</summary>
+    /// <summary>False for SD 1.x / SD 2.x and Flux: a <c>text_encoder_2</c> part has nowhere to go.</summary>
     public bool HasTextEncoder2 { get; }
+
+    /// <summary>The Flux transformer layout the <c>transformer</c> component is checked against, or null (not checked).</summary>
+    public FluxTransformerLayout? Transformer { get; }
+
+    /// <summary>
+    /// True for a Flux base model (a <c>unet</c> part has nowhere to go), false for a UNet one (a <c>transformer</c>
+    /// part has nowhere to go), null for a custom model of unknown family (neither is checked).
+    /// </summary>
+    public bool? IsFlux { get; }
 
     /// <summary>Identifies the layouts (including config file contents) for the sidecar cache stamps.</summary>
     public string Key { get; }
@@ -59,7 +75,8 @@ internal sealed class BaseModelLayouts
     /// model's <see cref="Architecture"/> (null when it declares none). Built-in names pass through.
     /// </summary>
     public string? ImpliedArchitecture(string? fromFormatsCore) =>
-        fromFormatsCore != null && _customUnetName != null && string.Equals(fromFormatsCore, _customUnetName, StringComparison.Ordinal)
+        fromFormatsCore != null && (string.Equals(fromFormatsCore, _customUnetName, StringComparison.Ordinal)
+                                    || string.Equals(fromFormatsCore, _customTransformerName, StringComparison.Ordinal))
             ? Architecture
             : fromFormatsCore;
 
@@ -72,12 +89,17 @@ internal sealed class BaseModelLayouts
             return BuiltIn("sdxl")!;
 
         string name = baseModel["name"] is { Kind: JsonValueKind.String } n ? n.AsString() : "custom";
-        string? architecture = baseModel["architecture"] is { Kind: JsonValueKind.String } a ? a.AsString() : null;
+        bool hasTransformerConfig = baseModel["transformerConfig"] is { Kind: JsonValueKind.String };
+        // A transformerConfig is a FLUX transformer: the base model's architecture is flux unless it says otherwise.
+        string? architecture = baseModel["architecture"] is { Kind: JsonValueKind.String } a ? a.AsString()
+            : hasTransformerConfig ? LoraArchitectures.Flux : null;
         var start = architecture != null ? BuiltIn(architecture) : null;
         UnetLayout? unet = start?.Unet;
         TextEncoderLayout? te = start?.TextEncoder;
         TextEncoderLayout? te2 = start?.TextEncoder2;
         bool hasTe2 = start?.HasTextEncoder2 ?? true;
+        FluxTransformerLayout? transformer = start?.Transformer;
+        bool? isFlux = start?.IsFlux;
         var key = new StringBuilder("custom:" + name + "|" + (architecture ?? "-"));
         string? error = null;
 
@@ -99,12 +121,23 @@ internal sealed class BaseModelLayouts
         }
 
         string? customUnetName = null;
+        string? customTransformerName = null;
         try
         {
             if (Read("unetConfig") is string unetText)
             {
+                if (isFlux == true || hasTransformerConfig)
+                    throw new LoraSdkFormatException("a Flux base model (\"transformerConfig\" or \"architecture\": \"flux\") has no UNet; remove \"unetConfig\"");
                 unet = UnetLayout.FromUnetConfigJson(unetText, name);
                 customUnetName = unet.Name;
+                isFlux = false;
+            }
+            if (Read("transformerConfig") is string transformerText)
+            {
+                transformer = FluxTransformerLayout.FromTransformerConfigJson(transformerText, name);
+                customTransformerName = transformer.Name;
+                isFlux = true;
+                hasTe2 = false;
             }
             if (Read("textEncoderConfig") is string teText) te = TextEncoderLayout.FromConfigJson(teText, "text_encoder");
             if (Read("textEncoder2Config") is string te2Text)
@@ -122,8 +155,10 @@ internal sealed class BaseModelLayouts
             Unet = unet ?? UnetLayout.SdxlBase,
             TextEncoder = te ?? TextEncoderLayout.ClipL,
             TextEncoder2 = te2 ?? TextEncoderLayout.ClipG,
+            Transformer = transformer ?? FluxTransformerLayout.Flux1Dev,
         };
-        return new BaseModelLayouts(name, architecture, options, unet, te, te2, hasTe2, key.ToString(), error, customUnetName);
+        return new BaseModelLayouts(name, architecture, options, unet, te, te2, hasTe2, key.ToString(), error, customUnetName,
+            transformer, isFlux, customTransformerName);
     }
 
     private static BaseModelLayouts? BuiltIn(string name) => name switch
@@ -134,6 +169,9 @@ internal sealed class BaseModelLayouts
             UnetLayout.Sd15, TextEncoderLayout.ClipL, null, false, name, null),
         "sd2" => new BaseModelLayouts(name, name, new LoraFileModelOptions { Unet = UnetLayout.Sd2, TextEncoder = TextEncoderLayout.OpenClipH },
             UnetLayout.Sd2, TextEncoderLayout.OpenClipH, null, false, name, null),
+        // FLUX.1: the transformer and CLIP-L (diffusers' FluxLoraLoaderMixin loads no T5 LoRA).
+        "flux" => new BaseModelLayouts(name, name, new LoraFileModelOptions { Transformer = FluxTransformerLayout.Flux1Dev, TextEncoder = TextEncoderLayout.ClipL },
+            null, TextEncoderLayout.ClipL, null, false, name, null, transformer: FluxTransformerLayout.Flux1Dev, isFlux: true),
         _ => null,
     };
 

@@ -48,7 +48,8 @@ internal static class SidecarDocument
             WriteComponent(w.Name(component.Key), component.Value.Values);
         }
         w.EndObject();
-        Strings(w.Name("unmapped"), model.Unmapped);
+        // Keys diffusers drops (kohya Flux non-block layers, T5 keys, ...) will not be applied either: LSDK013 names them.
+        Strings(w.Name("unmapped"), model.Unmapped.Concat(model.Ignored.Select(i => i.Key)).OrderBy(k => k, StringComparer.Ordinal).ToList());
         w.Name("unsupported").StartArray();
         foreach (var (variant, keys) in Unsupported(model))
         {
@@ -152,12 +153,27 @@ internal static class SidecarDocument
 
     private static IEnumerable<(string Component, string Module, string Reason, bool Missing)> Compatibility(LoraFileModel model, BaseModelLayouts layouts)
     {
-        foreach (var issue in model.CheckCompatibility(layouts.Unet, layouts.TextEncoder, layouts.TextEncoder2))
+        foreach (var issue in model.CheckCompatibility(layouts.Unet, layouts.TextEncoder, layouts.TextEncoder2, layouts.Transformer))
         {
             bool missing = issue.Component == LoraComponents.Unet
                 ? layouts.Unet != null && !layouts.Unet.TryGetModule(issue.ModulePath, out _)
-                : LayoutOf(issue.Component, layouts) is { } te && !te.TryGetModule(issue.ModulePath, out _);
+                : issue.Component == LoraComponents.Transformer
+                    ? layouts.Transformer != null && !layouts.Transformer.TryGetModule(issue.ModulePath, out _)
+                    : LayoutOf(issue.Component, layouts) is { } te && !te.TryGetModule(issue.ModulePath, out _);
             yield return (issue.Component, issue.ModulePath, issue.Reason, missing);
+        }
+        // A denoiser part of the other family (an SDXL LoRA's unet in a Flux manifest, a Flux LoRA's transformer in a UNet
+        // one) does not fit the base model: a mismatch (LSDK006, made for another base model), not merely missing layers.
+        var (absent, family) = layouts.IsFlux switch
+        {
+            true => (LoraComponents.Unet, "a Flux transformer model"),
+            false => (LoraComponents.Transformer, "a UNet model"),
+            _ => (null, null),
+        };
+        if (absent != null && model.Components.TryGetValue(absent, out var absentModules))
+        {
+            foreach (var module in absentModules.Keys)
+                yield return (absent, module, $"the base model '{layouts.Name}' is {family} and has no {absent}", false);
         }
         if (!layouts.HasTextEncoder2 && model.Components.TryGetValue(LoraComponents.TextEncoder2, out var te2Modules))
         {

@@ -43,7 +43,7 @@ internal static class DiagnosticDescriptors
         "Hotswap group '{0}': member '{1}' targets {2} layer(s) that the group's first member '{3}' does not (e.g. '{4}')", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor HotswapTextEncoder = Create("LSDK014", "Hotswap member has a text-encoder part",
-        "Hotswap group '{0}': member '{1}' has a text-encoder part ('{2}'), which cannot be hotswapped; give it \"prefix\": \"unet\"", DiagnosticSeverity.Error);
+        "Hotswap group '{0}': member '{1}' has a text-encoder part ('{2}'), which cannot be hotswapped; give it \"prefix\": \"{3}\"", DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor HotswapRankTooLow = Create("LSDK008", "Hotswap targetRank below a member's rank",
         "Hotswap group '{0}': targetRank {1} is below the rank {2} of member '{3}'", DiagnosticSeverity.Error);

@@ -24,7 +24,7 @@ public sealed class InspectTests
         Assert.Equal("", err);
         var doc = JsonValue.Parse(output);
         Assert.Equal(new[] { "version", "format", "formats", "tensorCount", "moduleCount", "components", "unmapped", "unsupported",
-            "invalid", "warnings", "triggerWords", "architecture", "usesRsLora", "usesDora" }, doc.Properties.Select(p => p.Key));
+            "invalid", "warnings", "triggerWords", "architecture", "usesRsLora", "usesDora", "ignored" }, doc.Properties.Select(p => p.Key));
         Assert.Equal(1, doc["version"]!.AsInt64());
         Assert.Equal("peft", doc["format"]!.AsString());
         Assert.Equal(272, doc["tensorCount"]!.AsInt64());

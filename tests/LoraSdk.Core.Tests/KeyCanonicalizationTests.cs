@@ -98,7 +98,8 @@ public sealed class KeyCanonicalizationTests
     [InlineData("lora_te3_text_model_encoder_layers_0_mlp_fc1.lora_down.weight")] // SD3's T5
     [InlineData("lora_te1_text_model_encoder_layers_40_mlp_fc1.lora_down.weight")] // no 41-layer CLIP
     [InlineData("unet.nonexistent.to_q.lora_A.weight")]
-    [InlineData("transformer.single_transformer_blocks.0.attn.to_q.lora_A.weight")] // Flux
+    [InlineData("transformer.single_transformer_blocks.0.attn.to_qq.lora_A.weight.x")] // Flux root, no LoRA suffix
+    [InlineData("transformer.mid_block.attentions.0.proj_in.lora_A.weight")] // a UNet path under the Flux prefix
     [InlineData("unet..to_q.lora_A.weight")]
     [InlineData(".lora_A.weight")]
     [InlineData("some.random.weight")]

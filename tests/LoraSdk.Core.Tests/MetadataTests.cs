@@ -45,7 +45,8 @@ public sealed class MetadataTests
     [InlineData("sdxl_base_v1-0", "sdxl")]
     [InlineData("sd_v1", "sd15")]
     [InlineData("sd_v2_768_v", "sd2")]
-    [InlineData("flux-1-dev/lora", "flux-1-dev/lora")]
+    [InlineData("flux-1-dev/lora", "flux")]
+    [InlineData("sd3-medium/lora", "sd3-medium/lora")]
     public void DeclaredArchitecturesAreNormalized(string raw, string expected) =>
         Assert.Equal(expected, LoraMetadata.NormalizeArchitecture(raw));
 

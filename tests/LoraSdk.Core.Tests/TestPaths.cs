@@ -21,6 +21,10 @@ internal static class TestPaths
 
     public static string TinySdxl(string relative) => Path.Combine(Fixtures, "tiny-sdxl", relative);
 
+    public static string FixturesFlux => Path.Combine(RepoRoot, "tests", "fixtures-flux");
+
+    public static string FluxLora(string tag) => Path.Combine(FixturesFlux, "loras", tag + ".safetensors");
+
     /// <summary>A fresh temporary directory deleted by the caller's <c>using</c>.</summary>
     public static TempDirectory TempDir() => new TempDirectory();
 }

@@ -40,9 +40,10 @@ internal static class ManifestBinder
         public SidecarSpec Sidecar { get; }
         public IReadOnlyList<ComponentSpec> Components { get; }
 
-        public ComponentSpec? Unet => Components.FirstOrDefault(c => c.Name == "unet");
+        /// <summary>The denoiser part (<c>unet</c> or Flux <c>transformer</c>): what hotswap groups swap.</summary>
+        public ComponentSpec? Denoiser => Components.FirstOrDefault(c => LoraComponents.IsDenoiser(c.Name));
 
-        public int UnetModuleCount => Unet?.Modules.Count ?? 0;
+        public int DenoiserModuleCount => Denoiser?.Modules.Count ?? 0;
     }
 
     private sealed class Binder
@@ -94,7 +95,7 @@ internal static class ManifestBinder
                 groups.Select(g => g.Name).ToEquatableArray(), merges.Select(m => m.Name).ToEquatableArray());
             var baseModelSpec = baseModel.IsBuiltIn
                 ? null
-                : new BaseModelEmitSpec(context.Namespace, baseModel.Name, baseModel.Architecture, baseModel.UnetConfig, ManifestFileName);
+                : new BaseModelEmitSpec(context.Namespace, baseModel.Name, baseModel.Architecture, baseModel.UnetConfig, ManifestFileName, baseModel.TransformerConfig);
             return Result(catalog, baseModelSpec, adapters, groups, merges);
         }
 
@@ -325,10 +326,10 @@ internal static class ManifestBinder
 
             // Facts.
             var components = selected.Select(c => sidecar.ComponentFacts.First(f => f.Name == c.Name)).ToList();
-            var primary = components.FirstOrDefault(c => c.Name == "unet") ?? components.FirstOrDefault();
+            var primary = components.FirstOrDefault(c => LoraComponents.IsDenoiser(c.Name)) ?? components.FirstOrDefault();
             // The adapter's rank is PEFT's (AdapterRank): the largest rank of the denoiser's modules, the rank that
             // equal-rank merges compare and hotswap pads to.
-            var primarySidecar = selected.FirstOrDefault(c => c.Name == "unet") ?? selected.FirstOrDefault();
+            var primarySidecar = selected.FirstOrDefault(c => LoraComponents.IsDenoiser(c.Name)) ?? selected.FirstOrDefault();
             int rank = primarySidecar?.MaxRank ?? 0;
             int maxRank = selected.Select(c => c.MaxRank).DefaultIfEmpty(0).Max();
             var spec = new AdapterEmitSpec(
@@ -362,18 +363,18 @@ internal static class ManifestBinder
             if (members.Count == 0) return null;
 
             var loadOrder = members
-                .OrderByDescending(m => m.Facts.UnetModuleCount)
+                .OrderByDescending(m => m.Facts.DenoiserModuleCount)
                 .ThenByDescending(m => m.Facts.Spec.MaxRank)
                 .ThenBy(m => m.Facts.Index)
                 .ToList();
             var first = loadOrder[0].Facts;
-            var firstModules = new HashSet<string>(first.Unet?.Modules ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
+            var firstModules = new HashSet<string>(first.Denoiser?.Modules ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
             foreach (var (member, location) in members)
             {
-                foreach (var te in member.Components.Where(c => c.Name != "unet"))
-                    Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name);
+                foreach (var te in member.Components.Where(c => !LoraComponents.IsDenoiser(c.Name)))
+                    Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name, _manifest.BaseModel!.Denoiser);
                 if (member == first) continue;
-                var outside = (member.Unet?.Modules ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
+                var outside = (member.Denoiser?.Modules ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
                 if (outside.Count > 0)
                     Report(DiagnosticDescriptors.HotswapLayersOutside, location, name, member.Spec.Name, outside.Count, first.Spec.Name, outside[0]);
             }
@@ -387,7 +388,8 @@ internal static class ManifestBinder
             }
             if (!validNames.Contains(name)) return null;
             return new GroupEmitSpec(context, name, NameRules.GroupTypeName(name), targetRank, !group.TargetRank.HasValue,
-                members.Select(m => new GroupMemberSpec(m.Facts.Spec.Name, m.Facts.Spec.TypeName, m.Facts.Spec.MaxRank, m.Facts.UnetModuleCount)).ToEquatableArray(),
+                members.Select(m => new GroupMemberSpec(m.Facts.Spec.Name, m.Facts.Spec.TypeName, m.Facts.Spec.MaxRank, m.Facts.DenoiserModuleCount,
+                    _manifest.BaseModel!.Denoiser == LoraComponents.Transformer ? "transformer" : "UNet")).ToEquatableArray(),
                 loadOrder.Select(m => m.Facts.Spec.Name).ToEquatableArray());
         }
 

@@ -81,7 +81,7 @@ internal static class Emitter
     }
 
     private static string PrimaryNote(AdapterEmitSpec s) =>
-        s.Components.Count > 1 ? $" (of {C(s.Components.Any(x => x.Name == "unet") ? "unet" : s.Components[0].Name)}; see Components for the others)" : "";
+        s.Components.Count > 1 ? $" (of {C(s.Components.FirstOrDefault(x => LoraSdk.Core.LoraComponents.IsDenoiser(x.Name))?.Name ?? s.Components[0].Name)}; see Components for the others)" : "";
 
     private static string AdapterSummary(AdapterEmitSpec s) =>
         $"LoRA adapter {C(s.Name)} ({C(s.FileName)}) for {C(s.Context.BaseModelName)}: rank {Int(s.Rank)}, alpha {Num(s.Alpha)}, " +
@@ -220,9 +220,10 @@ internal static class Emitter
     public static string Emit(BaseModelEmitSpec s)
     {
         var w = Header(s.Namespace);
+        string? config = s.UnetConfig != null ? $"UNet config {C(s.UnetConfig)}" : s.TransformerConfig != null ? $"Flux transformer config {C(s.TransformerConfig)}" : null;
         w.Doc($"Base-model marker {C(s.TypeName)} declared in {C(s.ManifestFileName)}" +
-              (s.UnetConfig != null ? $" (UNet config {C(s.UnetConfig)}" : " (") +
-              (s.Architecture != null ? $"{(s.UnetConfig != null ? ", " : "")}architecture {C(s.Architecture)})" : (s.UnetConfig != null ? ")" : "no architecture check)")) +
+              (config != null ? $" ({config}" : " (") +
+              (s.Architecture != null ? $"{(config != null ? ", " : "")}architecture {C(s.Architecture)})" : (config != null ? ")" : "no architecture check)")) +
               ". Adapters generated for it are accepted only by pipelines typed with it.");
         w.Open($"public sealed class {s.TypeName} : {Typed}BaseModel");
         w.Line($"private {s.TypeName}()");
@@ -241,7 +242,7 @@ internal static class Emitter
         string adapterType = $"{Typed}LoraAdapter<{c.BaseModelType}>";
         string summary = $"Hotswap group {C(s.Name)}: target rank {Int(s.TargetRank)}{(s.TargetRankIsMax ? " (\"max\": the largest member rank)" : "")}; " +
                          $"load order {string.Join(", ", s.LoadOrder.Select(C))} (the widest adapter first).";
-        var remarks = s.Members.Select(m => $"{C(m.Name)}: max rank {Int(m.MaxRank)}, {Count(m.UnetModuleCount, "UNet module")}.").ToList();
+        var remarks = s.Members.Select(m => $"{C(m.Name)}: max rank {Int(m.MaxRank)}, {Count(m.DenoiserModuleCount, m.DenoiserLabel + " module")}.").ToList();
         w.Line($"static partial class {NameRules.GroupsClass}").Line("{");
         w.Indent(() =>
         {

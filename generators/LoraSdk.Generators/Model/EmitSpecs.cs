@@ -62,7 +62,8 @@ internal sealed record AlphaEntry(string Module, double Alpha);
 internal sealed record CatalogEmitSpec(TypeContext Context, EquatableArray<string> AdapterNames, EquatableArray<string> GroupNames, EquatableArray<string> MergeNames);
 
 /// <summary>A custom base-model marker type.</summary>
-internal sealed record BaseModelEmitSpec(string Namespace, string TypeName, string? Architecture, string? UnetConfig, string ManifestFileName);
+internal sealed record BaseModelEmitSpec(string Namespace, string TypeName, string? Architecture, string? UnetConfig, string ManifestFileName,
+    string? TransformerConfig = null);
 
 /// <summary>One generated hotswap group type.</summary>
 internal sealed record GroupEmitSpec(
@@ -75,7 +76,7 @@ internal sealed record GroupEmitSpec(
     EquatableArray<string> LoadOrder);
 
 /// <summary>A member of a hotswap group with the facts its docs show.</summary>
-internal sealed record GroupMemberSpec(string Name, string TypeName, int MaxRank, int UnetModuleCount);
+internal sealed record GroupMemberSpec(string Name, string TypeName, int MaxRank, int DenoiserModuleCount, string DenoiserLabel = "UNet");
 
 /// <summary>One generated declared-merge type.</summary>
 internal sealed record MergeEmitSpec(

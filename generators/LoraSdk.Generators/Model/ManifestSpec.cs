@@ -21,12 +21,20 @@ internal sealed record ManifestSpec(
     LocationInfo? HotswapGroupsLocation = null,
     LocationInfo? MergesLocation = null);
 
-/// <summary><c>baseModel</c>: a built-in name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>) or a custom model.</summary>
-/// <remarks>Name: The marker type name: <c>Sdxl</c>/<c>Sd15</c>/<c>Sd2</c> or the custom <c>name</c>.</remarks>
+/// <summary><c>baseModel</c>: a built-in name (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>, <c>flux</c>) or a custom model.</summary>
+/// <remarks>Name: The marker type name: <c>Sdxl</c>/<c>Sd15</c>/<c>Sd2</c>/<c>Flux</c> or the custom <c>name</c>.</remarks>
 /// <remarks>IsBuiltIn: True for the markers shipped in LoraSdk.Typed.</remarks>
 /// <remarks>Architecture: The architecture adapters must match (LSDK006); null = not checked.</remarks>
 /// <remarks>UnetConfig: Custom UNet <c>config.json</c> (relative to the manifest), or null.</remarks>
-internal sealed record BaseModelSpec(string Name, bool IsBuiltIn, string? Architecture, string? UnetConfig, LocationInfo Location, LocationInfo NameLocation);
+/// <remarks>TransformerConfig: Custom Flux transformer <c>config.json</c> (relative to the manifest), or null.</remarks>
+internal sealed record BaseModelSpec(string Name, bool IsBuiltIn, string? Architecture, string? UnetConfig, LocationInfo Location, LocationInfo NameLocation,
+    string? TransformerConfig = null)
+{
+    /// <summary>The denoiser component of the base model: <c>transformer</c> for Flux, else <c>unet</c>.</summary>
+    public string Denoiser => string.Equals(Architecture, LoraSdk.Core.LoraArchitectures.Flux, System.StringComparison.OrdinalIgnoreCase) || TransformerConfig != null
+        ? LoraSdk.Core.LoraComponents.Transformer
+        : LoraSdk.Core.LoraComponents.Unet;
+}
 
 /// <summary>One <c>adapters[]</c> entry.</summary>
 internal sealed record AdapterEntrySpec(

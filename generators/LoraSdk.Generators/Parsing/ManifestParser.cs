@@ -17,7 +17,7 @@ internal static class ManifestParser
     public const string DefaultCatalog = "Adapters";
 
     public static readonly string[] RootProperties = { "$schema", "namespace", "catalog", "baseModel", "adapters", "hotswapGroups", "merges" };
-    public static readonly string[] BaseModelProperties = { "name", "unetConfig", "textEncoderConfig", "textEncoder2Config", "architecture" };
+    public static readonly string[] BaseModelProperties = { "name", "unetConfig", "transformerConfig", "textEncoderConfig", "textEncoder2Config", "architecture" };
     public static readonly string[] AdapterProperties = { "name", "file", "prefix", "triggerWords", "triggerWordsMode", "defaultWeight" };
     public static readonly string[] GroupProperties = { "name", "members", "targetRank" };
     public static readonly string[] MergeProperties =
@@ -31,9 +31,10 @@ internal static class ManifestParser
         ["sdxl"] = "Sdxl",
         ["sd15"] = "Sd15",
         ["sd2"] = "Sd2",
+        ["flux"] = "Flux",
     };
 
-    public static readonly string[] Prefixes = { "unet", "text_encoder", "text_encoder_2" };
+    public static readonly string[] Prefixes = { "unet", "transformer", "text_encoder", "text_encoder_2" };
     public static readonly string[] TriggerWordsModes = { "extend", "replace" };
     public static readonly string[] MajoritySignMethods =
         System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(new[] { Core.MajoritySignMethod.Total, Core.MajoritySignMethod.Frequency }, Core.MajoritySignMethods.PeftName));
@@ -120,7 +121,7 @@ internal static class ManifestParser
         {
             if (!root.TryGetProperty("baseModel", out var node))
             {
-                Report(root, "the manifest has no \"baseModel\" (\"sdxl\", \"sd15\", \"sd2\" or an object with \"name\" and \"unetConfig\")");
+                Report(root, "the manifest has no \"baseModel\" (\"sdxl\", \"sd15\", \"sd2\", \"flux\" or an object with \"name\" and \"unetConfig\" or \"transformerConfig\")");
                 return null;
             }
             if (node.Kind == JsonValueKind.String)
@@ -139,11 +140,16 @@ internal static class ManifestParser
             CheckProperties(node, BaseModelProperties, "baseModel");
             var typeName = RequiredString(node, "name", "baseModel");
             var config = OptionalString(node, "unetConfig", "baseModel");
+            var transformerConfig = OptionalString(node, "transformerConfig", "baseModel");
             OptionalString(node, "textEncoderConfig", "baseModel");
             OptionalString(node, "textEncoder2Config", "baseModel");
             var architecture = OptionalString(node, "architecture", "baseModel");
+            if (config != null && transformerConfig != null)
+                Report(node, "baseModel has both \"unetConfig\" and \"transformerConfig\"; a base model has one denoiser (a UNet or a Flux transformer)");
             if (typeName == null) return null;
-            return new BaseModelSpec(typeName.Value, false, architecture?.Value, config?.Value, _text.Of(node), typeName.Location);
+            // A transformerConfig is a FLUX transformer: adapters are checked against the flux architecture unless another is named.
+            string? arch = architecture?.Value ?? (transformerConfig != null ? LoraArchitectures.Flux : null);
+            return new BaseModelSpec(typeName.Value, false, arch, config?.Value, _text.Of(node), typeName.Location, transformerConfig?.Value);
         }
 
         private AdapterEntrySpec? ReadAdapter(JsonValue node, string where)

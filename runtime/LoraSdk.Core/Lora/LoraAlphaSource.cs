@@ -26,4 +26,11 @@ public enum LoraAlphaSource
 
     /// <summary>An <c>.alpha</c> tensor exists but no tensor reader was given (header-only model); alpha = rank.</summary>
     Unresolved,
+
+    /// <summary>
+    /// The file's alpha / rank was folded into the tensors as diffusers converts kohya Flux files
+    /// (<see cref="LoraModuleConversion.AScale"/> × <see cref="LoraModuleConversion.BScale"/>); the module then has
+    /// alpha = rank (scaling 1).
+    /// </summary>
+    FoldedIntoWeights,
 }

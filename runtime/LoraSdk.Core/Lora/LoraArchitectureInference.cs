@@ -5,8 +5,20 @@ namespace LoraSdk.Core;
 /// <summary>Infers the base architecture from module paths and shapes (see <see cref="LoraFileModel.ImpliedArchitecture"/>).</summary>
 internal static class LoraArchitectureInference
 {
-    public static string? Infer(IReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>> components, LoraFileModelOptions options)
+    public static string? Infer(IReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>> components, LoraFileModelOptions options,
+        bool fluxKeyLayout = false)
     {
+        if (components.TryGetValue(LoraComponents.Transformer, out var transformer) && transformer.Count > 0)
+        {
+            foreach (var layout in FluxTransformerLayout.BuiltIn)
+                if (Fits(transformer, layout)) return LoraArchitectures.Flux;
+            bool custom = true;
+            foreach (var layout in FluxTransformerLayout.BuiltIn) custom &= !ReferenceEquals(layout, options.Transformer);
+            if (custom && Fits(transformer, options.Transformer)) return options.Transformer.Name;
+            // Only FluxTransformer2DModel has these module paths; the shapes fit no known width.
+            return LoraArchitectures.Flux;
+        }
+        if (fluxKeyLayout) return LoraArchitectures.Flux;
         if (components.TryGetValue(LoraComponents.Unet, out var unet) && unet.Count > 0)
         {
             string? fit = null;
@@ -54,6 +66,13 @@ internal static class LoraArchitectureInference
     }
 
     private static bool Fits(IReadOnlyDictionary<string, LoraModuleSpec> modules, UnetLayout layout)
+    {
+        foreach (var m in modules.Values)
+            if (!layout.TryGetModule(m.ModulePath, out var b) || LoraFileModel.Mismatch(m, b) != null) return false;
+        return true;
+    }
+
+    private static bool Fits(IReadOnlyDictionary<string, LoraModuleSpec> modules, FluxTransformerLayout layout)
     {
         foreach (var m in modules.Values)
             if (!layout.TryGetModule(m.ModulePath, out var b) || LoraFileModel.Mismatch(m, b) != null) return false;

@@ -11,4 +11,7 @@ public static class LoraArchitectures
 
     /// <summary>Stable Diffusion 2.x.</summary>
     public const string Sd2 = "sd2";
+
+    /// <summary>FLUX.1 (dev / schnell): a <c>FluxTransformer2DModel</c> denoiser (component <c>transformer</c>).</summary>
+    public const string Flux = "flux";
 }

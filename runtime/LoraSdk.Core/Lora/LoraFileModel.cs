@@ -14,8 +14,10 @@ public sealed class LoraFileModel
     internal LoraFileModel(SafetensorsHeader header, LoraFileModelOptions options, string format, IReadOnlyList<string> formats,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>> components, IReadOnlyList<LoraKeyMapping> keyMappings,
         IReadOnlyList<string> unmapped, IReadOnlyList<UnsupportedVariant> unsupported, IReadOnlyList<InvalidLoraModule> invalidModules,
-        IReadOnlyList<string> warnings, IReadOnlyList<string> triggerWords, string? declaredArchitectureRaw, string? impliedArchitecture)
+        IReadOnlyList<string> warnings, IReadOnlyList<string> triggerWords, string? declaredArchitectureRaw, string? impliedArchitecture,
+        IReadOnlyList<IgnoredLoraKey> ignored)
     {
+        Ignored = ignored;
         Header = header;
         Options = options;
         Format = format;
@@ -67,11 +69,20 @@ public sealed class LoraFileModel
     /// <summary>component → module path → module, both levels ordinal-sorted; only components with modules appear.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>> Components { get; }
 
-    /// <summary>Every key that mapped (including tensors of unsupported variants), ordinal-sorted by key.</summary>
+    /// <summary>
+    /// Every key that mapped (including tensors of unsupported variants), ordinal-sorted by key; a file tensor that feeds
+    /// several modules (a fused Flux q/k/v layer) appears once per module.
+    /// </summary>
     public IReadOnlyList<LoraKeyMapping> KeyMappings { get; }
 
     /// <summary>Keys of no known family or naming no known module, ordinal-sorted.</summary>
     public IReadOnlyList<string> Unmapped { get; }
+
+    /// <summary>
+    /// Keys diffusers reads but drops without loading (kohya Flux non-block layers, T5 keys, ...), with the reason,
+    /// ordinal-sorted by key; never loaded.
+    /// </summary>
+    public IReadOnlyList<IgnoredLoraKey> Ignored { get; }
 
     /// <summary>Modules of variants this SDK does not apply (LoHa, LoKr, kohya DoRA, ...), by variant name.</summary>
     public IReadOnlyList<UnsupportedVariant> Unsupported { get; }
@@ -105,6 +116,9 @@ public sealed class LoraFileModel
     /// fits, else the configured <see cref="LoraFileModelOptions.Unet"/> (its <see cref="UnetLayout.Name"/>) when every
     /// module fits it, else the cross-attention width of <c>attn2.to_k</c>/<c>to_v</c> (2048 ⇒ sdxl, 768 ⇒ sd15,
     /// 1024 ⇒ sd2), else the text encoders (CLIP-G modules ⇒ sdxl, OpenCLIP-H ⇒ sd2); null when ambiguous or unknown.
+    /// A file with <c>transformer</c> modules implies <c>flux</c> when they fit FLUX.1, else the configured
+    /// <see cref="LoraFileModelOptions.Transformer"/>'s name when they fit it, else <c>flux</c> when only a Flux key
+    /// layout (kohya / XLabs / BFL names, <c>transformer.</c> prefix) says so.
     /// </summary>
     public string? ImpliedArchitecture { get; }
 
@@ -225,10 +239,11 @@ public sealed class LoraFileModel
 
     /// <summary>
     /// Checks every module against base-model layouts: the layer must exist with the same kind, in/out features and
-    /// (for convs) kernel. A null layout skips its component. Returns an empty list when the adapter fits.
+    /// (for convs) kernel. A null layout skips its component (<paramref name="transformer"/>: the Flux
+    /// <c>transformer</c>). Returns an empty list when the adapter fits.
     /// </summary>
     public IReadOnlyList<LoraCompatibilityIssue> CheckCompatibility(UnetLayout? unet, TextEncoderLayout? textEncoder = null,
-        TextEncoderLayout? textEncoder2 = null)
+        TextEncoderLayout? textEncoder2 = null, FluxTransformerLayout? transformer = null)
     {
         var issues = new List<LoraCompatibilityIssue>();
         foreach (var component in Components)
@@ -241,6 +256,11 @@ public sealed class LoraFileModel
                 {
                     if (unet == null) continue;
                     known = unet.TryGetModule(m.ModulePath, out info);
+                }
+                else if (component.Key == LoraComponents.Transformer)
+                {
+                    if (transformer == null) continue;
+                    known = transformer.TryGetModule(m.ModulePath, out info);
                 }
                 else
                 {

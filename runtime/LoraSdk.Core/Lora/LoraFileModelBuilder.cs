@@ -41,6 +41,9 @@ internal sealed class LoraFileModelBuilder
         public string? Variant { get; set; }
         public string? Duplicate { get; set; }
         public string Format { get; set; } = LoraKeyFormats.Unknown;
+
+        /// <summary>Set for modules of a converted Flux layout (split / folded / swapped tensors).</summary>
+        public FluxModuleSource? Flux { get; set; }
     }
 
     private sealed class Shaped
@@ -54,6 +57,7 @@ internal sealed class LoraFileModelBuilder
         public long Out { get; set; }
         public double? TensorAlpha { get; set; }
         public bool Invalid { get; set; }
+        public long BRowStart { get; set; }
     }
 
     public LoraFileModel Build()
@@ -68,8 +72,24 @@ internal sealed class LoraFileModelBuilder
         var groupOrder = new List<Group>();
         var orphanVariants = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         var formats = new SortedSet<string>(StringComparer.Ordinal);
+        var ignored = new List<IgnoredLoraKey>();
 
-        foreach (var t in tensors)
+        var names = new List<string>(tensors.Count);
+        foreach (var t in tensors) names.Add(t.Name);
+        var flux = FluxLoraConversion.TryConvert(names, canonicalizer, _options);
+        if (flux != null)
+        {
+            AddFluxSources(flux, groups, groupOrder, formats);
+            unmapped.AddRange(flux.Unmapped);
+            unmapped.Sort(StringComparer.Ordinal);
+            mappings.AddRange(flux.Mappings);
+            mappings.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            ignored.AddRange(flux.Ignored);
+            ignored.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            foreach (var u in flux.Unsupported) foreach (var k in u.Value) Add(orphanVariants, u.Key, k);
+        }
+
+        foreach (var t in flux == null ? tensors : new List<SafetensorsTensorInfo>())
         {
             if (!canonicalizer.TryMap(t.Name, out var mapping))
             {
@@ -126,8 +146,9 @@ internal sealed class LoraFileModelBuilder
         var components = new SortedDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(StringComparer.Ordinal);
         foreach (var entry in shapedByComponent)
         {
-            // .alpha scalars matter only where no adapter metadata decides the alphas: read just those bytes.
-            if (_readScalar != null && !HasConfig(configs, entry.Key)) ReadAlphas(entry.Value);
+            // .alpha scalars matter only where no adapter metadata decides the alphas (and for converted Flux layers,
+            // whose alpha is folded into the tensors): read just those bytes.
+            if (_readScalar != null) ReadAlphas(HasConfig(configs, entry.Key) ? entry.Value.FindAll(m => m.Group.Flux != null) : entry.Value);
             entry.Value.RemoveAll(m => m.Invalid);
             if (entry.Value.Count == 0) continue;
             var specs = ResolveComponent(entry.Key, entry.Value, configs);
@@ -149,10 +170,101 @@ internal sealed class LoraFileModelBuilder
         var formatList = new List<string>(formats);
         var triggerWords = LoraMetadata.ExtractTriggerWords(_header.Metadata, _warnings);
         var readOnlyComponents = new ReadOnlyDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(components);
-        string? implied = LoraArchitectureInference.Infer(readOnlyComponents, _options);
+        string? implied = LoraArchitectureInference.Infer(readOnlyComponents, _options, flux != null);
         return new LoraFileModel(_header, _options, OverallFormat(formatList), formatList.AsReadOnly(), readOnlyComponents, mappings.AsReadOnly(),
             unmapped.AsReadOnly(), unsupportedList.AsReadOnly(), _invalid.AsReadOnly(), _warnings.AsReadOnly(), triggerWords,
-            LoraMetadata.DeclaredArchitectureRaw(_header.Metadata), implied);
+            LoraMetadata.DeclaredArchitectureRaw(_header.Metadata), implied, ignored.AsReadOnly());
+    }
+
+    /// <summary>One group per converted Flux module; the shared file tensors are referenced by every module they feed.</summary>
+    private void AddFluxSources(FluxLoraConversion.Result flux, Dictionary<string, Group> groups, List<Group> groupOrder, SortedSet<string> formats)
+    {
+        foreach (var source in flux.Sources)
+        {
+            formats.Add(source.Format);
+            string id = source.Component + "\n" + source.Path;
+            if (groups.TryGetValue(id, out var existing))
+            {
+                existing.Duplicate ??= $"two file layers map to this module: '{existing.Flux?.SourceModule}' and '{source.SourceModule}'";
+                existing.Keys.AddRange(source.Keys);
+                continue;
+            }
+            var g = new Group(source.Component, source.Path) { Format = source.Format, Flux = source };
+            groups[id] = g;
+            groupOrder.Add(g);
+            g.Keys.AddRange(source.Keys);
+            if (_header.TryGetTensor(source.AKey, out var down)) g.Tensors[LoraTensorRole.A] = down;
+            if (_header.TryGetTensor(source.BKey, out var up)) g.Tensors[LoraTensorRole.B] = up;
+            if (source.AlphaKey != null && _header.TryGetTensor(source.AlphaKey, out var alpha)) g.Tensors[LoraTensorRole.Alpha] = alpha;
+        }
+    }
+
+    /// <summary>The rows of the file's up tensor a split module takes, as diffusers splits them; null (with the reason) when they do not fit.</summary>
+    private static (long Start, long Count)? BRows(FluxModuleSource f, long rows, string bKey, out string? error)
+    {
+        error = null;
+        if (f.SwapBHalves && rows % 2 != 0)
+        {
+            error = $"'{bKey}' has {rows} rows, which do not split into the (shift, scale) halves diffusers swaps";
+            return null;
+        }
+        switch (f.Split)
+        {
+            case FluxModuleNames.Split.Equal:
+                if (rows % f.SplitCount != 0)
+                {
+                    error = $"'{bKey}' has {rows} rows, which do not split into {f.SplitCount} equal parts (q, k, v) as diffusers splits '{f.SourceModule}'";
+                    return null;
+                }
+                return (f.SplitIndex * (rows / f.SplitCount), rows / f.SplitCount);
+            case FluxModuleNames.Split.Flux1Linear1:
+            {
+                long total = 0, start = 0;
+                for (int i = 0; i < FluxModuleNames.Flux1Linear1Rows.Count; i++)
+                {
+                    if (i == f.SplitIndex) start = total;
+                    total += FluxModuleNames.Flux1Linear1Rows[i];
+                }
+                if (rows != total)
+                {
+                    error = $"diffusers splits the lora_up of single-block linear1 '{f.SourceModule}' by FLUX.1's fixed sizes " +
+                            $"[{string.Join(", ", FluxModuleNames.Flux1Linear1Rows)}] ({total} rows), but '{bKey}' has {rows} rows; " +
+                            "the file does not fit this conversion (diffusers fails with an AssertionError in _convert_to_ai_toolkit_cat)";
+                    return null;
+                }
+                return (start, FluxModuleNames.Flux1Linear1Rows[f.SplitIndex]);
+            }
+            default:
+                return (0, rows);
+        }
+    }
+
+    /// <summary>
+    /// diffusers' kohya fold: scale = alpha / rank (a Python float for single layers; a tensor in the alpha's dtype —
+    /// or lora_down's when there is no alpha — for fused layers and <c>lora_transformer_</c> files), split into
+    /// scale_down × scale_up by halving scale_up and doubling scale_down while scale_down · 2 &lt; scale_up.
+    /// </summary>
+    private (double Down, double Up) FoldScales(Shaped m)
+    {
+        var g = m.Group;
+        var f = g.Flux!;
+        if (f.Fold == FluxAlphaFold.None || f.Fold == FluxAlphaFold.Keep) return (1.0, 1.0);
+        double alpha = m.Rank;
+        SafetensorsDType dtype = g.Tensors[LoraTensorRole.A].DType;
+        if (g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alphaTensor))
+        {
+            dtype = alphaTensor.DType;
+            if (m.TensorAlpha is double a) alpha = a;
+            else _warnings.Add($"{g.Component}: {g.Path}: alpha tensor '{alphaTensor.Name}' was not read (no tensor reader); alpha = rank assumed, nothing folded");
+        }
+        double scale = f.Fold == FluxAlphaFold.Scalar ? alpha / m.Rank : TorchScalarArithmetic.Divide(alpha, m.Rank, dtype);
+        double down = scale, up = 1.0;
+        while (down * 2 < up)
+        {
+            down *= 2;
+            up /= 2;
+        }
+        return (down, up);
     }
 
     private static string OverallFormat(List<string> formats)
@@ -186,6 +298,22 @@ internal sealed class LoraFileModelBuilder
             s.Kind = LoraLayerKind.Linear;
             s.In = d[1];
             s.Out = u[0];
+            if (g.Flux != null)
+            {
+                var rows = BRows(g.Flux, u[0], up.Name, out string? error);
+                if (rows == null)
+                {
+                    Invalid(g, error!);
+                    return null;
+                }
+                s.BRowStart = rows.Value.Start;
+                s.Out = rows.Value.Count;
+            }
+        }
+        else if (g.Flux != null)
+        {
+            Invalid(g, $"shapes down {SafetensorsHeader.FormatShape(d)}, up {SafetensorsHeader.FormatShape(u)} are not a Linear LoRA ((r, in), (out, r)); every Flux layer is Linear");
+            return null;
         }
         else if (d.Length == 4 && u.Length == 4 && u[2] == 1 && u[3] == 1)
         {
@@ -301,7 +429,20 @@ internal sealed class LoraFileModelBuilder
             double alpha;
             LoraAlphaSource source;
             bool rsLora = false;
-            if (config != null)
+            LoraModuleConversion? conversion = null;
+            if (g.Flux is { } flux)
+            {
+                var (downScale, upScale) = FoldScales(m);
+                conversion = new LoraModuleConversion(flux.SourceModule, downScale, upScale, m.BRowStart, m.Out, flux.SwapBHalves,
+                    flux.SplitIndex, flux.SplitCount, flux.BlockDiagonalCandidate && m.Rank % flux.SplitCount == 0);
+            }
+            if (g.Flux is { Fold: not FluxAlphaFold.Keep } folded)
+            {
+                // PEFT gets lora_alpha = r for these layouts (diffusers passes no network alphas): scaling 1.
+                alpha = m.Rank;
+                source = folded.Fold == FluxAlphaFold.None ? LoraAlphaSource.RankDefault : LoraAlphaSource.FoldedIntoWeights;
+            }
+            else if (config != null)
             {
                 var names = textEncoder ? new[] { g.Path, "text_model." + g.Path } : new[] { g.Path };
                 alpha = config.AlphaFor(names, out bool fromPattern, _warnings);
@@ -342,7 +483,7 @@ internal sealed class LoraFileModelBuilder
             g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
             g.Tensors.TryGetValue(LoraTensorRole.Magnitude, out var magnitude);
             specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
-                m.In, m.Out, g.Tensors[LoraTensorRole.A], g.Tensors[LoraTensorRole.B], alphaTensor, mid, magnitude);
+                m.In, m.Out, g.Tensors[LoraTensorRole.A], g.Tensors[LoraTensorRole.B], alphaTensor, mid, magnitude, conversion);
         }
         if (config != null && config.UseDora)
         {

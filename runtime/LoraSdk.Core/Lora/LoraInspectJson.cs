@@ -83,6 +83,15 @@ public static class LoraInspectJson
         w.EndObject();
         w.Name("usesRsLora").Value(model.UsesRsLora);
         w.Name("usesDora").Value(model.UsesDora);
+        w.Name("ignored").StartArray();
+        foreach (var i in model.Ignored)
+        {
+            w.StartObject();
+            w.Name("key").Value(i.Key);
+            w.Name("reason").Value(i.Reason);
+            w.EndObject();
+        }
+        w.EndArray();
         w.EndObject();
     }
 
@@ -113,10 +122,28 @@ public static class LoraInspectJson
         w.Name("mid").Value(m.MidKey);
         w.Name("magnitude").Value(m.MagnitudeKey);
         w.EndObject();
+        w.Name("conversion");
+        if (m.Conversion is { } c)
+        {
+            w.StartObject();
+            w.Name("source").Value(c.SourceModule);
+            w.Name("split").Value(c.SplitCount);
+            w.Name("index").Value(c.SplitIndex);
+            w.Name("bRows").StartArray().Value(c.BRowStart).Value(c.BRowCount).EndArray();
+            w.Name("aScale").Value(c.AScale);
+            w.Name("bScale").Value(c.BScale);
+            w.Name("swapBHalves").Value(c.SwapBHalves);
+            w.Name("blockDiagonalCandidate").Value(c.BlockDiagonalCandidate);
+            w.EndObject();
+        }
+        else
+        {
+            w.Null();
+        }
         w.EndObject();
     }
 
-    /// <summary>The JSON spelling of an alpha source: metadata, metadata_pattern, tensor, tensor_default, rank_default, unresolved.</summary>
+    /// <summary>The JSON spelling of an alpha source: metadata, metadata_pattern, tensor, tensor_default, rank_default, folded, unresolved.</summary>
     public static string AlphaSourceName(LoraAlphaSource source) => source switch
     {
         LoraAlphaSource.Metadata => "metadata",
@@ -124,6 +151,7 @@ public static class LoraInspectJson
         LoraAlphaSource.Tensor => "tensor",
         LoraAlphaSource.TensorDefault => "tensor_default",
         LoraAlphaSource.RankDefault => "rank_default",
+        LoraAlphaSource.FoldedIntoWeights => "folded",
         _ => "unresolved",
     };
 

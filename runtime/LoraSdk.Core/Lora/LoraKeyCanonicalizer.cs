@@ -6,10 +6,14 @@ namespace LoraSdk.Core;
 
 /// <summary>
 /// Maps one LoRA file key to (component, diffusers module path, role) for every SD 1.x / 2.x / SDXL naming family:
-/// PEFT / current diffusers (with <c>unet.</c>, <c>text_encoder.</c>, <c>text_encoder_2.</c> or no prefix), old
+/// PEFT / current diffusers (with <c>unet.</c>, <c>transformer.</c> (Flux), <c>text_encoder.</c>, <c>text_encoder_2.</c> or
+/// no prefix; an unprefixed path with a Flux transformer root such as <c>transformer_blocks.0.attn.to_q</c> belongs to
+/// <c>transformer</c>), old
 /// diffusers attention processors, kohya / A1111 (diffusers or SGM/LDM block names) and LyCORIS. kohya names
 /// (<c>_</c> for <c>.</c>) are resolved by exact lookup among the known module paths of the configured layouts,
-/// never by string heuristics. Text-encoder paths are canonical without the <c>text_model.</c> level.
+/// never by string heuristics. Text-encoder paths are canonical without the <c>text_model.</c> level. The Flux layouts
+/// diffusers converts file-wide (kohya <c>lora_unet_double_blocks_…</c>, XLabs, BFL: fused layers split into several
+/// modules) are read by <see cref="LoraFileModel"/>, not key by key.
 /// </summary>
 public sealed class LoraKeyCanonicalizer
 {
@@ -208,10 +212,13 @@ public sealed class LoraKeyCanonicalizer
         if (module.StartsWith("unet.", StringComparison.Ordinal)) { component = LoraComponents.Unet; module = module.Substring(5); }
         else if (module.StartsWith("text_encoder.", StringComparison.Ordinal)) { component = LoraComponents.TextEncoder; module = module.Substring(13); }
         else if (module.StartsWith("text_encoder_2.", StringComparison.Ordinal)) { component = LoraComponents.TextEncoder2; module = module.Substring(15); }
+        else if (module.StartsWith("transformer.", StringComparison.Ordinal)) { component = LoraComponents.Transformer; module = module.Substring(12); }
         else
         {
+            int rootEnd = module.IndexOf('.');
             component = module.StartsWith("text_model.", StringComparison.Ordinal) || module.StartsWith("encoder.layers.", StringComparison.Ordinal)
                 ? LoraComponents.TextEncoder
+                : FluxModuleNames.TransformerRoots.Contains(rootEnd < 0 ? module : module.Substring(0, rootEnd)) ? LoraComponents.Transformer
                 : LoraComponents.Unet;
         }
 
@@ -230,7 +237,8 @@ public sealed class LoraKeyCanonicalizer
         if (!IsValidPath(module)) return false;
         int firstDot = module.IndexOf('.');
         string root = firstDot < 0 ? module : module.Substring(0, firstDot);
-        if (!(textEncoder ? TextEncoderRoots : UnetRoots).Contains(root)) return false;
+        var roots = textEncoder ? TextEncoderRoots : component == LoraComponents.Transformer ? FluxModuleNames.TransformerRoots : UnetRoots;
+        if (!roots.Contains(root)) return false;
         mapping = new LoraKeyMapping(key, component, module, role, format, variant);
         return true;
     }

@@ -18,6 +18,26 @@ public static class LoraKeyFormats
     /// <summary>kohya-style keys with LyCORIS tensors (LoCon <c>lora_mid</c>, LoHa, LoKr, ...).</summary>
     public const string Lycoris = "lycoris";
 
+    /// <summary>
+    /// kohya / sd-scripts Flux keys with BFL layer names: <c>lora_unet_double_blocks_0_img_attn_qkv.lora_down.weight</c>,
+    /// <c>lora_unet_single_blocks_0_linear1…</c>, <c>lora_te1_…</c> for CLIP; also ComfyUI's spelling
+    /// <c>diffusion_model.double_blocks.0.img_attn.qkv.lora_down.weight</c>. Fused layers are split and alphas folded
+    /// as diffusers' <c>_convert_kohya_flux_lora_to_diffusers</c> does (<see cref="LoraModuleSpec.Conversion"/>).
+    /// </summary>
+    public const string KohyaFlux = "kohya_flux";
+
+    /// <summary>kohya-style keys with diffusers Flux names: <c>lora_transformer_transformer_blocks_0_attn_to_q.lora_down.weight</c> (alphas folded).</summary>
+    public const string KohyaTransformer = "kohya_transformer";
+
+    /// <summary>XLabs Flux attention-processor LoRA: <c>double_blocks.0.processor.qkv_lora1.down.weight</c> (q/k/v split, no alpha).</summary>
+    public const string XLabs = "xlabs";
+
+    /// <summary>
+    /// BFL layer names with PEFT suffixes: <c>double_blocks.0.img_attn.qkv.lora_A.weight</c> (Flux Control LoRAs), also
+    /// under <c>base_model.model.</c> (fal Kontext) or <c>diffusion_model.</c>.
+    /// </summary>
+    public const string Bfl = "bfl";
+
     /// <summary>Keys of more than one family.</summary>
     public const string Mixed = "mixed";
 

@@ -83,7 +83,7 @@ public static class LoraMetadata
     }
 
     /// <summary>
-    /// Normalizes a declared architecture to <see cref="LoraArchitectures"/> (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>);
+    /// Normalizes a declared architecture to <see cref="LoraArchitectures"/> (<c>sdxl</c>, <c>sd15</c>, <c>sd2</c>, <c>flux</c>);
     /// an unrecognized value is returned unchanged, null stays null.
     /// </summary>
     public static string? NormalizeArchitecture(string? raw)
@@ -100,6 +100,10 @@ public static class LoraMetadata
         if (head.StartsWith("stable-diffusion-v2", StringComparison.Ordinal) || head == "sd_v2" || head.StartsWith("sd_v2_", StringComparison.Ordinal)
             || head == "sd2")
             return LoraArchitectures.Sd2;
+        // sd-scripts writes "flux-1-dev/lora" (modelspec) and "flux1" (ss_base_model_version).
+        if (head.StartsWith("flux-1", StringComparison.Ordinal) || head.StartsWith("flux.1", StringComparison.Ordinal) || head.StartsWith("flux1", StringComparison.Ordinal)
+            || head == "flux")
+            return LoraArchitectures.Flux;
         return raw.Trim();
     }
 

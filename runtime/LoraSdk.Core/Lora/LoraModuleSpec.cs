@@ -9,7 +9,7 @@ public sealed class LoraModuleSpec
     internal LoraModuleSpec(string component, string modulePath, string format, int rank, double alpha, LoraAlphaSource alphaSource,
         bool useRsLora, LoraLayerKind kind, IReadOnlyList<int>? kernelSize, IReadOnlyList<int>? stride, IReadOnlyList<int>? padding,
         long inFeatures, long outFeatures, SafetensorsTensorInfo down, SafetensorsTensorInfo up, SafetensorsTensorInfo? alphaTensor,
-        SafetensorsTensorInfo? mid, SafetensorsTensorInfo? magnitude)
+        SafetensorsTensorInfo? mid, SafetensorsTensorInfo? magnitude, LoraModuleConversion? conversion = null)
     {
         Component = component;
         ModulePath = modulePath;
@@ -30,7 +30,10 @@ public sealed class LoraModuleSpec
         MidKey = mid?.Name;
         MagnitudeKey = magnitude?.Name;
         AShape = Array.AsReadOnly((long[])down.Shape.Clone());
-        BShape = Array.AsReadOnly((long[])up.Shape.Clone());
+        var bShape = (long[])up.Shape.Clone();
+        if (conversion != null && bShape.Length > 0) bShape[0] = conversion.BRowCount;
+        BShape = Array.AsReadOnly(bShape);
+        Conversion = conversion;
         MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
         DType = down.DType;
     }
@@ -117,8 +120,15 @@ public sealed class LoraModuleSpec
     /// <summary>Shape of the down tensor.</summary>
     public IReadOnlyList<long> AShape { get; }
 
-    /// <summary>Shape of the up tensor.</summary>
+    /// <summary>Shape of lora_B as the module receives it (for a split module: its rows of the file's B tensor).</summary>
     public IReadOnlyList<long> BShape { get; }
+
+    /// <summary>
+    /// How lora_A / lora_B are derived from the file's tensors when the file's layout differs from diffusers' (kohya,
+    /// XLabs and BFL Flux files: split fused layers, folded alphas, swapped halves); null when the tensors are used as
+    /// stored. <see cref="AKey"/> / <see cref="BKey"/> then name the file tensors the conversion starts from.
+    /// </summary>
+    public LoraModuleConversion? Conversion { get; }
 
     /// <summary>Shape of the mid tensor, or null.</summary>
     public IReadOnlyList<long>? MidShape { get; }

@@ -41,4 +41,10 @@ public static class LoraVariants
 
     /// <summary>PEFT <c>lora_bias=True</c>: a <c>lora_B.bias</c> tensor.</summary>
     public const string LoraBias = "lora_bias";
+
+    /// <summary>
+    /// Flux Control LoRA norm weights (<c>query_norm.scale</c> / <c>key_norm.scale</c> of a BFL control LoRA): diffusers
+    /// overwrites the transformer's q/k norms with them (and widens <c>x_embedder</c>) for FluxControlPipeline.
+    /// </summary>
+    public const string FluxControlNorm = "flux_control_norm";
 }

@@ -67,9 +67,15 @@ public abstract class LoraPipeline : ILoraPipeline
     /// <inheritdoc />
     public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<double>? weights = null) => Lora.SetAdapters(adapterNames, weights);
 
+    /// <summary>
+    /// The components <see cref="FuseLora"/> fuses: diffusers' default <c>components</c> argument of the pipeline's
+    /// <c>fuse_lora</c> (SDXL: every LoRA component; Flux: <c>["transformer"]</c>); null means every component.
+    /// </summary>
+    private protected virtual IReadOnlyList<string>? FuseComponents => null;
+
     /// <inheritdoc />
     public void FuseLora(IReadOnlyList<string>? adapterNames = null, double loraScale = 1.0, bool safeFusing = false) =>
-        Lora.FuseLora(adapterNames, loraScale, safeFusing);
+        Lora.FuseLora(FuseComponents, loraScale, safeFusing, adapterNames);
 
     /// <inheritdoc />
     public void UnfuseLora() => Lora.UnfuseLora();

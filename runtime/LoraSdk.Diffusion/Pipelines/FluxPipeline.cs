@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using LoraSdk.Adapters;
+using LoraSdk.Diffusion.Lora;
 using LoraSdk.Diffusion.Models.Clip;
 using LoraSdk.Diffusion.Models.Flux;
 using LoraSdk.Diffusion.Models.T5;
@@ -17,11 +19,12 @@ namespace LoraSdk.Diffusion.Pipelines;
 /// diffusers' <c>FluxPipeline</c> (text-to-image) on TorchSharp: <see cref="EncodePrompt"/> and <see cref="Generate"/>
 /// follow diffusers' code path step by step (CLIP pooled + T5 embeddings, packed 2×2 latents with RoPE ids, the
 /// flow-matching Euler loop with embedded guidance, VAE decode with shift), so float32 results agree with diffusers to
-/// rounding. Load with <see cref="FromPretrained"/>. The components (<see cref="Transformer"/>,
-/// <see cref="TextEncoder"/>, <see cref="TextEncoder2"/>) are the modules a LoRA engine adapts;
-/// <see cref="LoraScaleHook"/> is where it plugs in the runtime LoRA scale.
+/// rounding. Load with <see cref="FromPretrained"/>. Its LoRA API is diffusers' (<c>pipe.LoadLoraWeights</c>,
+/// <c>pipe.SetAdapters</c>, …, see <see cref="LoraPipeline"/>) over <c>transformer</c> and <c>text_encoder</c> (CLIP),
+/// diffusers' <c>FluxLoraLoaderMixin</c> components; every Flux LoRA layout diffusers reads loads (PEFT, kohya,
+/// XLabs, BFL). <see cref="FluxCallOptions.JointAttentionScale"/> is the runtime LoRA scale.
 /// </summary>
-public sealed class FluxPipeline : IDiffusionPipeline
+public sealed class FluxPipeline : LoraPipeline, IDiffusionPipeline
 {
     /// <summary>The tensor names a step-end callback may request (diffusers' <c>_callback_tensor_inputs</c>).</summary>
     public static readonly IReadOnlyList<string> CallbackTensorInputs = new[] { "latents", "prompt_embeds" };
@@ -94,7 +97,9 @@ public sealed class FluxPipeline : IDiffusionPipeline
     }
 
     /// <summary>
-    /// The LoRA engine's runtime-scale hook (null until an engine attaches). Setting it also sets
+    /// The runtime-scale hook (<c>joint_attention_kwargs["scale"]</c> for the transformer, <c>lora_scale</c> of
+    /// <see cref="EncodePrompt"/> for the text encoders): the pipeline's own <see cref="LoraPipeline.Lora"/> installs
+    /// itself here on first use; set it only to plug in another LoRA engine. Setting it also sets
     /// <see cref="FluxTransformer2DModel.LoraScaleHook"/>.
     /// </summary>
     public ILoraScaleHook? LoraScaleHook
@@ -106,6 +111,15 @@ public sealed class FluxPipeline : IDiffusionPipeline
             Transformer.LoraScaleHook = value;
         }
     }
+
+    /// <inheritdoc />
+    private protected override LoraAdapterManager CreateLoraManager() => FluxLora.CreateManager(this);
+
+    /// <inheritdoc />
+    private protected override void InstallScaleHook(ILoraScaleHook hook) => LoraScaleHook = hook;
+
+    /// <summary>diffusers' <c>FluxLoraLoaderMixin.fuse_lora(components=["transformer"])</c>: the text encoder is not fused by default.</summary>
+    private protected override IReadOnlyList<string>? FuseComponents { get; } = new[] { LoraSdk.Core.LoraComponents.Transformer };
 
     /// <summary>Loads a diffusers FluxPipeline folder (see <see cref="Loading.FluxPipelineLoader"/>).</summary>
     public static FluxPipeline FromPretrained(string folder, Loading.ModelLoadOptions? options = null) =>

@@ -86,6 +86,9 @@ public sealed class LoraAdapterManager : ILoraPipeline
             warnings.Add($"{source.SourceName}: {unmapped.Count} key(s) map to no module and were not loaded: {string.Join(", ", unmapped.Take(20))}{(unmapped.Count > 20 ? ", ..." : "")}");
         if (skipped.Count > 0)
             warnings.Add($"{source.SourceName}: skipped {skipped.Count} key(s) of unsupported LoRA variants: {string.Join(", ", skipped.Take(20))}{(skipped.Count > 20 ? ", ..." : "")}");
+        if (source.Model.Ignored.Count > 0)
+            warnings.Add($"{source.SourceName}: {source.Model.Ignored.Count} key(s) were not loaded because diffusers drops them: " +
+                         $"{string.Join("; ", source.Model.Ignored.Take(5).Select(i => i.Key + " (" + i.Reason + ")"))}{(source.Model.Ignored.Count > 5 ? "; ..." : "")}");
         var skippedComponents = fileComponents.Where(c => !TryGetComponent(c, out _)).ToList();
         foreach (var c in skippedComponents) warnings.Add($"{source.SourceName}: the file has LoRA modules for '{c}', which this pipeline does not have; they were not loaded.");
 
@@ -109,6 +112,12 @@ public sealed class LoraAdapterManager : ILoraPipeline
             }
             if (prepared.Count == 0)
             {
+                // diffusers' check (FluxLoraLoaderMixin.load_lora_weights): a state dict without any 'lora' key.
+                if (source.Model.ModuleCount == 0 && !source.Model.Header.Tensors.Any(t => t.Name.Contains("lora", StringComparison.Ordinal)))
+                {
+                    throw new LoraException(LoraErrorKind.NothingToLoad,
+                        "Invalid LoRA checkpoint. Make sure all LoRA param names contain `'lora'` substring.", sourceName: source.SourceName);
+                }
                 int mapped = source.Model.ModuleCount;
                 throw new LoraException(LoraErrorKind.NothingToLoad,
                     $"{source.SourceName}: nothing to load: {(mapped == 0 ? "no key maps to a LoRA module" : "no module belongs to a component of this pipeline")}" +

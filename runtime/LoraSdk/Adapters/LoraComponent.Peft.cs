@@ -93,6 +93,15 @@ public sealed partial class LoraComponent
                     $"from checkpoint, the shape in current model is {shape(model)} ({configFile} gives '{input.Path}' rank {expected}).",
                     adapterName: adapterName, modulePath: input.Path, sourceName: source.SourceName, component: Name);
             }
+            if ((input.MagnitudeKey is not null) != config.UseDora)
+            {
+                // PEFT would give a use_dora layer without a saved magnitude its initial one (a different output), and
+                // would drop a magnitude that a plain-LoRA config does not expect; neither is what the file means.
+                throw new LoraException(LoraErrorKind.UnsupportedConfig,
+                    $"{source.SourceName}: {configFile} has use_dora = {(config.UseDora ? "true" : "false")}, but the weights of '{input.Path}' " +
+                    $"{(config.UseDora ? "have no lora_magnitude_vector" : "have a lora_magnitude_vector")}; the config and the weights disagree on DoRA.",
+                    adapterName: adapterName, modulePath: input.Path, sourceName: source.SourceName, component: Name);
+            }
             kept.Add(input);
             if (slot is not null) covered.Add(slot);
         }

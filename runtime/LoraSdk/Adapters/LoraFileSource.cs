@@ -134,15 +134,25 @@ internal sealed class LoraFileSource : IDisposable
         return (Model.Unmapped, skipped);
     }
 
-    /// <summary>The supported modules of <paramref name="component"/>, in file key order.</summary>
+    /// <summary>
+    /// The supported modules of <paramref name="component"/>, in file key order. Converted modules (kohya / XLabs / BFL
+    /// Flux layouts, <see cref="LoraModuleSpec.Conversion"/>) read their file tensors through the conversion; a kohya
+    /// fused layer whose B (lora_up) is block-diagonal is split by rank as diffusers splits it (that reads its B here).
+    /// </summary>
     public List<LoraModuleInput> ModulesFor(string component)
     {
         var result = new List<LoraModuleInput>();
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
+        var blockDiagonal = BlockDiagonalLayers(modules.Values);
         foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
         {
             if (!LoraVariantPolicy.IsApplied(m.Variant)) continue;
+            if (m.Conversion is { } conversion)
+            {
+                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.BKey)));
+                continue;
+            }
             bool alphaInt = m.AlphaSource switch
             {
                 LoraAlphaSource.Metadata => metadata?.LoraAlphaIsInteger ?? true,
@@ -159,6 +169,59 @@ internal sealed class LoraFileSource : IDisposable
                 magnitudeKey is null ? null : (dtype, device) => Load(magnitudeKey, dtype, device)));
         }
         return result;
+    }
+
+    /// <summary>The B keys of kohya fused layers whose (scaled) B is block-diagonal.</summary>
+    private HashSet<string> BlockDiagonalLayers(IEnumerable<LoraModuleSpec> modules)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.BKey, StringComparer.Ordinal))
+        {
+            var parts = layer.Select(m => m.Conversion!).OrderBy(c => c.SplitIndex).ToList();
+            if (parts.Count != parts[0].SplitCount) continue;
+            using var b = LoadRaw(layer.Key);
+            using var scope = torch.NewDisposeScope();
+            var scaled = parts[0].BScale == 1.0 ? b : b.mul((float)parts[0].BScale);
+            if (LoraModuleConversionTensors.IsBlockDiagonal(scaled, parts, layer.First().Rank)) result.Add(layer.Key);
+        }
+        return result;
+    }
+
+    private LoraModuleInput ConvertedInput(LoraModuleSpec m, LoraModuleConversion c, bool blockDiagonal)
+    {
+        string aKey = m.AKey, bKey = m.BKey;
+        int rank = m.Rank;
+        if (blockDiagonal)
+        {
+            int part = rank / c.SplitCount;
+            // diffusers chunks A (lora_down) by rank and keeps each part's own columns of B (lora_up): rank (and alpha) r / n.
+            return new LoraModuleInput(m.ModulePath, aKey, bKey, false, new long[] { part, m.InFeatures }, new long[] { m.OutFeatures, part },
+                part, part, true, m.UseRsLora, null, null,
+                (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.BlockA(t, c, rank)),
+                (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.BlockB(t, c, rank)));
+        }
+        return new LoraModuleInput(m.ModulePath, aKey, bKey, false, m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha,
+            m.Alpha == Math.Floor(m.Alpha), m.UseRsLora, null, null,
+            (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.A(t, c)),
+            (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.B(t, c)));
+    }
+
+    /// <summary>Reads <paramref name="key"/> in the file's dtype, transforms it there, then copies it into <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    private Tensor LoadConverted(string key, ScalarType dtype, Device device, Func<Tensor, Tensor> transform)
+    {
+        using var raw = LoadRaw(key);
+        using var scope = torch.NewDisposeScope();
+        var converted = transform(raw);
+        return LoraModuleInput.OwnedCopy(converted, dtype, device);
+    }
+
+    /// <summary>One tensor in the file's dtype on the CPU (float8 decoded), owned by the caller.</summary>
+    private Tensor LoadRaw(string key)
+    {
+        var info = _file.Info(key);
+        return SafetensorsDTypeMapping.IsNative(info.DType)
+            ? Load(key, SafetensorsDTypeMapping.ToScalarType(info.DType), torch.CPU)
+            : _file.Load(key).DetachFromDisposeScope();
     }
 
     private bool AlphaTensorIsInteger(LoraModuleSpec m, IEnumerable<LoraModuleSpec> all)

@@ -77,7 +77,6 @@ public sealed class PeftAdapterFolderTests
     }
 
     [Theory]
-    [InlineData("use_dora", "true", "DoRA is not supported yet")]
     [InlineData("bias", "\"all\"", "base layers' biases")]
     [InlineData("bias", "\"lora_only\"", "base layers' biases")]
     [InlineData("modules_to_save", "[\"conv_out\"]", "replaces whole modules")]
@@ -113,6 +112,22 @@ public sealed class PeftAdapterFolderTests
         Assert.Equal(LoraSdkErrorCategory.Unsupported, e.Category);
         Assert.StartsWith(Path.Combine(folder, "adapter_config.json") + ": " + field + " = ", e.Message);
         Assert.Contains(reason, e.Message);
+        Assert.Equal(before, LoraTestData.Checksums(c));
+    }
+
+    [Fact]
+    public void UseDoraWithoutMagnitudeVectorsIsRefusedAndChangesNothing()
+    {
+        using var dir = new TempDir();
+        string folder = Folder(dir, "a", new Dictionary<string, string> { ["use_dora"] = "true" });
+        using var model = new TinyModel();
+        var c = LoraTestData.Component(model);
+        var before = LoraTestData.Checksums(c);
+        var e = Assert.Throws<LoraException>(() => c.LoadPeftAdapter(folder, adapterName: "a"));
+        Assert.Equal(LoraErrorKind.UnsupportedConfig, e.Kind);
+        Assert.Contains("use_dora = true", e.Message);
+        Assert.Contains("no lora_magnitude_vector", e.Message);
+        Assert.Empty(c.ListAdapters());
         Assert.Equal(before, LoraTestData.Checksums(c));
     }
 
