@@ -108,7 +108,7 @@ internal sealed class LoraFileSource : IDisposable
         var result = new List<LoraModuleInput>();
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
-        foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
+        foreach (var m in modules.Values.OrderBy(FirstWeightKey, StringComparer.Ordinal))
         {
             if (!LoraVariantPolicy.IsApplied(m.Variant)) continue;
             bool alphaInt = m.AlphaSource switch
@@ -118,6 +118,19 @@ internal sealed class LoraFileSource : IDisposable
                 LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
                 _ => true,
             };
+            if (m.AKey is null || m.BKey is null || m.AShape is null || m.BShape is null)
+            {
+                // LoHa / LoKr: every tensor but the alpha scalar, by role.
+                var tensors = m.Tensors.Where(t => t.Key != LoraTensorRole.Alpha)
+                    .Select(t =>
+                    {
+                        string key = t.Value.Name;
+                        return new LoraVariantTensorInput(t.Key, key, (long[])t.Value.Shape.Clone(), (dtype, device) => Load(key, dtype, device));
+                    })
+                    .ToList();
+                result.Add(new LoraModuleInput(m.ModulePath, m.Variant, m.Rank, m.Alpha, alphaInt, tensors));
+                continue;
+            }
             string aKey = m.AKey, bKey = m.BKey;
             string? magnitudeKey = m.MagnitudeKey;
             result.Add(new LoraModuleInput(m.ModulePath, aKey, bKey, m.Kind == LoraLayerKind.Conv2d,
@@ -128,6 +141,10 @@ internal sealed class LoraFileSource : IDisposable
         }
         return result;
     }
+
+    /// <summary>The module's first weight key (lora_A for LoRA): the order modules load in.</summary>
+    private static string FirstWeightKey(LoraModuleSpec m) =>
+        m.AKey ?? m.Tensors.Where(t => t.Key != LoraTensorRole.Alpha).Select(t => t.Value.Name).DefaultIfEmpty("").First();
 
     private bool AlphaTensorIsInteger(LoraModuleSpec m, IEnumerable<LoraModuleSpec> all)
     {
