@@ -35,7 +35,8 @@ public sealed class LokrWeights : LycorisWeights
         else if (UsesTucker) w2 = Tucker(Factor(LoraTensorRole.LokrT2, dtype), Factor(LoraTensorRole.LokrW2A, dtype), Factor(LoraTensorRole.LokrW2B, dtype));
         else w2 = Factor(LoraTensorRole.LokrW2A, dtype).mm(Factor(LoraTensorRole.LokrW2B, dtype));
         if (w2.dim() == 4) w1 = w1.unsqueeze(-1).unsqueeze(-1);
-        return kron(w1, w2);
+        // libtorch's kron views its operands: the Tucker rebuild is not contiguous (LyCORIS makes w2 contiguous too).
+        return kron(w1.contiguous(), w2.contiguous());
     }
 
     /// <summary>ΔW's shape: (a·b, c·d) or (a·b, c·d, kh, kw).</summary>
