@@ -173,6 +173,44 @@ public sealed class LycorisVariantTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AFileWrittenInOurSavedFormLoadsLikeTheKohyaFile(string name)
+    {
+        using var scope = NewDisposeScope();
+        var lycoris = LycorisTestData.Case(name);
+        using var dir = new TempDir();
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var module in lycoris.Modules)
+        {
+            foreach (var (suffix, t) in module.Tensors) tensors.Add(new($"unet.{module.Path}.{suffix}", t));
+            tensors.Add(new($"unet.{module.Path}.alpha", tensor((float)lycoris.Alpha)));
+        }
+        string ours = LoraTestData.WriteFile(dir, "ours.safetensors", tensors);
+        var (m, _, manager) = Model();
+        using var _m = m;
+        manager.LoadLoraWeights(WriteKohya(dir, lycoris), "kohya");
+        manager.LoadLoraWeights(ours, "ours");
+        var (x, image) = LoraTestData.Inputs();
+        foreach (var module in lycoris.Modules)
+        {
+            var layer = Layer(m, module.Path);
+            var w = Assert.IsAssignableFrom<LycorisWeights>(layer.GetAdapter("ours"));
+            Assert.Equal(lycoris.Scale, w.Scaling);
+            var expected = LycorisTestData.Delta(lycoris.Variant, module.Tensors, layer.Weight.shape) * lycoris.Scale;
+            TensorAssert.Close(expected, w.ComputeDelta(ScalarType.Float32).reshape(layer.Weight.shape) * w.Scaling, 1e-6, $"{name} {module.Path} ΔW");
+        }
+        foreach (var module in lycoris.Modules)
+        {
+            var layer = Layer(m, module.Path);
+            var input = InputFor(layer, x, image);
+            manager.SetAdapters(new[] { "kohya" }, new[] { 0.9 });
+            var fromKohya = layer.forward(input);
+            manager.SetAdapters(new[] { "ours" }, new[] { 0.9 });
+            Assert.True(TensorAssert.Identical(fromKohya, layer.forward(input)), $"{name} {module.Path}");
+        }
+    }
+
     [Fact]
     public void LoraAndLohaActiveOnOneLayerAddUpInActiveOrder()
     {
