@@ -252,6 +252,36 @@ public sealed class LycorisVariantTests
         Assert.True(TensorAssert.Identical(original, m.Conv1Layer.Weight));
     }
 
+    [Theory]
+    [InlineData("loha_tucker")]
+    [InlineData("lokr_w1_factorised")]
+    public void HalfPrecisionLayersApplyAndFuseInTheirDtype(string name)
+    {
+        using var scope = NewDisposeScope();
+        var lycoris = LycorisTestData.Case(name);
+        using var dir = new TempDir();
+        var m = new TinyModel(ScalarType.BFloat16);
+        using var _m = m;
+        var c = LoraTestData.Component(m);
+        c.LoadLoraAdapter(WriteKohya(dir, lycoris), "unet", "x");
+        var (_, image) = LoraTestData.Inputs();
+        using var input = image.to(ScalarType.BFloat16);
+        var layer = m.Conv1Layer;
+        var w = (LycorisWeights)layer.GetAdapter("x");
+        Assert.Equal(ScalarType.BFloat16, w.DType);
+        var module = lycoris.Modules.Single(mod => mod.Path == TinyModel.Conv1);
+        // The factors are rounded to bf16 on load: the formula gets the same rounded factors.
+        var rounded = module.Tensors.ToDictionary(t => t.Key, t => t.Value.to(ScalarType.BFloat16));
+        var delta = LycorisTestData.Delta(lycoris.Variant, rounded, layer.Weight.shape);
+        var expected = Expected(layer, input, delta, lycoris.Scale);
+        TensorAssert.Close(expected, layer.forward(input), 3e-2, $"{name} bf16 forward"); // bf16: 8 mantissa bits
+        var original = layer.Weight.detach().clone();
+        c.FuseLora();
+        TensorAssert.Close(original.to(ScalarType.Float64) + lycoris.Scale * delta, layer.Weight.detach(), 1e-2, $"{name} bf16 fused weight");
+        c.UnfuseLora();
+        Assert.True(TensorAssert.Identical(original, layer.Weight));
+    }
+
     // ------------------------------------------------------------------ refusals
 
     private static (TinyModel Model, LoraComponent Component, Dictionary<string, string> Before) LoadedWithLoha(TempDir dir)
