@@ -19,16 +19,20 @@ namespace LoraSdk.Build;
 /// (<c>{variant, keys}</c>: every variant the runtime engine refuses at load, <see cref="LoraVariantPolicy.Refused"/>),
 /// <c>invalid</c> (<c>{component, module, reason}</c>) and
 /// <c>compatibility</c> (<c>{component, module, reason, kind: missing|mismatch}</c> against the base model).</description></item>
-/// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> —
+/// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c> —
 /// <c>modules</c> is the ordinal-sorted module paths; every module has rank <c>rank</c> and alpha <c>alpha</c> (the
 /// most common values, ties → the larger) except those listed in <c>ranks</c> / <c>alphas</c> (objects path →
-/// value); <c>conv2d</c> lists the Conv2d modules (every other module is Linear). Empty lists are omitted.</description></item>
+/// value); <c>conv2d</c> lists the Conv2d modules (every other module is Linear); <c>variants</c> the ordinal-sorted
+/// <see cref="LoraVariants"/> of the modules, omitted when every module is plain LoRA. Empty lists are omitted.</description></item>
 /// </list>
 /// </summary>
 internal static class SidecarDocument
 {
-    /// <summary>Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>.</summary>
-    public const int FormatVersion = 3;
+    /// <summary>
+    /// Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>;
+    /// version 4 adds the components' <c>variants</c> (LoHa and LoKr are modules now, no longer <c>unsupported</c>).
+    /// </summary>
+    public const int FormatVersion = 4;
 
     public static string Ok(SidecarIdentity id, long fileSize, string sha256, string runtimePath, LoraFileModel model, BaseModelLayouts layouts)
     {
@@ -120,6 +124,8 @@ internal static class SidecarDocument
         }
         if (modules.Any(m => m.Kind == LoraLayerKind.Conv2d))
             Strings(w.Name("conv2d"), modules.Where(m => m.Kind == LoraLayerKind.Conv2d).Select(m => m.ModulePath).ToList());
+        var variants = modules.Select(m => m.Variant).Distinct().OrderBy(v => v, StringComparer.Ordinal).ToList();
+        if (variants.Count != 1 || variants[0] != LoraVariants.Lora) Strings(w.Name("variants"), variants);
         w.EndObject();
     }
 

@@ -70,6 +70,9 @@ internal static class DiagnosticDescriptors
         "The typed adapters of '{0}' need C# {1} or later, but this project compiles with C# {2}: set <LangVersion>{1}</LangVersion> or later. No adapter code was generated.",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor VariantNotHotswappableOrMergeable = Create("LSDK018", "Hotswap group or merge member is not plain LoRA",
+        "{0}: adapter '{1}' uses the variant '{2}', but {3} accepts plain LoRA adapters only", DiagnosticSeverity.Error);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "#" + id.ToLowerInvariant());

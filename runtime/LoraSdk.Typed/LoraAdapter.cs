@@ -41,6 +41,14 @@ public abstract class LoraAdapter
     /// <summary>The key format of the file (<c>peft</c>, <c>diffusers_old</c>, <c>kohya</c>, <c>kohya_sgm</c>, …).</summary>
     public abstract string Format { get; }
 
+    /// <summary>
+    /// The adapter variant (<see cref="LoraSdk.Core.LoraVariants"/>): <c>lora</c>, <c>dora</c>, <c>loha</c> or <c>lokr</c>;
+    /// an adapter whose modules use several variants has their names joined with <c>+</c> in ordinal order
+    /// (<c>loha+lora</c>). Only plain LoRA adapters can be hotswapped or merged
+    /// (<see cref="LoraSdk.Core.LoraVariantPolicy.CanHotswapAndMerge"/>); the generator reports LSDK018 otherwise.
+    /// </summary>
+    public abstract string Variant { get; }
+
     /// <summary>The component prefix filter (like diffusers' <c>load_lora_adapter(prefix=…)</c>), or null for all components.</summary>
     public abstract string? Prefix { get; }
 

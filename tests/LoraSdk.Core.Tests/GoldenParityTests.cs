@@ -68,8 +68,8 @@ public sealed class GoldenParityTests
                 Assert.True((kind == "Conv2d" ? LoraLayerKind.Conv2d : LoraLayerKind.Linear) == m.Kind, $"{where}: kind {m.Kind}, golden {kind}");
                 Assert.Equal(e["lora_A_shape"]!.Items.Select(x => x.AsInt64()), m.AShape);
                 Assert.Equal(e["lora_B_shape"]!.Items.Select(x => x.AsInt64()), m.BShape);
-                Assert.Equal(m.AShape[1], m.InFeatures);
-                Assert.Equal(m.BShape[0], m.OutFeatures);
+                Assert.Equal(m.AShape![1], m.InFeatures);
+                Assert.Equal(m.BShape![0], m.OutFeatures);
                 Assert.Null(m.MidKey);
                 Assert.False(m.UsesDora);
             }

@@ -89,7 +89,7 @@ public sealed class InspectTests
         string path = dir.File("odd.safetensors");
         File.WriteAllBytes(path, new SyntheticFile()
             .Linear("lora_unet_down_blocks_1_attentions_0_proj_in.lora_down.weight", "lora_unet_down_blocks_1_attentions_0_proj_in.lora_up.weight", 4, 640, 640)
-            .Tensor("lora_unet_down_blocks_1_attentions_0_proj_out.hada_w1_a", 4, 640)
+            .Tensor("lora_unet_down_blocks_1_attentions_0_proj_out.oft_blocks", 4, 640)
             .Tensor("mystery", 2)
             .Build());
         var (code, output, err) = Run(path, "--json");
@@ -98,11 +98,11 @@ public sealed class InspectTests
         var doc = JsonValue.Parse(output);
         Assert.Equal(new[] { "mystery" }, doc["unmapped"]!.Items.Select(i => i.AsString()));
         var u = Assert.Single(doc["unsupported"]!.Items);
-        Assert.Equal("loha", u["variant"]!.AsString());
+        Assert.Equal("oft", u["variant"]!.AsString());
         var table = Run(path);
         Assert.Equal(0, table.Code);
         Assert.Contains("unmapped keys (1):", table.Out, StringComparison.Ordinal);
-        Assert.Contains("loha: 1 keys", table.Out, StringComparison.Ordinal);
+        Assert.Contains("oft: 1 keys", table.Out, StringComparison.Ordinal);
     }
 
     [Fact]

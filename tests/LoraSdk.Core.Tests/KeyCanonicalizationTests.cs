@@ -75,10 +75,6 @@ public sealed class KeyCanonicalizationTests
     }
 
     [Theory]
-    [InlineData("lora_unet_down_blocks_0_resnets_0_conv1.hada_w1_a", "loha")]
-    [InlineData("lora_unet_down_blocks_0_resnets_0_conv1.hada_t2", "loha")]
-    [InlineData("lora_te1_text_model_encoder_layers_0_mlp_fc1.lokr_w1", "lokr")]
-    [InlineData("lora_unet_input_blocks_4_1_proj_in.lokr_w2_b", "lokr")]
     [InlineData("lora_unet_down_blocks_1_attentions_0_proj_in.dora_scale", "dora_scale")]
     [InlineData("lora_unet_down_blocks_1_attentions_0_proj_in.diff", "lycoris_full")]
     [InlineData("lora_unet_down_blocks_1_attentions_0_norm.w_norm", "lycoris_norm")]

@@ -47,9 +47,10 @@ public sealed class LoraFileModelTests
     }
 
     [Theory]
-    [InlineData("hada_w1_a,hada_w1_b,hada_w2_a,hada_w2_b,alpha", "loha")]
-    [InlineData("lokr_w1,lokr_w2_a,lokr_w2_b,alpha", "lokr")]
+    [InlineData("oft_blocks,alpha", "oft")]
+    [InlineData("diff,diff_b", "lycoris_full")]
     [InlineData("lora_down.weight,lora_up.weight,alpha,dora_scale", "dora_scale")]
+    [InlineData("hada_w1_a,hada_w1_b,hada_w2_a,hada_w2_b,alpha,dora_scale", "dora_scale")]
     public void UnsupportedVariantsReportEveryKeyOfTheirModulesAndDropNothingSilently(string suffixes, string variant)
     {
         var file = new SyntheticFile();

@@ -37,8 +37,14 @@ public sealed class MutationPropertyTests
                 .Meta("modelspec.trigger_phrase", "a, b")
                 .Build(),
             new SyntheticFile()
-                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w1_a", 2, 4)
-                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w1_b", 2, 4)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w1_a", 640, 2)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w1_b", 2, 640)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w2_a", 640, 2)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_in.hada_w2_b", 2, 640)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_out.lokr_w1", 2, 4)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_out.lokr_w2", 320, 160)
+                .Tensor("lora_unet_down_blocks_1_attentions_0_proj_out.alpha", Array.Empty<long>())
+                .Tensor("lora_unet_down_blocks_1_attentions_0_norm.oft_blocks", 2, 4)
                 .Tensor("lora_te1_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", 2, 768)
                 .Tensor("unknown.key", 3)
                 .Build(),

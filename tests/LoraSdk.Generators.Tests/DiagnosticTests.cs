@@ -115,12 +115,12 @@ public class DiagnosticTests
     public void Lsdk002_SidecarOfAnotherFormatVersion()
     {
         string m = Manifest(Entry("A", "a.safetensors"));
-        string v2 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 3", "\"lorasdkSidecar\": 2");
+        string v3 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 4", "\"lorasdkSidecar\": 3");
         var texts = GeneratorHarness.Inputs(m, System.Array.Empty<SidecarJson>());
-        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v2));
+        texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v3));
         var d = Only(GeneratorHarness.Run(texts), "LSDK002").Single();
         Assert.Equal("Adapter 'A': file 'a.safetensors' could not be inspected: the header sidecar '/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json' " +
-                     "has format version 2, this generator reads version 3 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
+                     "has format version 3, this generator reads version 4 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
             d.GetMessage());
         At(d, m, 5, "\"a.safetensors\"");
     }
@@ -177,17 +177,22 @@ public class DiagnosticTests
     [Fact]
     public void Lsdk005_UnsupportedVariant()
     {
-        string m = Manifest(Entry("A", "loha.safetensors"));
-        var d = Only(Run(m, Lora("loha.safetensors").Unsupported("loha", "lora_unet_x.hada_w1_a", "lora_unet_x.hada_w1_b")), "LSDK005").Single();
+        string m = Manifest(Entry("A", "kdora.safetensors"));
+        var d = Only(Run(m, Lora("kdora.safetensors").Unsupported("dora_scale", "lora_unet_x.dora_scale", "lora_unet_x.lora_down.weight")), "LSDK005").Single();
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-        Assert.Equal("Adapter 'A': 'loha.safetensors' uses the unsupported variant 'loha' (2 key(s), e.g. 'lora_unet_x.hada_w1_a')", d.GetMessage());
-        At(d, m, 5, "\"loha.safetensors\"");
+        Assert.Equal("Adapter 'A': 'kdora.safetensors' uses the unsupported variant 'dora_scale' (2 key(s), e.g. 'lora_unet_x.dora_scale')", d.GetMessage());
+        At(d, m, 5, "\"kdora.safetensors\"");
     }
 
     [Fact]
-    public void Lsdk005_NotReportedForPlainLora()
+    public void Lsdk005_NotReportedForPlainLoraOrTheVariantsTheEngineApplies()
     {
         None(Run(Manifest(Entry("A", "a.safetensors")), Lora("a.safetensors")), "LSDK005");
+        string m = Manifest(Entry("A", "loha.safetensors") + ",\n" + Entry("B", "lokr.safetensors") + ",\n" + Entry("C", "dora.safetensors"));
+        var outcome = Run(m, Lora("loha.safetensors").Variants("unet", "loha"), Lora("lokr.safetensors").Variants("unet", "lokr"),
+            Lora("dora.safetensors").Variants("unet", "dora"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
     }
 
     // ---------------- LSDK006 ----------------
@@ -470,6 +475,43 @@ public class DiagnosticTests
         string m = Manifest(Entry("A", "a.safetensors", $", \"triggerWords\": [{words}]"));
         var outcome = Run(m, GeneratorHarness.Sidecar("a.safetensors").Unet(Modules.Attention(1), 4, 4));
         Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+    }
+
+    // ---------------- LSDK018 ----------------
+
+    [Fact]
+    public void Lsdk018_HotswapGroupAndMergeWithAdaptersThatAreNotPlainLora()
+    {
+        string m = Manifest(Entry("Ikea", "ikea.safetensors") + ",\n" + Entry("Hada", "hada.safetensors") + ",\n" + Entry("Kron", "kron.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Styles\", \"members\": [\"Ikea\", \"Hada\"] } ]" +
+            ",\n  \"merges\": [ { \"name\": \"Mix\", \"adapters\": [\"Ikea\", \"Kron\"], \"weights\": [1, 1], \"combinationType\": \"cat\" } ]");
+        var outcome = Run(m, Lora("ikea.safetensors"), Lora("hada.safetensors").Variants("unet", "loha"),
+            Lora("kron.safetensors").Variants("unet", "lokr", "lora"));
+        var ds = Only(outcome, "LSDK018", 2);
+        Assert.All(ds, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Equal("Hotswap group 'Styles': adapter 'Hada' uses the variant 'loha', but hot swapping accepts plain LoRA adapters only", ds[0].GetMessage());
+        At(ds[0], m, 9, "\"Hada\"");
+        Assert.Equal("Merge 'Mix': adapter 'Kron' uses the variant 'lokr', but add_weighted_adapter accepts plain LoRA adapters only", ds[1].GetMessage());
+        At(ds[1], m, 10, "\"Kron\"");
+        Assert.DoesNotContain(outcome.Sources, s => s.HintName == "Demo.Merges.Mix.g.cs");
+        var kron = outcome.Sources.Single(s => s.HintName == "Demo.Adapters.Kron.g.cs").SourceText.ToString();
+        Assert.Contains("public override string Variant => \"lokr+lora\";", kron);
+        Assert.Contains("Adapter (variants <c>lokr</c>, <c>lora</c>) <c>Kron</c>", kron);
+        var hada = outcome.Sources.Single(s => s.HintName == "Demo.Adapters.Hada.g.cs").SourceText.ToString();
+        Assert.Contains("public override string Variant => \"loha\";", hada);
+        Assert.Contains("/// LoHa (LyCORIS) adapter <c>Hada</c>", hada);
+    }
+
+    [Fact]
+    public void Lsdk018_NotReportedForPlainLoraGroupsAndMergesNorForLycorisAdaptersOutsideThem()
+    {
+        string m = Manifest(Entry("Ikea", "ikea.safetensors") + ",\n" + Entry("Feng", "feng.safetensors") + ",\n" + Entry("Hada", "hada.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Styles\", \"members\": [\"Ikea\", \"Feng\"] } ]" +
+            ",\n  \"merges\": [ { \"name\": \"Mix\", \"adapters\": [\"Ikea\", \"Feng\"], \"weights\": [1, 1], \"combinationType\": \"cat\" } ]");
+        var outcome = Run(m, Lora("ikea.safetensors"), Lora("feng.safetensors"), Lora("hada.safetensors").Variants("unet", "loha"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+        Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Merges.Mix.g.cs");
     }
 
     // ---------------- severities are overridable ----------------

@@ -13,7 +13,8 @@ public class SnapshotTests
           "adapters": [
             { "name": "Ikea", "file": "loras/ikea.safetensors", "triggerWords": ["ikea <style> & \"co\""], "defaultWeight": 0.7 },
             { "name": "Feng", "file": "loras/feng.safetensors", "prefix": "unet", "triggerWordsMode": "replace", "triggerWords": ["feng"] },
-            { "name": "Odd", "file": "loras/odd.safetensors", "triggerWords": ["odd"] }
+            { "name": "Odd", "file": "loras/odd.safetensors", "triggerWords": ["odd"] },
+            { "name": "Hada", "file": "loras/hada.safetensors", "triggerWords": ["hada"] }
           ],
           "hotswapGroups": [ { "name": "Styles", "members": ["Ikea", "Feng"] } ],
           "merges": [
@@ -34,6 +35,7 @@ public class SnapshotTests
                 .Unet(Modules.Attention(2), 8, 8).Unet(Modules.Attention(1, "attn2.to_k"), 4, 8)
                 .Component("text_encoder", Modules.TextEncoder(1), 4, 4),
             GeneratorHarness.Sidecar("loras/odd.safetensors").Unet(Modules.Attention(1, "conv1"), 300, 300, "conv2d"),
+            GeneratorHarness.Sidecar("loras/hada.safetensors").Format("lycoris").Unet(Modules.Attention(1), 4, 2).Variants("unet", "loha"),
         });
         Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
         Assert.Empty(outcome.CompilationErrors);

@@ -9,7 +9,7 @@ using LoraSdk.Generators.Parsing;
 namespace LoraSdk.Generators.Binding;
 
 /// <summary>
-/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015) and
+/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015, LSDK018) and
 /// produces the location-free emission specs.
 /// </summary>
 internal static class ManifestBinder
@@ -25,13 +25,14 @@ internal static class ManifestBinder
     private sealed class AdapterFacts
     {
         public AdapterFacts(AdapterEntrySpec entry, int index, AdapterEmitSpec spec, SidecarSpec sidecar,
-            IReadOnlyList<ComponentSpec> components)
+            IReadOnlyList<ComponentSpec> components, IReadOnlyList<string> variants)
         {
             Entry = entry;
             Index = index;
             Spec = spec;
             Sidecar = sidecar;
             Components = components;
+            Variants = variants;
         }
 
         public AdapterEntrySpec Entry { get; }
@@ -42,6 +43,15 @@ internal static class ManifestBinder
 
         /// <summary>The denoiser part (<c>unet</c> or Flux <c>transformer</c>): what hotswap groups swap.</summary>
         public ComponentSpec? Denoiser => Components.FirstOrDefault(c => LoraComponents.IsDenoiser(c.Name));
+
+        /// <summary>The variants of the selected components' modules, ordinal-sorted (<c>lora</c> for plain LoRA).</summary>
+        public IReadOnlyList<string> Variants { get; }
+
+        /// <summary>The variants the engine can neither hotswap nor merge, joined with '+', or null for plain LoRA.</summary>
+        public string? NotHotswappableOrMergeable =>
+            Variants.Any(v => !LoraVariantPolicy.CanHotswapAndMerge(v))
+                ? string.Join("+", Variants.Where(v => !LoraVariantPolicy.CanHotswapAndMerge(v)))
+                : null;
 
         public int DenoiserModuleCount => Denoiser?.Modules.Count ?? 0;
     }
@@ -332,17 +342,22 @@ internal static class ManifestBinder
             var primarySidecar = selected.FirstOrDefault(c => LoraComponents.IsDenoiser(c.Name)) ?? selected.FirstOrDefault();
             int rank = primarySidecar?.MaxRank ?? 0;
             int maxRank = selected.Select(c => c.MaxRank).DefaultIfEmpty(0).Max();
+            var variants = selected.SelectMany(c => c.Variants.Count == 0 ? new[] { LoraVariants.Lora } : c.Variants.AsEnumerable())
+                .Distinct().OrderBy(v => v, StringComparer.Ordinal).DefaultIfEmpty(LoraVariants.Lora).ToList();
+            // The rank marker types equal-rank merges, which combine plain LoRA factors only: an adapter of another
+            // variant gets none, so such a merge of it does not compile.
+            bool mergeable = variants.All(LoraVariantPolicy.CanHotswapAndMerge);
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
-                rank > 0 && RankMarkerRanks.IsSupported(rank) ? rank : (int?)null,
+                rank > 0 && mergeable && RankMarkerRanks.IsSupported(rank) ? rank : (int?)null,
                 file, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
                 rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
-                sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight);
-            return new AdapterFacts(entry, index, spec, sidecar, selected);
+                sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight, string.Join("+", variants));
+            return new AdapterFacts(entry, index, spec, sidecar, selected, variants);
         }
 
-        // ---- hotswap groups (LSDK007, LSDK008, LSDK014) ----
+        // ---- hotswap groups (LSDK007, LSDK008, LSDK014, LSDK018) ----
 
         private GroupEmitSpec? BindGroup(HotswapGroupEntrySpec group, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {
@@ -371,6 +386,8 @@ internal static class ManifestBinder
             var firstModules = new HashSet<string>(first.Denoiser?.Modules ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
             foreach (var (member, location) in members)
             {
+                if (member.NotHotswappableOrMergeable is string variant)
+                    Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Hotswap group '{name}'", member.Spec.Name, variant, "hot swapping");
                 foreach (var te in member.Components.Where(c => !LoraComponents.IsDenoiser(c.Name)))
                     Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name, _manifest.BaseModel!.Denoiser);
                 if (member == first) continue;
@@ -393,7 +410,7 @@ internal static class ManifestBinder
                 loadOrder.Select(m => m.Facts.Spec.Name).ToEquatableArray());
         }
 
-        // ---- merges (LSDK009, LSDK010) ----
+        // ---- merges (LSDK009, LSDK010, LSDK018) ----
 
         private MergeEmitSpec? BindMerge(MergeEntrySpec merge, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {
@@ -410,6 +427,14 @@ internal static class ManifestBinder
                     ok = false;
                     if (!_manifest.Adapters.Any(e => e.Name.Value == a.Value))
                         ManifestError(a.Location, $"Merge '{name}' names the unknown adapter '{a.Value}'");
+                }
+            }
+            foreach (var (facts0, location) in adapters)
+            {
+                if (facts0.NotHotswappableOrMergeable is string variant)
+                {
+                    Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Merge '{name}'", facts0.Spec.Name, variant, "add_weighted_adapter");
+                    ok = false;
                 }
             }
             if (merge.Weights.Count != merge.Adapters.Count)

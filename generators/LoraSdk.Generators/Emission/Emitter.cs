@@ -49,6 +49,7 @@ internal static class Emitter
             Property(w, "long", "FileSize", Int(s.FileSize) + "L", $"File size: {Int(s.FileSize)} bytes.");
             Property(w, "string", "Sha256", Str(s.Sha256), $"SHA-256 of the file: {C(s.Sha256)}.");
             Property(w, "string", "Format", Str(s.Format), $"Key format: {C(s.Format)}.");
+            Property(w, "string", "Variant", Str(s.Variant), VariantDoc(s.Variant));
             Property(w, "string?", "Prefix", StrOrNull(s.Prefix),
                 s.Prefix == null ? "Component prefix: none (every component of the file is loaded)." : $"Component prefix: {C(s.Prefix)} (only this component is loaded).");
             Property(w, "int", "Rank", Int(s.Rank), $"Rank: {Int(s.Rank)}{PrimaryNote(s)}.");
@@ -83,8 +84,23 @@ internal static class Emitter
     private static string PrimaryNote(AdapterEmitSpec s) =>
         s.Components.Count > 1 ? $" (of {C(s.Components.FirstOrDefault(x => LoraSdk.Core.LoraComponents.IsDenoiser(x.Name))?.Name ?? s.Components[0].Name)}; see Components for the others)" : "";
 
+    /// <summary>The adapter's kind as the summary names it: "LoRA adapter", "LoHa (LyCORIS) adapter", …</summary>
+    private static string VariantNoun(string variant) => variant switch
+    {
+        "lora" => "LoRA adapter",
+        "dora" => "DoRA adapter",
+        "loha" => "LoHa (LyCORIS) adapter",
+        "lokr" => "LoKr (LyCORIS) adapter",
+        _ => $"Adapter (variants {string.Join(", ", variant.Split('+').Select(C))})",
+    };
+
+    private static string VariantDoc(string variant) =>
+        $"Variant: {C(variant)}" + (variant == "lora"
+            ? " (plain LoRA: can be hotswapped and merged)."
+            : " (applied like LoRA; hot swapping and add_weighted_adapter accept plain LoRA adapters only, so the type has no rank marker).");
+
     private static string AdapterSummary(AdapterEmitSpec s) =>
-        $"LoRA adapter {C(s.Name)} ({C(s.FileName)}) for {C(s.Context.BaseModelName)}: rank {Int(s.Rank)}, alpha {Num(s.Alpha)}, " +
+        $"{VariantNoun(s.Variant)} {C(s.Name)} ({C(s.FileName)}) for {C(s.Context.BaseModelName)}: rank {Int(s.Rank)}, alpha {Num(s.Alpha)}, " +
         $"scaling {Num(s.Scaling)}, format {C(s.Format)}, components {(s.Components.Count == 0 ? "none" : string.Join(", ", s.Components.Select(x => C(x.Name))))}.";
 
     private static List<string> AdapterRemarks(AdapterEmitSpec s)

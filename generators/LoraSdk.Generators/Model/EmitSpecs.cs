@@ -29,7 +29,8 @@ internal sealed record AdapterEmitSpec(
     string TriggerWordsSource,
     string? DeclaredArchitecture,
     string? ImpliedArchitecture,
-    double DefaultWeight);
+    double DefaultWeight,
+    string Variant);
 
 /// <summary>
 /// One component of a generated adapter. <paramref name="PackedModules"/> is the module paths joined with <c>'\n'</c>;

@@ -45,7 +45,8 @@ internal sealed record SidecarSpec(
 /// <summary>
 /// One component of the file model: its module paths (ordinal-sorted) with a baseline rank and alpha, the modules
 /// whose rank or alpha differs from the baseline (<paramref name="OtherRanks"/>, <paramref name="OtherAlphas"/>, in
-/// module order) and the Conv2d modules (every other module is Linear).
+/// module order), the Conv2d modules (every other module is Linear) and the variants of its modules
+/// (<paramref name="Variants"/>, ordinal-sorted <see cref="LoraSdk.Core.LoraVariants"/> names; empty = plain LoRA).
 /// </summary>
 internal sealed record ComponentSpec(
     string Name,
@@ -54,7 +55,8 @@ internal sealed record ComponentSpec(
     EquatableArray<string> Modules,
     EquatableArray<RankEntry> OtherRanks,
     EquatableArray<AlphaEntry> OtherAlphas,
-    EquatableArray<string> Conv2dModules)
+    EquatableArray<string> Conv2dModules,
+    EquatableArray<string> Variants = default)
 {
     /// <summary>The largest module rank: the component's adapter rank by PEFT's rule (<see cref="LoraSdk.Core.AdapterRank"/>).</summary>
     public int MaxRank => Modules.Count == 0 ? 0 : LoraSdk.Core.AdapterRank.FromModules(ModuleRanks());
@@ -66,7 +68,7 @@ internal sealed record ComponentSpec(
     }
 }
 
-/// <summary>An unsupported variant (LoHa, LoKr, DoRA, …) with its keys.</summary>
+/// <summary>A variant the engine refuses (kohya DoRA, LoCon Tucker mid, OFT, …) with its keys.</summary>
 internal sealed record UnsupportedSpec(string Variant, EquatableArray<string> Keys);
 
 /// <summary>

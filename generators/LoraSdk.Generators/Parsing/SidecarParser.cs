@@ -15,14 +15,14 @@ namespace LoraSdk.Generators.Parsing;
 /// <c>baseModel</c>, <c>baseModelError</c>) and, for <c>ok</c>, the file facts (<c>runtimePath</c>, <c>format</c>, <c>triggerWords</c>,
 /// <c>declaredArchitecture</c>, <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>,
 /// <c>unsupported</c>, <c>invalid</c>, <c>compatibility</c>) and <c>components</c>:
-/// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c> per component.
+/// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c> per component.
 /// </summary>
 internal static class SidecarParser
 {
     public const string FileSuffix = ".lorasdk.json";
 
     /// <summary>The sidecar format this generator reads (<c>lorasdkSidecar</c>).</summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     public static SidecarSpec Parse(string sidecarPath, string text, CancellationToken cancellationToken = default)
     {
@@ -106,7 +106,7 @@ internal static class SidecarParser
         return slash < 0 ? path : path.Substring(slash + 1);
     }
 
-    /// <summary><c>{rank, alpha, modules, ranks?, alphas?, conv2d?}</c>; the exception lists must name listed modules.</summary>
+    /// <summary><c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c>; the exception lists must name listed modules.</summary>
     private static ComponentSpec Component(string name, JsonValue node)
     {
         if (node.Kind != JsonValueKind.Object) throw new InvalidOperationException($"component '{name}' is not an object");
@@ -147,8 +147,15 @@ internal static class SidecarParser
             foreach (var item in convNode.Items) conv.Add(Known(item.AsString()));
             conv.Sort(StringComparer.Ordinal);
         }
+        var variants = new List<string>();
+        if (node["variants"] is { Kind: JsonValueKind.Array } variantsNode)
+        {
+            foreach (var item in variantsNode.Items) variants.Add(item.AsString());
+            variants.Sort(StringComparer.Ordinal);
+        }
+        if (variants.Count == 0) variants.Add(LoraVariants.Lora);
         return new ComponentSpec(name, rank, alpha, new EquatableArray<string>(System.Collections.Immutable.ImmutableArray.Create(paths)),
-            ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray());
+            ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray(), variants.ToEquatableArray());
     }
 
     private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error) =>

@@ -20,7 +20,8 @@ public enum LoraAlphaSource
 
     /// <summary>
     /// No metadata and no alpha tensors: diffusers uses the rank of the component's first module (in key order) as
-    /// <c>lora_alpha</c> for every module, which is the module's own rank whenever ranks are uniform.
+    /// <c>lora_alpha</c> for every module, which is the module's own rank whenever ranks are uniform. A LoHa or LoKr
+    /// module without <c>.alpha</c> gets its own rank (scale 1, as LyCORIS, ComfyUI and stable-diffusion.cpp apply it).
     /// </summary>
     RankDefault,
 
@@ -33,4 +34,10 @@ public enum LoraAlphaSource
     /// alpha = rank (scaling 1).
     /// </summary>
     FoldedIntoWeights,
+
+    /// <summary>
+    /// A LoKr module whose two Kronecker factors are both full matrices: LyCORIS ignores the file's alpha and scales by 1
+    /// (rank and alpha are reported as 1).
+    /// </summary>
+    Ignored,
 }

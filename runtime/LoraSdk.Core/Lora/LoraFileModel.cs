@@ -84,7 +84,10 @@ public sealed class LoraFileModel
     /// </summary>
     public IReadOnlyList<IgnoredLoraKey> Ignored { get; }
 
-    /// <summary>Modules of variants this SDK does not apply (LoHa, LoKr, kohya DoRA, ...), by variant name.</summary>
+    /// <summary>
+    /// Modules of variants the formats core recognises but does not build (kohya DoRA <c>dora_scale</c>, OFT, IA³, ...), by
+    /// variant name. <see cref="LoraVariantPolicy.Refused"/> adds the built modules the engine does not apply (LoCon mid).
+    /// </summary>
     public IReadOnlyList<UnsupportedVariant> Unsupported { get; }
 
     /// <summary>Modules whose keys mapped but whose tensors are inconsistent.</summary>

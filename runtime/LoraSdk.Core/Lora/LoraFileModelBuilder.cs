@@ -6,7 +6,7 @@ using System.Globalization;
 namespace LoraSdk.Core;
 
 /// <summary>Groups canonicalized keys into modules, validates their shapes, resolves alphas and builds a <see cref="LoraFileModel"/>.</summary>
-internal sealed class LoraFileModelBuilder
+internal sealed partial class LoraFileModelBuilder
 {
     private readonly SafetensorsHeader _header;
     private readonly Func<SafetensorsTensorInfo, double>? _readScalar;
@@ -38,6 +38,8 @@ internal sealed class LoraFileModelBuilder
         public string Path { get; }
         public List<string> Keys { get; } = new List<string>();
         public Dictionary<LoraTensorRole, SafetensorsTensorInfo> Tensors { get; } = new Dictionary<LoraTensorRole, SafetensorsTensorInfo>();
+
+        /// <summary>A variant the engine refuses (a tensor of it was seen): the whole module is reported as unsupported.</summary>
         public string? Variant { get; set; }
         public string? Duplicate { get; set; }
         public string Format { get; set; } = LoraKeyFormats.Unknown;
@@ -50,6 +52,11 @@ internal sealed class LoraFileModelBuilder
     {
         public Shaped(Group group) => Group = group;
         public Group Group { get; }
+        public string Variant { get; set; } = LoraVariants.Lora;
+        public bool IsLycoris => Variant == LoraVariants.LoHa || Variant == LoraVariants.LoKr;
+
+        /// <summary>LoKr with two full factors: LyCORIS scales by 1 whatever the file's alpha.</summary>
+        public bool AlphaIgnored { get; set; }
         public int Rank { get; set; }
         public LoraLayerKind Kind { get; set; }
         public int[]? Kernel { get; set; }
@@ -110,7 +117,7 @@ internal sealed class LoraFileModelBuilder
                 groupOrder.Add(g);
             }
             g.Keys.Add(t.Name);
-            if (mapping.Variant != null) g.Variant ??= mapping.Variant;
+            if (mapping.Variant != null && LycorisTensorNames.VariantOf(mapping.Role) == null) g.Variant ??= mapping.Variant;
             if (mapping.Role != LoraTensorRole.Alpha && g.Format == LoraKeyFormats.Unknown) g.Format = mapping.Format;
             if (mapping.Role == LoraTensorRole.VariantTensor) continue;
             if (g.Tensors.TryGetValue(mapping.Role, out var existing))
@@ -146,9 +153,10 @@ internal sealed class LoraFileModelBuilder
         var components = new SortedDictionary<string, IReadOnlyDictionary<string, LoraModuleSpec>>(StringComparer.Ordinal);
         foreach (var entry in shapedByComponent)
         {
-            // .alpha scalars matter only where no adapter metadata decides the alphas (and for converted Flux layers,
-            // whose alpha is folded into the tensors): read just those bytes.
-            if (_readScalar != null) ReadAlphas(HasConfig(configs, entry.Key) ? entry.Value.FindAll(m => m.Group.Flux != null) : entry.Value);
+            // .alpha scalars matter only where no adapter metadata decides the alphas, for converted Flux layers (whose
+            // alpha is folded into the tensors) and for LoHa/LoKr (whose alpha is their .alpha as LyCORIS reads it):
+            // read just those bytes.
+            if (_readScalar != null) ReadAlphas(entry.Value, lowRankToo: !HasConfig(configs, entry.Key));
             entry.Value.RemoveAll(m => m.Invalid);
             if (entry.Value.Count == 0) continue;
             var specs = ResolveComponent(entry.Key, entry.Value, configs);
@@ -271,6 +279,9 @@ internal sealed class LoraFileModelBuilder
     {
         if (formats.Count == 0) return LoraKeyFormats.Unknown;
         if (formats.Count == 1) return formats[0];
+        // LoraSdk's saved form of an adapter with LoRA and LoHa/LoKr modules.
+        if (formats.Count == 2 && formats.Contains(LoraKeyFormats.Peft) && formats.Contains(LoraKeyFormats.LycorisDiffusers))
+            return LoraKeyFormats.LycorisDiffusers;
         bool kohyaFamily = true;
         foreach (var f in formats)
             if (f != LoraKeyFormats.Kohya && f != LoraKeyFormats.KohyaSgm && f != LoraKeyFormats.Lycoris) kohyaFamily = false;
@@ -279,6 +290,26 @@ internal sealed class LoraFileModelBuilder
     }
 
     private Shaped? Shape(Group g)
+    {
+        var lycoris = new SortedSet<string>(StringComparer.Ordinal);
+        bool lora = false;
+        foreach (var role in g.Tensors.Keys)
+        {
+            string? v = LycorisTensorNames.VariantOf(role);
+            if (v != null) lycoris.Add(v);
+            else if (role != LoraTensorRole.Alpha) lora = true;
+        }
+        if (lycoris.Count > 1 || (lycoris.Count == 1 && lora))
+        {
+            Invalid(g, $"mixes the tensors of {(lora ? "LoRA and " : "")}{string.Join(" and ", lycoris)} in one module");
+            return null;
+        }
+        if (lycoris.Count == 1)
+            return lycoris.Min == LoraVariants.LoHa ? ShapeLoha(g) : ShapeLokr(g);
+        return ShapeLowRank(g);
+    }
+
+    private Shaped? ShapeLowRank(Group g)
     {
         g.Tensors.TryGetValue(LoraTensorRole.A, out var down);
         g.Tensors.TryGetValue(LoraTensorRole.B, out var up);
@@ -351,24 +382,29 @@ internal sealed class LoraFileModelBuilder
             return null;
         }
         s.Rank = (int)d[0];
-        if (alpha != null)
+        s.Variant = g.Tensors.ContainsKey(LoraTensorRole.Magnitude) ? LoraVariants.PeftDora : mid != null ? LoraVariants.LoconTucker : LoraVariants.Lora;
+        return CheckAlphaIsScalar(g) ? s : null;
+    }
+
+    /// <summary>False (and the module reported invalid) when the module's <c>.alpha</c> tensor is not a scalar.</summary>
+    private bool CheckAlphaIsScalar(Group g)
+    {
+        if (g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha) && alpha.ElementCount != 1)
         {
-            if (alpha.ElementCount != 1)
-            {
-                Invalid(g, $"alpha tensor '{alpha.Name}' has {alpha.ElementCount} elements, expected a scalar");
-                return null;
-            }
+            Invalid(g, $"alpha tensor '{alpha.Name}' has {alpha.ElementCount} elements, expected a scalar");
+            return false;
         }
-        return s;
+        return true;
     }
 
     private static bool HasConfig(IReadOnlyDictionary<string, LoraAdapterConfig> configs, string component) =>
         configs.ContainsKey(component) || configs.ContainsKey("");
 
-    private void ReadAlphas(List<Shaped> modules)
+    private void ReadAlphas(List<Shaped> modules, bool lowRankToo)
     {
         foreach (var m in modules)
         {
+            if (m.IsLycoris ? m.AlphaIgnored : !lowRankToo && m.Group.Flux == null) continue;
             if (!m.Group.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alpha)) continue;
             double value = _readScalar!(alpha);
             if (double.IsNaN(value) || double.IsInfinity(value))
@@ -389,13 +425,15 @@ internal sealed class LoraFileModelBuilder
         bool textEncoder = LoraComponents.IsTextEncoder(component);
 
         // Without metadata: diffusers' get_peft_kwargs (per component) — the most frequent .alpha value for modules
-        // without one, and the first module's rank when there are no alphas at all.
+        // without one, and the first module's rank when there are no alphas at all. LoHa/LoKr modules take no part:
+        // their alpha is their own .alpha (LyCORIS).
         double? commonAlpha = null;
         bool anyUnresolved = false;
         int firstRank = 0;
-        if (config == null)
+        var lowRank = modules.FindAll(m => !m.IsLycoris);
+        if (config == null && lowRank.Count > 0)
         {
-            var ordered = new List<Shaped>(modules);
+            var ordered = new List<Shaped>(lowRank);
             ordered.Sort((a, b) => string.CompareOrdinal(a.Group.Tensors[LoraTensorRole.A].Name, b.Group.Tensors[LoraTensorRole.A].Name));
             firstRank = ordered[0].Rank;
             var counts = new Dictionary<double, int>();
@@ -419,9 +457,12 @@ internal sealed class LoraFileModelBuilder
                     commonAlpha = a;
                 }
             }
-            if (anyUnresolved)
-                _warnings.Add($"{component}: .alpha tensors were not read (no tensor reader); alpha = rank assumed");
         }
+        foreach (var m in modules)
+            if (m.IsLycoris && !m.AlphaIgnored && m.Group.Tensors.ContainsKey(LoraTensorRole.Alpha) && m.TensorAlpha == null) anyUnresolved = true;
+        if (anyUnresolved)
+            _warnings.Add($"{component}: .alpha tensors were not read (no tensor reader); alpha = rank assumed");
+        int lycorisWithoutAlpha = 0;
 
         foreach (var m in modules)
         {
@@ -441,6 +482,31 @@ internal sealed class LoraFileModelBuilder
                 // PEFT gets lora_alpha = r for these layouts (diffusers passes no network alphas): scaling 1.
                 alpha = m.Rank;
                 source = folded.Fold == FluxAlphaFold.None ? LoraAlphaSource.RankDefault : LoraAlphaSource.FoldedIntoWeights;
+            }
+            else if (m.IsLycoris)
+            {
+                // LyCORIS scales by alpha / rank with the module's own .alpha (none: scale 1); a config does not apply.
+                if (m.AlphaIgnored)
+                {
+                    alpha = m.Rank;
+                    source = LoraAlphaSource.Ignored;
+                }
+                else if (m.TensorAlpha is double own)
+                {
+                    alpha = own;
+                    source = LoraAlphaSource.Tensor;
+                }
+                else if (g.Tensors.ContainsKey(LoraTensorRole.Alpha))
+                {
+                    alpha = m.Rank;
+                    source = LoraAlphaSource.Unresolved;
+                }
+                else
+                {
+                    alpha = m.Rank;
+                    source = LoraAlphaSource.RankDefault;
+                    lycorisWithoutAlpha++;
+                }
             }
             else if (config != null)
             {
@@ -479,12 +545,12 @@ internal sealed class LoraFileModelBuilder
                 stride = baseInfo.Stride;
                 padding = baseInfo.Padding;
             }
-            g.Tensors.TryGetValue(LoraTensorRole.Alpha, out var alphaTensor);
-            g.Tensors.TryGetValue(LoraTensorRole.Mid, out var mid);
-            g.Tensors.TryGetValue(LoraTensorRole.Magnitude, out var magnitude);
-            specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
-                m.In, m.Out, g.Tensors[LoraTensorRole.A], g.Tensors[LoraTensorRole.B], alphaTensor, mid, magnitude, conversion);
+            specs[g.Path] = new LoraModuleSpec(component, g.Path, g.Format, m.Variant, m.Rank, alpha, source, rsLora, m.Kind, m.Kernel, stride, padding,
+                m.In, m.Out, g.Tensors, conversion);
         }
+        if (config != null && lycorisWithoutAlpha > 0)
+            _warnings.Add($"{component}: {lycorisWithoutAlpha.ToString(CultureInfo.InvariantCulture)} LoHa/LoKr module(s) without .alpha are scaled by 1 " +
+                $"(LyCORIS); {LoraAdapterConfig.MetadataKey}'s lora_alpha does not apply to them");
         if (config != null && config.UseDora)
         {
             bool any = false;

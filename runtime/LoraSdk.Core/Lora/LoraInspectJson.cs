@@ -104,6 +104,7 @@ public static class LoraInspectJson
         w.Name("scaling").Value(m.Scaling);
         w.Name("useRsLora").Value(m.UseRsLora);
         w.Name("dora").Value(m.UsesDora);
+        w.Name("variant").Value(m.Variant);
         w.Name("kind").Value(m.Kind == LoraLayerKind.Linear ? "linear" : "conv2d");
         w.Name("kernelSize");
         Ints(w, m.KernelSize);
@@ -121,6 +122,11 @@ public static class LoraInspectJson
         w.Name("alpha").Value(m.AlphaKey);
         w.Name("mid").Value(m.MidKey);
         w.Name("magnitude").Value(m.MagnitudeKey);
+        foreach (var t in m.Tensors)
+        {
+            string? suffix = LycorisTensorNames.SuffixOf(t.Key);
+            if (suffix != null) w.Name(suffix).Value(t.Value.Name);
+        }
         w.EndObject();
         w.Name("conversion");
         if (m.Conversion is { } c)
@@ -143,7 +149,7 @@ public static class LoraInspectJson
         w.EndObject();
     }
 
-    /// <summary>The JSON spelling of an alpha source: metadata, metadata_pattern, tensor, tensor_default, rank_default, folded, unresolved.</summary>
+    /// <summary>The JSON spelling of an alpha source: metadata, metadata_pattern, tensor, tensor_default, rank_default, folded, ignored, unresolved.</summary>
     public static string AlphaSourceName(LoraAlphaSource source) => source switch
     {
         LoraAlphaSource.Metadata => "metadata",
@@ -152,6 +158,7 @@ public static class LoraInspectJson
         LoraAlphaSource.TensorDefault => "tensor_default",
         LoraAlphaSource.RankDefault => "rank_default",
         LoraAlphaSource.FoldedIntoWeights => "folded",
+        LoraAlphaSource.Ignored => "ignored",
         _ => "unresolved",
     };
 

@@ -31,7 +31,8 @@ public sealed class LoraKeyCanonicalizer
         "encoder", "text_projection", "embeddings",
     };
 
-    // kohya / LyCORIS suffixes after "<lora_name>.": role, variant (null = supported).
+    // kohya / LyCORIS suffixes after "<lora_name>.": role, variant (null = LoRA; the LoHa/LoKr tensors of
+    // LycorisTensorNames are matched too).
     private static readonly (string Suffix, LoraTensorRole Role, string? Variant)[] KohyaSuffixes =
     {
         ("lora_down.weight", LoraTensorRole.A, null),
@@ -39,19 +40,6 @@ public sealed class LoraKeyCanonicalizer
         ("lora_mid.weight", LoraTensorRole.Mid, null),
         ("alpha", LoraTensorRole.Alpha, null),
         ("dora_scale", LoraTensorRole.VariantTensor, LoraVariants.KohyaDora),
-        ("hada_w1_a", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("hada_w1_b", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("hada_w2_a", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("hada_w2_b", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("hada_t1", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("hada_t2", LoraTensorRole.VariantTensor, LoraVariants.LoHa),
-        ("lokr_w1", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_w1_a", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_w1_b", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_w2", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_w2_a", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_w2_b", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
-        ("lokr_t2", LoraTensorRole.VariantTensor, LoraVariants.LoKr),
         ("diff", LoraTensorRole.VariantTensor, LoraVariants.LycorisFull),
         ("diff_b", LoraTensorRole.VariantTensor, LoraVariants.LycorisFull),
         ("w_norm", LoraTensorRole.VariantTensor, LoraVariants.LycorisNorm),
@@ -116,7 +104,9 @@ public sealed class LoraKeyCanonicalizer
     /// <summary>
     /// Canonicalizes <paramref name="key"/>. Returns false when the key belongs to no known family or names no known
     /// module (the caller reports it as unmapped). Tensors of unsupported variants map with
-    /// <see cref="LoraTensorRole.VariantTensor"/> and a <see cref="LoraKeyMapping.Variant"/>.
+    /// <see cref="LoraTensorRole.VariantTensor"/> and a <see cref="LoraKeyMapping.Variant"/>; LoHa and LoKr tensors map
+    /// with their own roles (<see cref="LoraTensorRole.HadaW1A"/>, …), in kohya names and in the diffusers-path form
+    /// LoraSdk saves them in (<c>unet.&lt;module&gt;.hada_w1_a</c>, <see cref="LoraKeyFormats.LycorisDiffusers"/>).
     /// </summary>
     public bool TryMap(string key, out LoraKeyMapping mapping)
     {
@@ -150,6 +140,19 @@ public sealed class LoraKeyCanonicalizer
                 break;
             }
         }
+        if (!found)
+        {
+            foreach (var s in LycorisTensorNames.All)
+            {
+                if (s.Suffix == suffix)
+                {
+                    role = s.Role;
+                    variant = s.Variant;
+                    found = true;
+                    break;
+                }
+            }
+        }
         if (!found) return false;
 
         string component;
@@ -179,7 +182,8 @@ public sealed class LoraKeyCanonicalizer
             if (rest.StartsWith("text_model_", StringComparison.Ordinal)) rest = rest.Substring("text_model_".Length);
             path = _textEncoderKohya.TryGetValue(rest, out var p) ? p : null;
         }
-        if (path == null && variant == null) return false;
+        // Keys of an unknown module are unmapped, unless they belong to a variant the engine refuses (reported as such).
+        if (path == null && (variant == null || LycorisTensorNames.VariantOf(role) != null)) return false;
         if (role == LoraTensorRole.Mid || variant != null) format = LoraKeyFormats.Lycoris;
         mapping = new LoraKeyMapping(key, component, path, role, format, variant);
         return true;
@@ -201,6 +205,22 @@ public sealed class LoraKeyCanonicalizer
                 format = s.Format;
                 variant = s.Variant;
                 break;
+            }
+        }
+        if (suffix == null)
+        {
+            // LoHa / LoKr tensors under a diffusers module path: the form LoraSdk saves them in.
+            foreach (var s in LycorisTensorNames.All)
+            {
+                string dotted = "." + s.Suffix;
+                if (key.EndsWith(dotted, StringComparison.Ordinal) && key.Length > dotted.Length)
+                {
+                    suffix = dotted;
+                    role = s.Role;
+                    format = LoraKeyFormats.LycorisDiffusers;
+                    variant = s.Variant;
+                    break;
+                }
             }
         }
         if (suffix == null) return false;

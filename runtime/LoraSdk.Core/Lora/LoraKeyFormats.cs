@@ -38,6 +38,12 @@ public static class LoraKeyFormats
     /// </summary>
     public const string Bfl = "bfl";
 
+    /// <summary>
+    /// LyCORIS LoHa / LoKr tensors under diffusers module paths with a component prefix
+    /// (<c>unet.&lt;module&gt;.hada_w1_a</c>, <c>.lokr_w1</c>, <c>.alpha</c>): the form LoraSdk saves these variants in.
+    /// </summary>
+    public const string LycorisDiffusers = "lycoris_diffusers";
+
     /// <summary>Keys of more than one family.</summary>
     public const string Mixed = "mixed";
 

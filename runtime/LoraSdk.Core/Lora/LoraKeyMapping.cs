@@ -32,7 +32,10 @@ public sealed class LoraKeyMapping
     /// <summary>The key family (<see cref="LoraKeyFormats"/>).</summary>
     public string Format { get; }
 
-    /// <summary>For <see cref="LoraTensorRole.VariantTensor"/> and <see cref="LoraTensorRole.BBias"/>: the variant name (<c>loha</c>, <c>lokr</c>, <c>dora</c>, ...).</summary>
+    /// <summary>
+    /// For <see cref="LoraTensorRole.VariantTensor"/>, <see cref="LoraTensorRole.BBias"/> and the LoHa/LoKr roles: the
+    /// variant name (<c>loha</c>, <c>lokr</c>, <c>dora_scale</c>, ...); null for LoRA/DoRA tensors.
+    /// </summary>
     public string? Variant { get; }
 
     /// <inheritdoc />

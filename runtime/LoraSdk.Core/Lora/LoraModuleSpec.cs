@@ -1,19 +1,26 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 
 namespace LoraSdk.Core;
 
-/// <summary>One LoRA module of a file: its target layer, rank, alpha, kind, shapes and the file keys it came from.</summary>
+/// <summary>
+/// One adapter module of a file: its target layer, variant, rank, alpha, kind, and its tensors by role (the file keys it
+/// came from, with their shapes). LoRA and DoRA modules have <see cref="AKey"/>/<see cref="BKey"/>; LoHa and LoKr modules
+/// have their LyCORIS tensors (<see cref="LoraTensorRole.HadaW1A"/>, <see cref="LoraTensorRole.LokrW1"/>, …) in
+/// <see cref="Tensors"/>.
+/// </summary>
 public sealed class LoraModuleSpec
 {
-    internal LoraModuleSpec(string component, string modulePath, string format, int rank, double alpha, LoraAlphaSource alphaSource,
-        bool useRsLora, LoraLayerKind kind, IReadOnlyList<int>? kernelSize, IReadOnlyList<int>? stride, IReadOnlyList<int>? padding,
-        long inFeatures, long outFeatures, SafetensorsTensorInfo down, SafetensorsTensorInfo up, SafetensorsTensorInfo? alphaTensor,
-        SafetensorsTensorInfo? mid, SafetensorsTensorInfo? magnitude, LoraModuleConversion? conversion = null)
+    internal LoraModuleSpec(string component, string modulePath, string format, string variant, int rank, double alpha,
+        LoraAlphaSource alphaSource, bool useRsLora, LoraLayerKind kind, IReadOnlyList<int>? kernelSize, IReadOnlyList<int>? stride,
+        IReadOnlyList<int>? padding, long inFeatures, long outFeatures, IEnumerable<KeyValuePair<LoraTensorRole, SafetensorsTensorInfo>> tensors,
+        LoraModuleConversion? conversion = null)
     {
         Component = component;
         ModulePath = modulePath;
         Format = format;
+        Variant = variant;
         Rank = rank;
         Alpha = alpha;
         AlphaSource = alphaSource;
@@ -24,18 +31,22 @@ public sealed class LoraModuleSpec
         Padding = padding;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        AKey = down.Name;
-        BKey = up.Name;
-        AlphaKey = alphaTensor?.Name;
-        MidKey = mid?.Name;
-        MagnitudeKey = magnitude?.Name;
-        AShape = Array.AsReadOnly((long[])down.Shape.Clone());
-        var bShape = (long[])up.Shape.Clone();
-        if (conversion != null && bShape.Length > 0) bShape[0] = conversion.BRowCount;
-        BShape = Array.AsReadOnly(bShape);
+        var byRole = new SortedDictionary<LoraTensorRole, SafetensorsTensorInfo>();
+        foreach (var t in tensors) byRole.Add(t.Key, t.Value);
+        Tensors = new ReadOnlyDictionary<LoraTensorRole, SafetensorsTensorInfo>(byRole);
+        AShape = ShapeOf(LoraTensorRole.A);
+        var bShape = Tensors.TryGetValue(LoraTensorRole.B, out var up) ? (long[])up.Shape.Clone() : null;
+        if (conversion != null && bShape is { Length: > 0 }) bShape[0] = conversion.BRowCount;
+        BShape = bShape == null ? null : Array.AsReadOnly(bShape);
         Conversion = conversion;
-        MidShape = mid == null ? null : Array.AsReadOnly((long[])mid.Shape.Clone());
-        DType = down.DType;
+        MidShape = ShapeOf(LoraTensorRole.Mid);
+        DType = SafetensorsDType.F32;
+        foreach (var t in byRole)
+        {
+            if (t.Key == LoraTensorRole.Alpha) continue;
+            DType = t.Value.DType;
+            break;
+        }
     }
 
     /// <summary>One of <see cref="LoraComponents"/>.</summary>
@@ -50,7 +61,16 @@ public sealed class LoraModuleSpec
     /// <summary>The key family of this module's keys (<see cref="LoraKeyFormats"/>).</summary>
     public string Format { get; }
 
-    /// <summary>Rank r (rows of the down projection).</summary>
+    /// <summary>
+    /// The variant (<see cref="LoraVariants"/>): <c>lora</c>, <c>dora</c> (a PEFT magnitude vector), the LoCon Tucker form
+    /// (a mid kernel), <c>loha</c> or <c>lokr</c>.
+    /// </summary>
+    public string Variant { get; }
+
+    /// <summary>
+    /// Rank r: rows of the down projection for LoRA; LyCORIS' <c>lora_dim</c> for LoHa (<c>hada_w1_b</c> dim 0) and LoKr
+    /// (<c>lokr_w2_b</c> dim 0 when the second factor is factorised, else <c>lokr_w1_b</c> dim 0; 1 when both factors are full).
+    /// </summary>
     public int Rank { get; }
 
     /// <summary>lora_alpha (see <see cref="AlphaSource"/>).</summary>
@@ -62,13 +82,16 @@ public sealed class LoraModuleSpec
     /// <summary>True when the adapter config says <c>use_rslora</c>: scaling is alpha / sqrt(r) instead of alpha / r.</summary>
     public bool UseRsLora { get; }
 
-    /// <summary>PEFT's scaling: alpha / r, or alpha / sqrt(r) with rsLoRA.</summary>
+    /// <summary>The scaling: alpha / r, or alpha / sqrt(r) with rsLoRA (LoKr with two full factors: 1).</summary>
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
-    /// <summary>Linear or Conv2d (from the tensor shapes).</summary>
+    /// <summary>
+    /// Linear or Conv2d, from the tensor shapes (LoCon mid, Tucker cores and 4-D factors are Conv2d); a LoHa/LoKr module
+    /// whose factors are flat matrices is Conv2d when the base layout has a Conv2d layer there whose weight they compose to.
+    /// </summary>
     public LoraLayerKind Kind { get; }
 
-    /// <summary>Kernel (height, width) of the down conv (LoCon: of <c>lora_mid</c>); null for Linear.</summary>
+    /// <summary>Kernel (height, width) of the down conv (LoCon: of <c>lora_mid</c>; LoHa/LoKr: of ΔW); null for Linear.</summary>
     public IReadOnlyList<int>? KernelSize { get; }
 
     /// <summary>Stride of the base conv when the layout knows the layer (PEFT gives lora_A the base stride); else null.</summary>
@@ -83,45 +106,41 @@ public sealed class LoraModuleSpec
     /// <summary>Output features / channels of the adapted layer.</summary>
     public long OutFeatures { get; }
 
-    /// <summary>File key of the down projection.</summary>
-    public string AKey { get; }
+    /// <summary>Every tensor of the module by its role (ordered by role), with its file key, shape and dtype.</summary>
+    public IReadOnlyDictionary<LoraTensorRole, SafetensorsTensorInfo> Tensors { get; }
 
-    /// <summary>File key of the up projection.</summary>
-    public string BKey { get; }
+    /// <summary>File key of the down projection (LoRA, DoRA, LoCon); null for LoHa and LoKr.</summary>
+    public string? AKey => KeyOf(LoraTensorRole.A);
+
+    /// <summary>File key of the up projection (LoRA, DoRA, LoCon); null for LoHa and LoKr.</summary>
+    public string? BKey => KeyOf(LoraTensorRole.B);
 
     /// <summary>File key of the <c>.alpha</c> scalar, or null.</summary>
-    public string? AlphaKey { get; }
+    public string? AlphaKey => KeyOf(LoraTensorRole.Alpha);
 
     /// <summary>File key of the LoCon <c>lora_mid</c> kernel, or null.</summary>
-    public string? MidKey { get; }
+    public string? MidKey => KeyOf(LoraTensorRole.Mid);
 
     /// <summary>File key of the PEFT DoRA <c>lora_magnitude_vector</c>, or null.</summary>
-    public string? MagnitudeKey { get; }
+    public string? MagnitudeKey => KeyOf(LoraTensorRole.Magnitude);
 
     /// <summary>True when the module carries a PEFT DoRA magnitude vector.</summary>
     public bool UsesDora => MagnitudeKey != null;
 
-    /// <summary>The variant (<see cref="LoraVariants"/>): <c>dora</c> with a magnitude vector, the LoCon Tucker form with a mid kernel, else <c>lora</c>.</summary>
-    public string Variant => MagnitudeKey != null ? LoraVariants.PeftDora : MidKey != null ? LoraVariants.LoconTucker : LoraVariants.Lora;
-
-    /// <summary>Every file key of the module, in the order A, B, alpha, mid, magnitude.</summary>
+    /// <summary>Every file key of the module, in role order (A, B, alpha, mid, magnitude, then the LyCORIS tensors).</summary>
     public IEnumerable<string> Keys
     {
         get
         {
-            yield return AKey;
-            yield return BKey;
-            if (AlphaKey != null) yield return AlphaKey;
-            if (MidKey != null) yield return MidKey;
-            if (MagnitudeKey != null) yield return MagnitudeKey;
+            foreach (var t in Tensors.Values) yield return t.Name;
         }
     }
 
-    /// <summary>Shape of the down tensor.</summary>
-    public IReadOnlyList<long> AShape { get; }
+    /// <summary>Shape of the down tensor; null for LoHa and LoKr.</summary>
+    public IReadOnlyList<long>? AShape { get; }
 
-    /// <summary>Shape of lora_B as the module receives it (for a split module: its rows of the file's B tensor).</summary>
-    public IReadOnlyList<long> BShape { get; }
+    /// <summary>Shape of the up tensor as the module receives it (for a split module: its rows of the file's B tensor); null for LoHa and LoKr.</summary>
+    public IReadOnlyList<long>? BShape { get; }
 
     /// <summary>
     /// How lora_A / lora_B are derived from the file's tensors when the file's layout differs from diffusers' (kohya,
@@ -133,9 +152,14 @@ public sealed class LoraModuleSpec
     /// <summary>Shape of the mid tensor, or null.</summary>
     public IReadOnlyList<long>? MidShape { get; }
 
-    /// <summary>Element type of the down tensor.</summary>
+    /// <summary>Element type of the first weight tensor (the down tensor for LoRA).</summary>
     public SafetensorsDType DType { get; }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Component}:{ModulePath} {Kind} r={Rank} alpha={Alpha}";
+    public override string ToString() => $"{Component}:{ModulePath} {Variant} {Kind} r={Rank} alpha={Alpha}";
+
+    private string? KeyOf(LoraTensorRole role) => Tensors.TryGetValue(role, out var t) ? t.Name : null;
+
+    private IReadOnlyList<long>? ShapeOf(LoraTensorRole role) =>
+        Tensors.TryGetValue(role, out var t) ? Array.AsReadOnly((long[])t.Shape.Clone()) : null;
 }

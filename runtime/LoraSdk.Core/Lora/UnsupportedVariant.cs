@@ -12,7 +12,7 @@ public sealed class UnsupportedVariant
         Keys = keys;
     }
 
-    /// <summary>The variant (<see cref="LoraVariants"/>: <c>loha</c>, <c>lokr</c>, <c>dora</c>, ...).</summary>
+    /// <summary>The variant (<see cref="LoraVariants"/>: <c>dora_scale</c>, <c>oft</c>, <c>locon_mid (Tucker)</c>, ...).</summary>
     public string Variant { get; }
 
     /// <summary>Every file key of the affected modules, ordinal-sorted.</summary>

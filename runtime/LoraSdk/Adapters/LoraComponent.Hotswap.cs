@@ -90,6 +90,17 @@ public sealed partial class LoraComponent
             }
         }
 
+        // Hot swapping copies A/B factors into the old adapter's storage: both sides must be plain LoRA.
+        var variantInput = modules.FirstOrDefault(m => !LoraVariantPolicy.CanHotswapAndMerge(m.Variant));
+        var variantLoaded = old.Sites.Select(site => site.Adapters!.GetAdapter(old.Name).Variant).FirstOrDefault(v => !LoraVariantPolicy.CanHotswapAndMerge(v));
+        if (variantInput is not null || variantLoaded is not null)
+        {
+            throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' is {variantLoaded ?? LoraVariants.Lora} and the new weights are " +
+                $"{variantInput?.Variant ?? LoraVariants.Lora}{(variantInput is null ? "" : $" (module '{variantInput.Path}')")}. Load the new adapter under its own name instead.",
+                adapterName: old.Name, modulePath: variantInput?.Path, sourceName: sourceName, component: Name);
+        }
+
         var unexpected = new List<string>();
         var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
         foreach (var input in modules)
@@ -123,7 +134,7 @@ public sealed partial class LoraComponent
                     "Load the new adapter under its own name instead.",
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
-            if (input.AShape[0] > w.TensorRank)
+            if (input.AShape![0] > w.TensorRank)
             {
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
                     $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.AShape[0].ToString(CultureInfo.InvariantCulture)} " +
@@ -136,7 +147,7 @@ public sealed partial class LoraComponent
         foreach (var slot in old.Sites) if (!covered.Contains(slot)) prepared.ZeroFill.Add(slot);
         foreach (var (input, slot) in resolved)
         {
-            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
+            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Variant, input.Rank, input.Alpha, input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
             (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }

@@ -127,7 +127,7 @@ public sealed partial class LoraComponent
             if (slot is null)
             {
                 throw new LoraException(LoraErrorKind.MissingModule,
-                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {input.AKey}, {input.BKey}).",
+                    $"{sourceName}: {Name} has no Linear or Conv2d module '{input.Path}' (keys {string.Join(", ", input.Keys)}).",
                     adapterName: prepared.AdapterName, modulePath: input.Path, sourceName: sourceName, component: Name);
             }
             if (!seen.Add(slot))
@@ -143,21 +143,71 @@ public sealed partial class LoraComponent
                     $"{sourceName}: {Name} layer '{slot.Path}' cannot carry LoRA: {wrapProblem}.",
                     adapterName: prepared.AdapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
-            CheckShapes(sourceName, input, slot, prepared.AdapterName);
+            if (input.IsLowRank) CheckShapes(sourceName, input, slot, prepared.AdapterName);
+            else CheckVariantShapes(sourceName, input, slot, prepared.AdapterName);
             resolved.Add((input, slot));
         }
         if (_pendingHotswapRank is int target)
         {
-            foreach (var (input, slot) in resolved) CheckPaddable(input.AShape[0], target, slot.Path);
+            foreach (var (input, slot) in resolved)
+            {
+                if (!input.IsLowRank)
+                {
+                    throw new LoraException(LoraErrorKind.UnsupportedVariant,
+                        $"{sourceName}: enable_lora_hotswap prepares plain LoRA adapters for hot swapping, but {Name} layer '{slot.Path}' " +
+                        $"gets a {input.Variant} module. Load {input.Variant} adapters without enable_lora_hotswap.",
+                        adapterName: prepared.AdapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
+                }
+                CheckPaddable(input.AShape![0], target, slot.Path);
+            }
             foreach (var record in _registry.Records)
-                foreach (var slot in record.Sites) CheckPaddable(((LowRankWeights)slot.Adapters!.GetAdapter(record.Name)).TensorRank, target, slot.Path);
+                foreach (var slot in record.Sites)
+                    if (slot.Adapters!.GetAdapter(record.Name) is LowRankWeights loaded) CheckPaddable(loaded.TensorRank, target, slot.Path);
         }
         foreach (var (input, slot) in resolved)
         {
-            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Rank, input.Alpha,
+            var module = new LoraPreparedLoad.PreparedModule(slot, input.Path, input.Variant, input.Rank, input.Alpha,
                 input.UseRsLora || prepared.Config.UseRsLora);
             prepared.Modules.Add(module);
-            (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
+            if (input.IsLowRank) (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
+            else module.VariantTensors = LoadVariantTensors(input, slot);
+        }
+    }
+
+    /// <summary>
+    /// Validates a LoHa/LoKr module against the base layer of <paramref name="slot"/>: its tensors must compose to ΔW of
+    /// the layer's weight shape — (out, in·kh·kw) for flat factors, exactly (out, in, kh, kw) for Tucker or 4-D ones.
+    /// </summary>
+    private void CheckVariantShapes(string sourceName, LoraModuleInput input, LayerSite slot, string adapterName)
+    {
+        var shapes = input.VariantTensors.ToDictionary(t => t.Role, t => t.Shape);
+        string tensors = string.Join(", ", input.VariantTensors.Select(t => $"'{t.Key}' {Fmt(t.Shape)}"));
+        var delta = LycorisWeights.DeltaShape(input.Variant, shapes)
+            ?? throw ShapeError(sourceName, slot, adapterName, $"the {input.Variant} tensors {tensors} do not compose to a weight");
+        long[] w = slot.WeightShape;
+        long flatIn = 1;
+        for (int i = 1; i < w.Length; i++) flatIn *= w[i];
+        bool fits = delta.Length == 2 ? delta[0] == w[0] && delta[1] == flatIn : delta.SequenceEqual(w);
+        if (!fits)
+        {
+            throw ShapeError(sourceName, slot, adapterName,
+                $"the {input.Variant} tensors {tensors} compose to ΔW {Fmt(delta)}, which is not the layer's weight{(delta.Length == 2 && w.Length == 4 ? $" flattened to {Fmt(new[] { w[0], flatIn })}" : "")}");
+        }
+    }
+
+    /// <summary>Loads a LoHa/LoKr module's tensors in the layer's dtype and device, as the file lays them out.</summary>
+    private static Dictionary<LoraTensorRole, Tensor> LoadVariantTensors(LoraModuleInput input, LayerSite slot)
+    {
+        var loaded = new Dictionary<LoraTensorRole, Tensor>();
+        try
+        {
+            foreach (var t in input.VariantTensors) loaded.Add(t.Role, t.Load(slot.WeightDType, slot.WeightDevice));
+            return loaded;
+        }
+        catch
+        {
+            foreach (var t in loaded.Values) t.Dispose();
+            throw;
         }
     }
 
@@ -185,16 +235,18 @@ public sealed partial class LoraComponent
                 $"{sourceName}: {Name} layer '{slot.Path}' is a {layerKind} layer but the LoRA tensors are for a {(declaredConv ? "Conv2d" : "Linear")} layer.",
                 adapterName: adapterName, modulePath: slot.Path, sourceName: sourceName, component: Name);
         }
-        long r = input.AShape.Length > 0 ? input.AShape[0] : -1;
+        var aShape = input.AShape!;
+        var bShape = input.BShape!;
+        long r = aShape.Length > 0 ? aShape[0] : -1;
         long[] expectedDown = conv ? new[] { r, inF, w[2], w[3] } : new[] { r, inF };
         long[] expectedUp = conv ? new[] { outF, r, 1, 1 } : new[] { outF, r };
-        if (!ShapeFits(input.AShape, expectedDown))
+        if (!ShapeFits(aShape, expectedDown))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.AKey}' has shape {Fmt(input.AShape)} but the layer needs {FmtExpected(expectedDown)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_A '{input.AKey}' has shape {Fmt(aShape)} but the layer needs {FmtExpected(expectedDown)}");
         }
-        if (!ShapeFits(input.BShape, expectedUp))
+        if (!ShapeFits(bShape, expectedUp))
         {
-            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.BKey}' has shape {Fmt(input.BShape)} but the layer needs {FmtExpected(expectedUp)}");
+            throw ShapeError(sourceName, slot, adapterName, $"lora_B '{input.BKey}' has shape {Fmt(bShape)} but the layer needs {FmtExpected(expectedUp)}");
         }
         if (input.MagnitudeShape is { } m && Numel(m) != outF)
         {
@@ -255,8 +307,8 @@ public sealed partial class LoraComponent
         Tensor? a = null, b = null, magnitude = null;
         try
         {
-            a = input.LoadA(dtype, device);
-            b = input.LoadB(dtype, device);
+            a = input.LoadA!(dtype, device);
+            b = input.LoadB!(dtype, device);
             bool conv = slot.IsConvolution;
             a = Relayout(a, conv);
             b = Relayout(b, conv);
@@ -315,9 +367,11 @@ public sealed partial class LoraComponent
                 slot.EnsureWrapped();
                 slot.Adapters!.Adopt(this, _forward, slot.Path);
             }
-            AdapterWeights weights = m.Magnitude is null
-                ? new LowRankWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora)
-                : new DoraWeights(prepared.AdapterName, m.A!, m.B!, m.Magnitude, m.Rank, m.Alpha, m.UseRsLora);
+            AdapterWeights weights = m.VariantTensors is not null
+                ? LycorisWeights.Create(m.Variant, prepared.AdapterName, m.VariantTensors, m.Rank, m.Alpha)
+                : m.Magnitude is null
+                    ? new LowRankWeights(prepared.AdapterName, m.A!, m.B!, m.Rank, m.Alpha, m.UseRsLora)
+                    : new DoraWeights(prepared.AdapterName, m.A!, m.B!, m.Magnitude, m.Rank, m.Alpha, m.UseRsLora);
             slot.Adapters!.AddAdapter(weights);
             slots.Add(slot);
             sourcePaths[slot] = m.SourcePath;

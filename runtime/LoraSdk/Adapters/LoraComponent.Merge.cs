@@ -42,10 +42,11 @@ public sealed partial class LoraComponent
         }
 
         var records = adapters.Select(a => _registry.Get(a, Name)).ToList();
-        // Merges combine LoRA factors; a variant's other weights (DoRA magnitudes, ...) would be dropped silently.
+        // Merges combine LoRA factors; a variant's other weights (DoRA magnitudes, LoHa/LoKr factors) would be dropped
+        // or misread silently.
         foreach (var r in records)
         {
-            var variant = r.Sites.Select(site => site.Adapters!.GetAdapter(r.Name).Variant).FirstOrDefault(v => v != LoraVariants.Lora);
+            var variant = r.Sites.Select(site => site.Adapters!.GetAdapter(r.Name).Variant).FirstOrDefault(v => !LoraVariantPolicy.CanHotswapAndMerge(v));
             if (variant is not null)
             {
                 throw new LoraException(LoraErrorKind.UnsupportedVariant,

@@ -83,13 +83,13 @@ public sealed partial class LoraComponent
                 continue;
             }
             int expected = config.RankFor(names);
-            if (expected != input.Rank)
+            if (input.AShape is { } aShape && expected != input.Rank)
             {
                 string shape(long[] s) => "[" + string.Join(", ", s.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
-                var model = (long[])input.AShape.Clone();
+                var model = (long[])aShape.Clone();
                 model[0] = expected;
                 throw new LoraException(LoraErrorKind.ShapeMismatch,
-                    $"{source.SourceName}: size mismatch for {PeftKeyPrefix}.{input.Path}.lora_A.weight: copying a param with shape {shape(input.AShape)} " +
+                    $"{source.SourceName}: size mismatch for {PeftKeyPrefix}.{input.Path}.lora_A.weight: copying a param with shape {shape(aShape)} " +
                     $"from checkpoint, the shape in current model is {shape(model)} ({configFile} gives '{input.Path}' rank {expected}).",
                     adapterName: adapterName, modulePath: input.Path, sourceName: source.SourceName, component: Name);
             }

@@ -145,12 +145,12 @@ internal sealed class LoraFileSource : IDisposable
         if (!Model.Components.TryGetValue(component, out var modules)) return result;
         var metadata = MetadataConfig(component);
         var blockDiagonal = BlockDiagonalLayers(modules.Values);
-        foreach (var m in modules.Values.OrderBy(m => m.AKey, StringComparer.Ordinal))
+        foreach (var m in modules.Values.OrderBy(FirstWeightKey, StringComparer.Ordinal))
         {
             if (!LoraVariantPolicy.IsApplied(m.Variant)) continue;
             if (m.Conversion is { } conversion)
             {
-                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.BKey)));
+                result.Add(ConvertedInput(m, conversion, blockDiagonal.Contains(m.BKey!)));
                 continue;
             }
             bool alphaInt = m.AlphaSource switch
@@ -160,6 +160,19 @@ internal sealed class LoraFileSource : IDisposable
                 LoraAlphaSource.Tensor or LoraAlphaSource.TensorDefault => AlphaTensorIsInteger(m, modules.Values),
                 _ => true,
             };
+            if (m.AKey is null || m.BKey is null || m.AShape is null || m.BShape is null)
+            {
+                // LoHa / LoKr: every tensor but the alpha scalar, by role.
+                var tensors = m.Tensors.Where(t => t.Key != LoraTensorRole.Alpha)
+                    .Select(t =>
+                    {
+                        string key = t.Value.Name;
+                        return new LoraVariantTensorInput(t.Key, key, (long[])t.Value.Shape.Clone(), (dtype, device) => Load(key, dtype, device));
+                    })
+                    .ToList();
+                result.Add(new LoraModuleInput(m.ModulePath, m.Variant, m.Rank, m.Alpha, alphaInt, tensors));
+                continue;
+            }
             string aKey = m.AKey, bKey = m.BKey;
             string? magnitudeKey = m.MagnitudeKey;
             result.Add(new LoraModuleInput(m.ModulePath, aKey, bKey, m.Kind == LoraLayerKind.Conv2d,
@@ -175,7 +188,7 @@ internal sealed class LoraFileSource : IDisposable
     private HashSet<string> BlockDiagonalLayers(IEnumerable<LoraModuleSpec> modules)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.BKey, StringComparer.Ordinal))
+        foreach (var layer in modules.Where(m => m.Conversion is { BlockDiagonalCandidate: true }).GroupBy(m => m.BKey!, StringComparer.Ordinal))
         {
             var parts = layer.Select(m => m.Conversion!).OrderBy(c => c.SplitIndex).ToList();
             if (parts.Count != parts[0].SplitCount) continue;
@@ -189,7 +202,7 @@ internal sealed class LoraFileSource : IDisposable
 
     private LoraModuleInput ConvertedInput(LoraModuleSpec m, LoraModuleConversion c, bool blockDiagonal)
     {
-        string aKey = m.AKey, bKey = m.BKey;
+        string aKey = m.AKey!, bKey = m.BKey!;
         int rank = m.Rank;
         if (blockDiagonal)
         {
@@ -200,7 +213,7 @@ internal sealed class LoraFileSource : IDisposable
                 (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.BlockA(t, c, rank)),
                 (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.BlockB(t, c, rank)));
         }
-        return new LoraModuleInput(m.ModulePath, aKey, bKey, false, m.AShape.ToArray(), m.BShape.ToArray(), m.Rank, m.Alpha,
+        return new LoraModuleInput(m.ModulePath, aKey, bKey, false, m.AShape!.ToArray(), m.BShape!.ToArray(), m.Rank, m.Alpha,
             m.Alpha == Math.Floor(m.Alpha), m.UseRsLora, null, null,
             (dtype, device) => LoadConverted(aKey, dtype, device, t => LoraModuleConversionTensors.A(t, c)),
             (dtype, device) => LoadConverted(bKey, dtype, device, t => LoraModuleConversionTensors.B(t, c)));
@@ -223,6 +236,10 @@ internal sealed class LoraFileSource : IDisposable
             ? Load(key, SafetensorsDTypeMapping.ToScalarType(info.DType), torch.CPU)
             : _file.Load(key).DetachFromDisposeScope();
     }
+
+    /// <summary>The module's first weight key (lora_A for LoRA): the order modules load in.</summary>
+    private static string FirstWeightKey(LoraModuleSpec m) =>
+        m.AKey ?? m.Tensors.Where(t => t.Key != LoraTensorRole.Alpha).Select(t => t.Value.Name).DefaultIfEmpty("").First();
 
     private bool AlphaTensorIsInteger(LoraModuleSpec m, IEnumerable<LoraModuleSpec> all)
     {

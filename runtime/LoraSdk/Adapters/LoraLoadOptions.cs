@@ -15,7 +15,7 @@ public sealed class LoraLoadOptions
     public bool ThrowOnUnmappedKeys { get; init; }
 
     /// <summary>
-    /// Load the supported modules of a file that also contains unsupported variants (LoHa, LoKr, DoRA, LoCon mid,
+    /// Load the supported modules of a file that also contains unsupported variants (kohya DoRA, LoCon mid, OFT,
     /// ...), reporting the skipped keys; default false: such a file is refused before anything changes.
     /// </summary>
     public bool SkipUnsupportedVariants { get; init; }

@@ -42,6 +42,8 @@ internal sealed class LoraPreparedLoad : IDisposable
             m.A?.Dispose();
             m.B?.Dispose();
             m.Magnitude?.Dispose();
+            if (m.VariantTensors is not null)
+                foreach (var t in m.VariantTensors.Values) t.Dispose();
         }
         Modules.Clear();
     }
@@ -49,10 +51,11 @@ internal sealed class LoraPreparedLoad : IDisposable
     /// <summary>One validated module with its loaded tensors (already in the layer's dtype and device and layout).</summary>
     internal sealed class PreparedModule
     {
-        public PreparedModule(LayerSite slot, string sourcePath, int rank, double alpha, bool useRsLora)
+        public PreparedModule(LayerSite slot, string sourcePath, string variant, int rank, double alpha, bool useRsLora)
         {
             Slot = slot;
             SourcePath = sourcePath;
+            Variant = variant;
             Rank = rank;
             Alpha = alpha;
             UseRsLora = useRsLora;
@@ -61,6 +64,9 @@ internal sealed class LoraPreparedLoad : IDisposable
         public LayerSite Slot { get; }
 
         public string SourcePath { get; }
+
+        /// <summary>The variant (<see cref="LoraVariants"/>).</summary>
+        public string Variant { get; }
 
         public int Rank { get; }
 
@@ -74,5 +80,8 @@ internal sealed class LoraPreparedLoad : IDisposable
 
         /// <summary>The DoRA magnitude, or null for plain LoRA.</summary>
         public Tensor? Magnitude { get; set; }
+
+        /// <summary>A LoHa/LoKr module's tensors by role (null for LoRA and DoRA).</summary>
+        public Dictionary<LoraTensorRole, Tensor>? VariantTensors { get; set; }
     }
 }

@@ -9,7 +9,8 @@ namespace LoraSdk.Layers;
 /// <summary>
 /// One adapter's weights in one layer, like PEFT's per-adapter entries of a <c>LoraLayer</c> (<c>r[name]</c>,
 /// <c>lora_alpha[name]</c>, <c>scaling[name]</c> and the variant's tensors). This is the variant seam, modelled on PEFT's
-/// <c>LoraVariant</c>: each variant (<see cref="LowRankWeights"/> for LoRA, <see cref="DoraWeights"/> for DoRA, …) says
+/// <c>LoraVariant</c>: each variant (<see cref="LowRankWeights"/> for LoRA, <see cref="DoraWeights"/> for DoRA,
+/// <see cref="LohaWeights"/> and <see cref="LokrWeights"/> for LyCORIS LoHa and LoKr) says
 /// how it is built from a file's tensors, what it adds in the forward pass, how it folds into the base weight (fuse and
 /// the materialized mode) and which tensors it saves; the layer's state machine (active adapters, caches, fuse
 /// bookkeeping) is the same for all. Tensors are live and owned by the layer: read or clone them, never dispose or

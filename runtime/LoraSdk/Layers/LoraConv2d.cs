@@ -101,6 +101,12 @@ public sealed class LoraConv2d : LoraLayer
         result.add_(LowRankOutput(input, a, b), scale);
     }
 
+    internal override void AddDense(Tensor input, Tensor result, Tensor delta, double scale)
+    {
+        using var scope = torch.NewDisposeScope();
+        result.add_(nn.functional.conv2d(input, delta, null, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W }), scale);
+    }
+
     internal override Tensor LowRankOutput(Tensor input, Tensor a, Tensor b)
     {
         var hidden = nn.functional.conv2d(input, a, null, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });

@@ -94,6 +94,13 @@ public abstract class LoraLayer : Module<Tensor, Tensor>
     /// <summary><paramref name="result"/> += <paramref name="scale"/> · B(A(<paramref name="input"/>)), the LoRA update of this layer's kind.</summary>
     internal abstract void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale);
 
+    /// <summary>
+    /// <paramref name="result"/> += <paramref name="scale"/> · the layer's operation (F.linear, or F.conv2d with its stride
+    /// and padding) of <paramref name="input"/> with the dense weight <paramref name="delta"/>, shaped like <see cref="Weight"/>:
+    /// the update of a variant whose ΔW is not a low-rank product (LoHa, LoKr).
+    /// </summary>
+    internal abstract void AddDense(Tensor input, Tensor result, Tensor delta, double scale);
+
     /// <summary>B(A(<paramref name="input"/>)), unscaled: the low-rank output as PEFT's <c>lora_B(lora_A(x))</c> computes it.</summary>
     internal abstract Tensor LowRankOutput(Tensor input, Tensor a, Tensor b);
 

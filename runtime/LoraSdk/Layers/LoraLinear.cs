@@ -76,6 +76,14 @@ public sealed class LoraLinear : LoraLayer
         flatResult.addmm_(hidden, b.t(), 1f, (float)scale);
     }
 
+    internal override void AddDense(Tensor input, Tensor result, Tensor delta, double scale)
+    {
+        using var scope = torch.NewDisposeScope();
+        var flatInput = input.reshape(-1, InFeatures);
+        var flatResult = result.view(-1, OutFeatures);
+        flatResult.addmm_(flatInput, delta.t(), 1f, (float)scale);
+    }
+
     internal override Tensor LowRankOutput(Tensor input, Tensor a, Tensor b) =>
         nn.functional.linear(nn.functional.linear(input, a), b);
 

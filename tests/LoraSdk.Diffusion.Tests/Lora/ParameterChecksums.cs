@@ -24,8 +24,15 @@ internal static class ParameterChecksums
             {
                 foreach (var (path, w) in c.GetAdapterWeights(adapter))
                 {
-                    result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(((LowRankWeights)w).A);
-                    result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(((LowRankWeights)w).B);
+                    if (w is LycorisWeights lycoris)
+                    {
+                        foreach (var (role, t) in lycoris.Tensors) result[$"{c.Name}.{path}.{role}.{adapter}"] = Hash(t);
+                    }
+                    else
+                    {
+                        result[$"{c.Name}.{path}.lora_A.{adapter}"] = Hash(((LowRankWeights)w).A);
+                        result[$"{c.Name}.{path}.lora_B.{adapter}"] = Hash(((LowRankWeights)w).B);
+                    }
                     result[$"{c.Name}.{path}.scaling.{adapter}"] = BitConverter.GetBytes(w.Scaling);
                 }
             }

@@ -90,8 +90,8 @@ public sealed class LoraAtomicLoadTests
     {
         using var dir = new TempDir();
         var tensors = LoraTestData.PeftTensors(4, 1);
-        tensors.Add(new KeyValuePair<string, Tensor>("lora_unet_mid_block_attentions_0_proj_in.hada_w1_a", randn(16, 2)));
-        string file = LoraTestData.WriteFile(dir, "loha.safetensors", tensors);
+        tensors.Add(new KeyValuePair<string, Tensor>("lora_unet_mid_block_attentions_0_proj_in.oft_blocks", randn(16, 2)));
+        string file = LoraTestData.WriteFile(dir, "oft.safetensors", tensors);
         var (m, c, before) = Loaded();
         using var _m = m;
         var e = Assert.Throws<LoraException>(() => c.LoadLoraAdapter(file, "unet", "x"));

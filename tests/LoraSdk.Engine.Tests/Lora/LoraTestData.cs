@@ -71,8 +71,15 @@ internal static class LoraTestData
         {
             foreach (var (path, w) in c.GetAdapterWeights(adapter))
             {
-                d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).A));
-                d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).B));
+                if (w is LycorisWeights lycoris)
+                {
+                    foreach (var (role, t) in lycoris.Tensors) d[$"{path}.{role}.{adapter}"] = Convert.ToHexString(Hash(t));
+                }
+                else
+                {
+                    d[$"{path}.A.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).A));
+                    d[$"{path}.B.{adapter}"] = Convert.ToHexString(Hash(((LowRankWeights)w).B));
+                }
                 d[$"{path}.s.{adapter}"] = w.Scaling.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             }
         }

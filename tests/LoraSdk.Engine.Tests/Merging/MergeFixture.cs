@@ -114,7 +114,7 @@ public sealed class MergeFixture : IDisposable
         var factors = new Dictionary<string, LoraLayerFactors>(StringComparer.Ordinal);
         foreach (var (module, spec) in unet)
         {
-            factors[module] = new LoraLayerFactors(file.Load(spec.AKey), file.Load(spec.BKey), spec.Scaling);
+            factors[module] = new LoraLayerFactors(file.Load(spec.AKey!), file.Load(spec.BKey!), spec.Scaling);
         }
         return new FixtureAdapter(tag, rank, alpha, rs, initialization, factors);
     }

@@ -5,7 +5,7 @@ using LoraSdk.Core;
 namespace LoraSdk.Generators.Tests.Infrastructure;
 
 /// <summary>
-/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 3, see
+/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 4, see
 /// docs/generator.md), so generator tests need no real adapter files. Per component the baseline rank/alpha is the
 /// most common one (ties → the larger), like the build task writes it.
 /// </summary>
@@ -14,6 +14,7 @@ internal sealed class SidecarJson
     private readonly string _manifest;
     private readonly string _file;
     private readonly List<(string Component, List<(string Path, int Rank, double Alpha, string Kind)> Modules)> _components = new();
+    private readonly Dictionary<string, string[]> _variants = new();
     private readonly List<string> _unmapped = new();
     private readonly List<(string Variant, string[] Keys)> _unsupported = new();
     private readonly List<(string Component, string Module, string Reason, bool Missing)> _compatibility = new();
@@ -56,6 +57,9 @@ internal sealed class SidecarJson
     public SidecarJson Unet(IEnumerable<string> modules, int rank, double alpha, string kind = "linear") => Component("unet", modules, rank, alpha, kind);
 
     public SidecarJson Format(string format) { _format = format; return this; }
+
+    /// <summary>The variants of <paramref name="component"/>'s modules (the build step omits them for plain LoRA).</summary>
+    public SidecarJson Variants(string component, params string[] variants) { _variants[component] = variants; return this; }
     public SidecarJson Size(long size) { _size = size; return this; }
     public SidecarJson TriggerWords(params string[] words) { _triggerWords.AddRange(words); return this; }
     public SidecarJson Declared(string? architecture) { _declared = architecture; return this; }
@@ -75,7 +79,7 @@ internal sealed class SidecarJson
     {
         var w = new JsonWriter(indented: true);
         w.StartObject();
-        w.Name("lorasdkSidecar").Value(3);
+        w.Name("lorasdkSidecar").Value(4);
         w.Name("manifest").Value(_manifest);
         w.Name("file").Value(_file);
         w.Name("path").Value("/abs/" + _file);
@@ -121,6 +125,12 @@ internal sealed class SidecarJson
                 {
                     w.Name("conv2d").StartArray();
                     foreach (var m in modules.Where(m => m.Kind == "conv2d")) w.Value(m.Path);
+                    w.EndArray();
+                }
+                if (_variants.TryGetValue(component, out var variants))
+                {
+                    w.Name("variants").StartArray();
+                    foreach (var v in variants) w.Value(v);
                     w.EndArray();
                 }
                 w.EndObject();

@@ -81,6 +81,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "peft";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -231,6 +236,11 @@ namespace LoraSdk.Samples.Loras
             /// Key format: <c>kohya</c>.
             /// </summary>
             public override string Format => "kohya";
+
+            /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
 
             /// <summary>
             /// Component prefix: none (every component of the file is loaded).
@@ -385,6 +395,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "kohya";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -535,6 +550,11 @@ namespace LoraSdk.Samples.Loras
             /// Key format: <c>kohya</c>.
             /// </summary>
             public override string Format => "kohya";
+
+            /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
 
             /// <summary>
             /// Component prefix: none (every component of the file is loaded).
@@ -689,6 +709,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "diffusers_old";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -841,6 +866,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "peft";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -991,6 +1021,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "peft";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: <c>unet</c> (only this component is loaded).
             /// </summary>
             public override string? Prefix => "unet";
@@ -1133,6 +1168,11 @@ namespace LoraSdk.Samples.Loras
             /// Key format: <c>peft</c>.
             /// </summary>
             public override string Format => "peft";
+
+            /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
 
             /// <summary>
             /// Component prefix: none (every component of the file is loaded).
@@ -1279,6 +1319,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "peft";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -1423,6 +1468,11 @@ namespace LoraSdk.Samples.Loras
             public override string Format => "peft";
 
             /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
+
+            /// <summary>
             /// Component prefix: none (every component of the file is loaded).
             /// </summary>
             public override string? Prefix => null;
@@ -1565,6 +1615,11 @@ namespace LoraSdk.Samples.Loras
             /// Key format: <c>peft</c>.
             /// </summary>
             public override string Format => "peft";
+
+            /// <summary>
+            /// Variant: <c>lora</c> (plain LoRA: can be hotswapped and merged).
+            /// </summary>
+            public override string Variant => "lora";
 
             /// <summary>
             /// Component prefix: none (every component of the file is loaded).
