@@ -14,8 +14,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-nsys="$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems*/*/bin/nsys /opt/nvidia/*/bin/nsys 2>/dev/null | head -n 1)"
-[[ -z "$nsys" ]] && nsys="$(find / -xdev -maxdepth 7 -type f -name nsys -perm -u+x 2>/dev/null | grep -v '/target-' | head -n 1)"
+nsys="$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems*/*/bin/nsys /opt/nvidia/*/bin/nsys /opt/nvidia/nsight-compute/*/host/target-linux-x64/nsys 2>/dev/null | head -n 1)"
+[[ -z "$nsys" ]] && nsys="$(find / -xdev -maxdepth 7 -type f -name nsys -perm -u+x 2>/dev/null | head -n 1)"
 echo "nsys: ${nsys:-none}"
 [[ -z "$nsys" ]] && { echo "SKIP	kernels	nsys not found"; exit 0; }
 app=/tmp/lorasdk-gpu/gpu
