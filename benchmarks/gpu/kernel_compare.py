@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares two Nsight Systems cuda_gpu_kern_sum CSVs (LoraSdk, diffusers) of the same workload.
+"""Compares per-kernel GPU time of LoraSdk and diffusers on the same workload (Nsight Compute or Systems CSVs).
 
 usage: kernel_compare.py lorasdk.csv diffusers.csv [--ours-ms 46.8 --theirs-ms 41.5]
 
@@ -31,14 +31,28 @@ def family(name: str) -> str:
     return "other"
 
 
+UNIT_NS = {"nsecond": 1.0, "ns": 1.0, "usecond": 1e3, "us": 1e3, "msecond": 1e6, "ms": 1e6, "second": 1e9, "s": 1e9}
+
+
 def read(path):
-    rows = []
+    """(name, total ns, instances) per kernel name, from an Nsight Compute --csv file (one row per kernel launch and
+    metric) or an Nsight Systems cuda_gpu_kern_sum CSV."""
+    totals = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
-            total = float(r.get("Total Time (ns)") or r.get("Total Time") or 0)
-            n = int(float(r.get("Instances") or r.get("Count") or 0))
-            rows.append((r["Name"], total, n))
-    return rows
+            if "Kernel Name" in r:
+                if r.get("Metric Name") != "gpu__time_duration.sum":
+                    continue
+                name = r["Kernel Name"]
+                t = float(r["Metric Value"].replace(",", "")) * UNIT_NS.get(r.get("Metric Unit", "nsecond"), 1.0)
+                n = 1
+            else:
+                name = r["Name"]
+                t = float(r.get("Total Time (ns)") or 0)
+                n = int(float(r.get("Instances") or 0))
+            tot, cnt = totals.get(name, (0.0, 0))
+            totals[name] = (tot + t, cnt + n)
+    return [(name, t, n) for name, (t, n) in totals.items()]
 
 
 def main() -> int:
@@ -57,6 +71,9 @@ def main() -> int:
             f = fams.setdefault(family(name), {})
             share, count = f.get(who, (0.0, 0))
             f[who] = (share + t / total, count + n)
+    for who, rows in runs.items():
+        print(f"{who}: {sum(n for _, _, n in rows)} kernel launches, {sum(t for _, t, _ in rows) / 1e6:.2f} ms of kernel time measured")
+    print()
     print("## GPU time by kernel family (share of each run's kernel time" + ("; ms per step = share x graph step ms" if ours_ms and theirs_ms else "") + ")\n")
     print("| family | LoraSdk share | diffusers share | LoraSdk ms/step | diffusers ms/step |")
     print("| --- | --- | --- | --- | --- |")
