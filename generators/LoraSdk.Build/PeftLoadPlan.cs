@@ -45,7 +45,7 @@ internal sealed class PeftLoadPlan
     {
         const string configFile = AdapterSourceResolver.PeftConfigName;
         var refusals = new List<string>();
-        var warnings = configWarnings.Select(w => $"{configFile}: {w}").ToList();
+        var warnings = configWarnings.ToList(); // already labelled with the config file name
         var findings = PeftConfigPolicy.Check(config);
         foreach (var f in findings) (f.IsRefusal ? refusals : warnings).Add(f.Message);
         var components = new Dictionary<string, IReadOnlyList<LoraModuleSpec>>(StringComparer.Ordinal);

@@ -398,6 +398,18 @@ public class PeftFolderTests
         Assert.True(targeted.Count > 0 && targeted.Count < ranks.Count);
     }
 
+    [Fact]
+    public void AMalformedConfigValueTakesPeftsDefaultWithAWarning()
+    {
+        using var temp = new TempFolder();
+        WriteFolder(temp.File("models/odd"), IkeaModules(), c => c["lora_alpha"] = "high");
+        var built = Build(temp, Manifest(Entry("Odd", "models", "odd")));
+        var d = Only(built.Outcome, "LSDK020").Single();
+        Assert.Equal("Adapter 'Odd': the PEFT adapter folder 'models/odd': adapter_config.json: 'lora_alpha' is not a number; using PEFT's default 8", d.GetMessage());
+        var adapter = Adapters(built.Outcome, "Odd")["Odd"];
+        Assert.Equal((8.0, 2.0), (adapter.Alpha, adapter.Scaling));
+    }
+
     // ---------------- what is not there: LSDK002 / LSDK003 ----------------
 
     [Fact]
