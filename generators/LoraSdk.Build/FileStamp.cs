@@ -17,18 +17,22 @@ internal sealed class FileStamp
 {
     private const string Version = "lorasdk-stamp-3";
 
-    public FileStamp(string sourceKey, string sha256, string layoutsKey, bool ok)
+    public FileStamp(string sourceKey, string sha256, string layoutsKey, bool ok, IReadOnlyList<string>? fileHashes = null)
     {
         SourceKey = sourceKey;
         Sha256 = sha256;
         LayoutsKey = layoutsKey;
         Ok = ok;
+        FileHashes = fileHashes ?? Array.Empty<string>();
     }
 
     /// <summary>The hash of the files' paths, sizes and times (<see cref="KeyOf"/>).</summary>
     public string SourceKey { get; }
 
     public string Sha256 { get; }
+
+    /// <summary>A PEFT folder's per-file SHA-256s (config, weights) that <see cref="Sha256"/> was made from; empty for a file.</summary>
+    public IReadOnlyList<string> FileHashes { get; }
 
     public string LayoutsKey { get; }
 
@@ -58,8 +62,9 @@ internal sealed class FileStamp
         {
             if (!File.Exists(path)) return null;
             var lines = File.ReadAllText(path).Split('\n');
-            if (lines.Length < 5 || lines[0] != Version) return null;
-            return new FileStamp(lines[1], lines[2], string.Join("\n", lines, 4, lines.Length - 4), lines[3] == "ok");
+            if (lines.Length < 6 || lines[0] != Version) return null;
+            var parts = lines[3].Length == 0 ? Array.Empty<string>() : lines[3].Split(' ');
+            return new FileStamp(lines[1], lines[2], string.Join("\n", lines, 5, lines.Length - 5), lines[4] == "ok", parts);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
@@ -68,5 +73,5 @@ internal sealed class FileStamp
     }
 
     /// <summary>One value per line; the layouts key last (it is the only free text).</summary>
-    public string Serialize() => string.Join("\n", Version, SourceKey, Sha256, Ok ? "ok" : "invalid", LayoutsKey);
+    public string Serialize() => string.Join("\n", Version, SourceKey, Sha256, string.Join(" ", FileHashes), Ok ? "ok" : "invalid", LayoutsKey);
 }

@@ -189,13 +189,17 @@ public sealed class InspectLoraAdapters : Task
         if (stamp != null && stamp.SameSource(sourceKey) && stamp.LayoutsKey == layoutsKey && File.Exists(sidecarPath))
             return stamp.Ok ? stamp.Sha256 : null;
 
+        // The same files: their hashes are still right (only the layouts changed, or the sidecar is gone).
+        bool sameFiles = stamp != null && stamp.SameSource(sourceKey) && stamp.Sha256.Length == 64;
         string text;
         string sha;
         bool ok;
+        IReadOnlyList<string>? fileHashes = null;
         try
         {
-            if (source.IsPeftFolder) (text, sha, ok) = ReadPeftFolder(id, source, size, layouts);
-            else (text, sha, ok) = ReadFile(id, source, size, layouts, stamp != null && stamp.SameSource(sourceKey) && stamp.Sha256.Length == 64 ? stamp.Sha256 : null);
+            if (source.IsPeftFolder)
+                (text, sha, ok, fileHashes) = ReadPeftFolder(id, source, size, layouts, sameFiles && stamp!.FileHashes.Count == 2 ? stamp.FileHashes : null);
+            else (text, sha, ok) = ReadFile(id, source, size, layouts, sameFiles ? stamp!.Sha256 : null);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
@@ -204,7 +208,7 @@ public sealed class InspectLoraAdapters : Task
             return null;
         }
         WriteIfChanged(sidecarPath, text);
-        File.WriteAllText(stampPath, new FileStamp(sourceKey, sha, layoutsKey, ok).Serialize());
+        File.WriteAllText(stampPath, new FileStamp(sourceKey, sha, layoutsKey, ok, fileHashes).Serialize());
         return ok ? sha : null;
     }
 
@@ -230,12 +234,23 @@ public sealed class InspectLoraAdapters : Task
     /// weights' header with it, and decide what loading it keeps or refuses (<see cref="PeftLoadPlan"/>). A config the
     /// runtime refuses gives status <c>refused</c> (LSDK019).
     /// </summary>
-    private (string Text, string Sha, bool Ok) ReadPeftFolder(SidecarIdentity id, AdapterSource source, long size, BaseModelLayouts layouts)
+    private (string Text, string Sha, bool Ok, IReadOnlyList<string> FileHashes) ReadPeftFolder(SidecarIdentity id, AdapterSource source, long size,
+        BaseModelLayouts layouts, IReadOnlyList<string>? knownHashes)
     {
         byte[] configBytes = File.ReadAllBytes(source.Config!);
-        string configSha = Hex(SHA256Of(configBytes));
-        string weightsSha = HashFile(source.Weights);
-        FilesHashed += 2;
+        string configSha, weightsSha;
+        if (knownHashes != null)
+        {
+            configSha = knownHashes[0];
+            weightsSha = knownHashes[1];
+        }
+        else
+        {
+            configSha = Hex(SHA256Of(configBytes));
+            weightsSha = HashFile(source.Weights);
+            FilesHashed += 2;
+        }
+        var hashes = new[] { configSha, weightsSha };
         string sha = SidecarDocument.FolderHash(new[] { (AdapterSourceResolver.PeftConfigName, configSha), (AdapterSourceResolver.PeftWeightsName, weightsSha) });
         var configWarnings = new List<string>();
         LoraAdapterConfig config;
@@ -245,7 +260,7 @@ public sealed class InspectLoraAdapters : Task
         }
         catch (LoraSdkFormatException e)
         {
-            return (SidecarDocument.Failed(id, size, "refused", e.Message, layouts), sha, false);
+            return (SidecarDocument.Failed(id, size, "refused", e.Message, layouts), sha, false, hashes);
         }
         LoraFileModel model;
         try
@@ -255,12 +270,12 @@ public sealed class InspectLoraAdapters : Task
         }
         catch (LoraSdkFormatException e)
         {
-            return (SidecarDocument.Failed(id, size, "invalid", e.Message, layouts), sha, false);
+            return (SidecarDocument.Failed(id, size, "invalid", e.Message, layouts), sha, false, hashes);
         }
         var plan = PeftLoadPlan.For(model, config, configWarnings, layouts);
-        if (plan.Refusals.Count > 0) return (SidecarDocument.Failed(id, size, "refused", string.Join("; ", plan.Refusals), layouts), sha, false);
+        if (plan.Refusals.Count > 0) return (SidecarDocument.Failed(id, size, "refused", string.Join("; ", plan.Refusals), layouts), sha, false, hashes);
         var peft = new PeftSidecarInfo(configBytes.Length, configSha, new FileInfo(source.Weights).Length, weightsSha, plan);
-        return (SidecarDocument.Ok(id, size, sha, source.RuntimePath(sha), model, layouts, peft), sha, true);
+        return (SidecarDocument.Ok(id, size, sha, source.RuntimePath(sha), model, layouts, peft), sha, true, hashes);
     }
 
     private static byte[] SHA256Of(byte[] bytes)

@@ -485,6 +485,14 @@ public class PeftFolderTests
         var (warm, _) = BuildStep.Inspect(manifest, temp.File("obj"));
         Assert.Equal((0, 0, 0), (warm.HeadersRead, warm.FilesHashed, warm.SidecarsWritten));
 
+        // Another base model (same files): read again against the new layouts, the hashes are reused.
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"name\": \"TinySdxl\"", "\"name\": \"TinySdxl2\""));
+        var (rebased, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((2, 0, 2), (rebased.HeadersRead, rebased.FilesHashed, rebased.SidecarsWritten));
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"name\": \"TinySdxl2\"", "\"name\": \"TinySdxl\""));
+        var (back, _) = BuildStep.Inspect(manifest, temp.File("obj"));
+        Assert.Equal((2, 0, 2), (back.HeadersRead, back.FilesHashed, back.SidecarsWritten));
+
         // lora_alpha 8 → 16 in the config only: the folder is hashed and read again, its sidecar rewritten; the weights are untouched.
         string configPath = Path.Combine(folder, "adapter_config.json");
         File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"lora_alpha\": 8,", "\"lora_alpha\": 16,"));
