@@ -93,7 +93,11 @@ public sealed partial class LoraComponent
     public LoraForwardMode ForwardMode
     {
         get => _forward.Mode;
-        set => _forward.Mode = value;
+        set
+        {
+            GateGraphChange("ForwardMode", PlanChangeForMode(value));
+            _forward.Mode = value;
+        }
     }
 
     /// <summary>For <see cref="LoraForwardMode.Auto"/>: forward calls with an unchanged configuration before a layer folds (default 2).</summary>
@@ -177,6 +181,7 @@ public sealed partial class LoraComponent
     /// </summary>
     public void Dematerialize()
     {
+        GateGraphChange("Dematerialize", PlanChangeForDematerialize());
         foreach (var s in _sites) s.Adapters?.Dematerialize();
     }
 
