@@ -66,6 +66,37 @@ public sealed class GraphPinnedUNetParityTests
         Assert.True(pin.IsActive);
     }
 
+    public static IEnumerable<object[]> PipelineLevelChanges() => new[]
+    {
+        new object[] { "SetAdapters with b", (Action<LoraAdapterManager>)(m => m.SetAdapters(new[] { "a", "b" }, new[] { 0.5, 0.5 })) },
+        new object[] { "load lora_c", (Action<LoraAdapterManager>)(m => m.LoadLoraWeights(LoraPipelineHarness.LoraPath("lora_c"), "c")) },
+        new object[] { "fuse", (Action<LoraAdapterManager>)(m => m.FuseLora()) },
+        new object[] { "delete a", (Action<LoraAdapterManager>)(m => m.DeleteAdapters(new[] { "a" })) },
+        new object[] { "unload", (Action<LoraAdapterManager>)(m => m.UnloadLoraWeights()) },
+        new object[] { "materialized mode", (Action<LoraAdapterManager>)(m => m.ForwardMode = LoraForwardMode.Materialized) },
+    };
+
+    /// <summary>A pipeline-level change that a UNet pin refuses changes no component: the text encoders are checked first too.</summary>
+    [Theory]
+    [MemberData(nameof(PipelineLevelChanges))]
+    public void A_pipeline_level_change_refused_by_the_unet_pin_changes_no_component(string what, Action<LoraAdapterManager> change)
+    {
+        using var p = new LoraPipelineHarness();
+        p.Load("lora_a", "a");
+        p.Load("lora_b", "b");
+        p.Manager.SetAdapters(new[] { "a" });
+        using var pin = p.Manager.PinForGraphs();
+        var before = p.Checksums();
+        var e = Assert.Throws<LoraException>(() => change(p.Manager));
+        Assert.Equal(LoraErrorKind.GraphPinned, e.Kind);
+        Assert.Equal("unet", e.Component);
+        ParameterChecksums.AssertEqual(before, p.Checksums());
+        using (var actual = p.RunUnet())
+        using (var expected = GoldenSet.Reference.Tensor("unet/a"))
+            TensorAssert.Close(actual, expected, $"after the refused {what}");
+        _output.WriteLine($"{what}: {e.Message}");
+    }
+
     private static Dictionary<string, IntPtr> Pointers(LoraComponent unet)
     {
         var result = Adapters(unet).ToDictionary(kv => kv.Key, kv => kv.Value);
