@@ -117,6 +117,33 @@ public sealed partial class LoraComponent
         graph.Dispose();
     }
 
+    /// <summary>
+    /// While the component is pinned for graphs: the tensors its pinned forward reads, by name — every pinned adapter's
+    /// A and B per layer (<c>adapter/path.A</c>), the stacked factors of layers with several adapters
+    /// (<c>path.stackedA</c>) and the scale buffers (<c>scales@device</c>). A diagnostic: a hotswap, a weight or scale
+    /// change keeps every one of them in its storage (compare their data pointers). Read only; empty when not pinned.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> GetGraphPinnedTensors()
+    {
+        var result = new List<KeyValuePair<string, TorchSharp.torch.Tensor>>();
+        var state = _forward.Graph;
+        if (state is null) return result;
+        foreach (var buffer in state.Buffers) result.Add(new("scales@" + buffer.Device, buffer.Values));
+        foreach (var layer in state.Layers)
+        {
+            var plan = layer.GraphPlan;
+            if (plan is null) continue;
+            foreach (var w in plan.Slots)
+            {
+                result.Add(new($"{w.AdapterName}/{layer.ModulePath}.A", w.A));
+                result.Add(new($"{w.AdapterName}/{layer.ModulePath}.B", w.B));
+            }
+            if (plan.StackedA is not null) result.Add(new(layer.ModulePath + ".stackedA", plan.StackedA));
+            if (plan.StackedB is not null) result.Add(new(layer.ModulePath + ".stackedB", plan.StackedB));
+        }
+        return result;
+    }
+
     /// <summary>Writes host-side LoRA state into the graph-stable device tensors (no-op when not pinned).</summary>
     internal void RefreshGraph() => _forward.Graph?.Refresh();
 
