@@ -23,6 +23,7 @@ using static TorchSharp.torch;
 // 2. One SDXL-base-sized UNet step (CFG batch 2, random weights) with 0/1/2/4 rank-r adapters on every attention
 //    projection (to_q/to_k/to_v/to_out.0), unfused (the engine's batched low-rank path) and materialized.
 if (args.Length > 0 && GraphCommands.Names.Contains(args[0])) return GraphCommands.Run(args[0], args[1..]);
+if (args.Length > 0 && args[0] == ProfileStepCommand.Name) return ProfileStepCommand.Run(args[1..]);
 var o = Options.Parse(args);
 var device = new Device(o.Device);
 Console.WriteLine($"LoraSdk GPU bench on {o.Device}; cuda available: {cuda.is_available()}, devices: {(cuda.is_available() ? cuda.device_count() : 0)}");

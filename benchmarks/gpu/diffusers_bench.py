@@ -53,6 +53,9 @@ def main() -> int:
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--dtype", default="fp16", choices=["fp16", "bf16", "fp32"])
     ap.add_argument("--only", default=None, help="comma-separated config names")
+    ap.add_argument("--profile-step", type=int, default=None, metavar="ADAPTERS",
+                    help="only: 3 eager warm-up steps with this many adapters, then one step between "
+                         "torch.cuda.profiler.start()/stop() (for ncu --profile-from-start off)")
     ap.add_argument("--adapter-dtype", default="peft", choices=["peft", "model"],
                     help="peft: PEFT's default (autocast_adapter_dtype upcasts fp16/bf16 adapter weights to fp32), "
                          "model: cast the adapter weights to the model's dtype, as LoraSdk keeps them")
@@ -140,6 +143,20 @@ def main() -> int:
         print(f"{count} adapter(s) loaded; adapter weights are {lora_dtype} (--adapter-dtype {args.adapter_dtype})")
 
     only = set(args.only.split(",")) if args.only else None
+
+    if args.profile_step is not None:
+        if args.profile_step > 0:
+            add_adapters(args.profile_step)
+        with torch.no_grad():
+            for _ in range(3):
+                step()
+            torch.cuda.synchronize()
+            torch.cuda.profiler.start()
+            step()
+            torch.cuda.synchronize()
+            torch.cuda.profiler.stop()
+        print(f"profile-step: {args.profile_step} adapter(s), {dtype}, latent {L}")
+        return 0
 
     def bench(name):
         if only is not None and name not in only:

@@ -1,7 +1,7 @@
 namespace LoraSdk.Core;
 
 /// <summary>Malformed JSON text; carries the 1-based line and column and the 0-based character offset.</summary>
-public sealed class JsonParseException : LoraSdkFormatException
+internal sealed class JsonParseException : LoraSdkFormatException
 {
     /// <summary>Creates the exception.</summary>
     public JsonParseException(string reason, int line, int column, int offset)

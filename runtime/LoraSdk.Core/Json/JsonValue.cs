@@ -8,7 +8,7 @@ namespace LoraSdk.Core;
 /// An immutable JSON node that remembers where it started in the source text (for diagnostics located at a
 /// manifest's line and column). Parse with <see cref="Parse"/>.
 /// </summary>
-public sealed class JsonValue
+internal sealed class JsonValue
 {
     private static readonly IReadOnlyList<JsonValue> NoItems = new JsonValue[0];
     private static readonly IReadOnlyList<KeyValuePair<string, JsonValue>> NoProperties = new KeyValuePair<string, JsonValue>[0];

@@ -1,7 +1,7 @@
 namespace LoraSdk.Core;
 
 /// <summary>The kind of a <see cref="JsonValue"/>.</summary>
-public enum JsonValueKind
+internal enum JsonValueKind
 {
     /// <summary>A JSON object.</summary>
     Object,

@@ -9,7 +9,7 @@ namespace LoraSdk.Core;
 /// A minimal deterministic JSON writer (invariant culture, round-trip doubles, stable escaping). Used for the
 /// <c>lorasdk inspect --json</c> contract, build sidecars and safetensors headers.
 /// </summary>
-public sealed class JsonWriter
+internal sealed class JsonWriter
 {
     private readonly StringBuilder _sb = new StringBuilder();
     private readonly bool _indented;

@@ -25,7 +25,7 @@ public static class LoraInspectJson
     /// Writes the document as one object; <paramref name="extraMembers"/> (may be null) is called after the
     /// <c>"version"</c> member to add members such as <c>fileName</c> / <c>fileSize</c> / <c>sha256</c>.
     /// </summary>
-    public static void WriteTo(JsonWriter w, LoraFileModel model, Action<JsonWriter>? extraMembers)
+    internal static void WriteTo(JsonWriter w, LoraFileModel model, Action<JsonWriter>? extraMembers)
     {
         if (w == null) throw new ArgumentNullException(nameof(w));
         if (model == null) throw new ArgumentNullException(nameof(model));

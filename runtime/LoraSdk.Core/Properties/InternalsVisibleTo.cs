@@ -11,3 +11,4 @@ using System.Runtime.CompilerServices;
 [assembly: InternalsVisibleTo("LoraSdk.Engine.Tests")]
 [assembly: InternalsVisibleTo("LoraSdk.Diffusion.Tests")]
 [assembly: InternalsVisibleTo("LoraSdk.Generators.Tests")]
+[assembly: InternalsVisibleTo("LoraSdk.Benchmarks.Generator")]

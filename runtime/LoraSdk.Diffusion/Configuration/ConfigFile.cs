@@ -27,7 +27,7 @@ public sealed class ConfigFile
     public string Text { get; }
 
     /// <summary>The parsed JSON object.</summary>
-    public JsonValue Root { get; }
+    internal JsonValue Root { get; }
 
     /// <summary>Reads and parses a config file; it must hold a JSON object.</summary>
     /// <exception cref="ModelLoadException">The file is missing or is not a JSON object.</exception>
@@ -61,7 +61,7 @@ public sealed class ConfigFile
     public bool Has(string key) => Root.TryGetProperty(key, out var v) && !v.IsNull;
 
     /// <summary>The raw entry, or null when absent or <c>null</c>.</summary>
-    public JsonValue? Get(string key) => Root.TryGetProperty(key, out var v) && !v.IsNull ? v : null;
+    internal JsonValue? Get(string key) => Root.TryGetProperty(key, out var v) && !v.IsNull ? v : null;
 
     /// <summary>An integer entry, or <paramref name="defaultValue"/> when absent or null.</summary>
     public int GetInt(string key, int defaultValue) => GetNullableInt(key) ?? defaultValue;

@@ -13,7 +13,7 @@ namespace LoraSdk.Diffusion.Tests.Support;
 /// (tests/fixtures-flux) or <see cref="SeedFlows"/> (tests/fixtures-seed-flows). Tensors are loaded on
 /// demand and owned by the caller.
 /// </summary>
-public sealed class GoldenSet
+internal sealed class GoldenSet
 {
     private static readonly ConcurrentDictionary<string, GoldenSet> Cache = new();
     private readonly Lazy<JsonValue> _json;

@@ -44,9 +44,9 @@ public sealed class MergeFixture : IDisposable
 
     public string Fixtures { get; }
 
-    public JsonValue Goldens { get; }
+    internal JsonValue Goldens { get; }
 
-    public JsonValue Merges => Goldens["merges"]!["results"]!;
+    internal JsonValue Merges => Goldens["merges"]!["results"]!;
 
     /// <summary>UNet adapters of lora_a ("a"), lora_b ("b"), lora_d ("d").</summary>
     public Dictionary<string, FixtureAdapter> Adapters { get; }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Per-kernel GPU time of one configuration, LoraSdk vs diffusers + PEFT: one eager step under Nsight Compute.
+# Run on the device after device-run.sh has unpacked the bench and the python sources (or standalone: it unpacks them).
+# usage: benchmarks/gpu/kernel-profile.sh [--adapters N] [--materialized]   (OURS_MS / THEIRS_MS: graph step ms, to scale shares)
+# Writes $OUT/kernels-lorasdk.csv, $OUT/kernels-diffusers.csv and prints kernel_compare.py's table.
+set -uo pipefail
+OUT="${OUT:-/tmp/lorasdk-device-out}"
+adapters=0; mode=unfused
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --adapters) adapters="$2"; shift 2 ;;
+    --materialized) mode=materialized; shift ;;
+    *) echo "unknown option $1"; exit 2 ;;
+  esac
+done
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+app=/tmp/lorasdk-gpu/gpu
+if [[ ! -x "$app/LoraSdk.Benchmarks.Gpu" && -f .device/gpu.tar.xz ]]; then
+  mkdir -p /tmp/lorasdk-gpu && tar -xJf .device/gpu.tar.xz -C /tmp/lorasdk-gpu && chmod +x "$app/LoraSdk.Benchmarks.Gpu"
+fi
+pysrc=/tmp/lorasdk-pysrc
+if [[ ! -d "$pysrc/src/diffusers" ]]; then
+  mkdir -p "$pysrc"
+  for name in diffusers peft; do [[ -f ".device/src/$name.tar.gz" ]] && tar -xzf ".device/src/$name.tar.gz" -C "$pysrc"; done
+fi
+torchlib="$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')"
+export LD_LIBRARY_PATH="$torchlib:$app:${LD_LIBRARY_PATH:-}" PYTHONPATH="$pysrc/src:${PYTHONPATH:-}" DOTNET_gcServer=0
+# Nsight Compute, one metric (kernel duration), clocks and caches left alone, only between the benches' profiler
+# start/stop: one eager step after three warm-up steps (LoraSdk `profile-step`, diffusers_bench.py --profile-step).
+ncu="$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -n 1)"
+[[ -z "$ncu" ]] && { echo "SKIP	kernels	ncu not found"; exit 0; }
+run() {
+  local who="$1"; shift
+  timeout 240 "$ncu" --profile-from-start off --metrics gpu__time_duration.sum --clock-control none --cache-control none --csv \
+    "$@" > "/tmp/k-$who.out" 2> "/tmp/k-$who.err"
+  echo "$who: exit $?, $(grep -c gpu__time_duration "/tmp/k-$who.out") kernels measured"
+  grep -v '^"' "/tmp/k-$who.out" | grep -v '^==PROF==' | tail -n 2
+  tail -n 2 "/tmp/k-$who.err"
+  grep -E '^"' "/tmp/k-$who.out" > "$OUT/kernels-$who.csv"
+}
+materialized=""; [[ "$mode" == materialized ]] && materialized="--materialized"
+run lorasdk "$app/LoraSdk.Benchmarks.Gpu" profile-step --adapters "$adapters" $materialized
+if [[ -z "$materialized" ]]; then
+  run diffusers python3 benchmarks/gpu/diffusers_bench.py --profile-step "$adapters"
+else
+  echo "diffusers: materialized is fused weights, i.e. the base step"; run diffusers python3 benchmarks/gpu/diffusers_bench.py --profile-step 0
+fi
+python3 benchmarks/gpu/kernel_compare.py "$OUT/kernels-lorasdk.csv" "$OUT/kernels-diffusers.csv" ${OURS_MS:+--ours-ms $OURS_MS} ${THEIRS_MS:+--theirs-ms $THEIRS_MS} | tee "$OUT/kernels-$adapters-$mode.md"
