@@ -80,8 +80,8 @@ stamp "python packages"
 pysrc=/tmp/lorasdk-pysrc
 rm -rf "$pysrc"; mkdir -p "$pysrc"
 for name in diffusers peft; do
-  if [[ -f ".device/src/$name.tar.gz" ]]; then
-    tar -xzf ".device/src/$name.tar.gz" -C "$pysrc"
+  if [[ -f ".device/src/$name.tar.xz" ]]; then
+    tar -xJf ".device/src/$name.tar.xz" -C "$pysrc"
     cat ".device/src/$name.version" 2>/dev/null || true
   fi
 done

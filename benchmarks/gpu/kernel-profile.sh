@@ -21,7 +21,7 @@ fi
 pysrc=/tmp/lorasdk-pysrc
 if [[ ! -d "$pysrc/src/diffusers" ]]; then
   mkdir -p "$pysrc"
-  for name in diffusers peft; do [[ -f ".device/src/$name.tar.gz" ]] && tar -xzf ".device/src/$name.tar.gz" -C "$pysrc"; done
+  for name in diffusers peft; do [[ -f ".device/src/$name.tar.xz" ]] && tar -xJf ".device/src/$name.tar.xz" -C "$pysrc"; done
 fi
 torchlib="$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')"
 export LD_LIBRARY_PATH="$torchlib:$app:${LD_LIBRARY_PATH:-}" PYTHONPATH="$pysrc/src:${PYTHONPATH:-}" DOTNET_gcServer=0

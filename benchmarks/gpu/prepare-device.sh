@@ -3,8 +3,8 @@
 # carries (`carry: [".device"]`), compressed because the tracked tree (~43 MiB) plus the carried files must stay under
 # the device's 64 MiB:
 #   .device/gpu.tar.xz           LoraSdk.Benchmarks.Gpu published self-contained, without libtorch natives (~8 MiB)
-#   .device/src/diffusers.tar.gz src/diffusers of a diffusers snapshot (from the search tool's fetch, ~5 MiB)
-#   .device/src/peft.tar.gz      src/peft of a PEFT snapshot (~0.6 MiB)
+#   .device/src/diffusers.tar.xz src/diffusers of a diffusers snapshot (from the search tool's fetch, ~1.7 MiB xz)
+#   .device/src/peft.tar.xz      src/peft of a PEFT snapshot (~0.6 MiB)
 # usage: benchmarks/gpu/prepare-device.sh [--diffusers <git dir>] [--peft <git dir>]
 # The git dirs default to the fetch mirrors /work/.mirror/huggingface+diffusers/repo and .../huggingface+peft/repo.
 set -euo pipefail
@@ -30,11 +30,11 @@ tar -C "$publish" -cf - --exclude='*.pdb' --exclude='*.xml' --exclude='libmscord
 for pair in "diffusers:$diffusers_git:src/diffusers" "peft:$peft_git:src/peft"; do
   IFS=: read -r name dir path <<<"$pair"
   if [[ -d "$dir" ]]; then
-    git --git-dir="$dir" archive --format=tar HEAD "$path" | gzip -9 > ".device/src/$name.tar.gz"
+    git --git-dir="$dir" archive --format=tar HEAD "$path" | xz -9 -T0 > ".device/src/$name.tar.xz"
     git --git-dir="$dir" log -1 --format="$name %H %cd" > ".device/src/$name.version"
   else
     echo "prepare-device.sh: no $name snapshot at $dir: the device run will use the device's own $name, if any" >&2
-    rm -f ".device/src/$name.tar.gz" ".device/src/$name.version"
+    rm -f ".device/src/$name.tar.xz" ".device/src/$name.version"
   fi
 done
 du -sh .device/gpu.tar.xz .device/src/*

@@ -10,9 +10,13 @@ namespace LoraSdk.Build;
 /// docs/generator.md): only what the source generator reads, so a cold generator run parses a few dozen KB per
 /// SDXL-sized adapter instead of the full <c>lorasdk inspect --json</c> document.
 /// <list type="bullet">
-/// <item><description>Identity and status (always): <c>lorasdkSidecar</c>, <c>manifest</c>, <c>file</c> (as written in
-/// the manifest), <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>
-/// (<c>ok</c>/<c>missing</c>/<c>invalid</c>), <c>error</c>, <c>baseModel</c>, <c>baseModelError</c>.</description></item>
+/// <item><description>Identity and status (always): <c>lorasdkSidecar</c>, <c>manifest</c>, <c>file</c> and
+/// <c>subfolder</c> (as written in the manifest), <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>
+/// (<c>ok</c>/<c>missing</c>/<c>invalid</c>/<c>refused</c>), <c>error</c>, <c>errorAt</c>, <c>baseModel</c>,
+/// <c>baseModelError</c>. A PEFT adapter folder's <c>fileSize</c> is its two files' sizes added, its <c>sha256</c> the
+/// SHA-256 of their <c>sha256sum</c> listing (<see cref="FolderHash"/>).</description></item>
+/// <item><description>PEFT adapter folders (<c>ok</c> only): <c>peft</c> = <c>{config: {size, sha256}, weights: {size,
+/// sha256}, warnings}</c>; the components then hold only the modules the config selects.</description></item>
 /// <item><description>File facts (<c>ok</c> only): <c>runtimePath</c> (where the file is copied next to the app,
 /// <see cref="AdapterOutputPath"/>), <c>format</c>, <c>triggerWords</c>, <c>declaredArchitecture</c>,
 /// <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>, <c>unsupported</c>
@@ -30,26 +34,32 @@ internal static class SidecarDocument
 {
     /// <summary>
     /// Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>;
-    /// version 4 adds the components' <c>variants</c> (LoHa and LoKr are modules now, no longer <c>unsupported</c>).
+    /// version 4 adds the components' <c>variants</c> (LoHa and LoKr are modules now, no longer <c>unsupported</c>);
+    /// version 5 adds PEFT adapter folders: <c>subfolder</c>, <c>peft</c>, status <c>refused</c>, <c>errorAt</c>, and a
+    /// <c>missing</c> sidecar's <c>error</c> is the whole reason ("was not found at '…'", "has no subfolder …").
     /// </summary>
-    public const int FormatVersion = 4;
+    public const int FormatVersion = 5;
 
-    public static string Ok(SidecarIdentity id, long fileSize, string sha256, string runtimePath, LoraFileModel model, BaseModelLayouts layouts)
+    public static string Ok(SidecarIdentity id, long fileSize, string sha256, string runtimePath, LoraFileModel model, BaseModelLayouts layouts,
+        PeftSidecarInfo? peft = null)
     {
         var w = new JsonWriter(indented: false);
         w.StartObject();
         Identity(w, id, fileSize, sha256, "ok", null, layouts);
         w.Name("runtimePath").Value(runtimePath);
+        if (peft != null) Peft(w.Name("peft"), peft);
         w.Name("format").Value(model.Format);
         Strings(w.Name("triggerWords"), model.TriggerWords);
         w.Name("declaredArchitecture").Value(model.DeclaredArchitecture);
         w.Name("impliedArchitecture").Value(layouts.ImpliedArchitecture(model.ImpliedArchitecture));
         w.Name("usesRsLora").Value(model.UsesRsLora);
+        // A PEFT folder loads only the modules its config selects (PeftLoadPlan); a file loads every module.
+        var loaded = peft?.Plan.Components ?? model.Components.ToDictionary(c => c.Key, c => (IReadOnlyList<LoraModuleSpec>)c.Value.Values.ToList());
         w.Name("components").StartObject();
-        foreach (var component in model.Components)
+        foreach (var component in model.Components.Keys)
         {
-            if (component.Value.Count == 0) continue;
-            WriteComponent(w.Name(component.Key), component.Value.Values);
+            if (!loaded.TryGetValue(component, out var modules) || modules.Count == 0) continue;
+            WriteComponent(w.Name(component), modules);
         }
         w.EndObject();
         // Keys diffusers drops (kohya Flux non-block layers, T5 keys, ...) will not be applied either: LSDK013 names them.
@@ -67,7 +77,7 @@ internal static class SidecarDocument
             w.StartObject().Name("component").Value(i.Component).Name("module").Value(i.ModulePath).Name("reason").Value(i.Reason).EndObject();
         w.EndArray();
         w.Name("compatibility").StartArray();
-        foreach (var issue in Compatibility(model, layouts))
+        foreach (var issue in Compatibility(model, layouts).Where(i => peft == null || IsLoaded(loaded, i.Component, i.Module)))
         {
             w.StartObject();
             w.Name("component").Value(issue.Component);
@@ -81,13 +91,43 @@ internal static class SidecarDocument
         return w.ToString();
     }
 
-    public static string Failed(SidecarIdentity id, long fileSize, string status, string error, BaseModelLayouts layouts)
+    /// <summary>
+    /// A sidecar without file facts: <paramref name="status"/> <c>missing</c>, <c>invalid</c> or <c>refused</c> (a PEFT
+    /// folder the runtime refuses to load), <paramref name="error"/> completing "file '…' …" for <c>missing</c>;
+    /// <paramref name="atSubfolder"/> writes <c>"errorAt": "subfolder"</c> (the generator locates it at the entry's <c>subfolder</c>).
+    /// </summary>
+    public static string Failed(SidecarIdentity id, long fileSize, string status, string error, BaseModelLayouts layouts, bool atSubfolder = false)
     {
         var w = new JsonWriter(indented: false);
         w.StartObject();
         Identity(w, id, fileSize, "", status, error, layouts);
+        if (atSubfolder) w.Name("errorAt").Value("subfolder");
         w.EndObject();
         return w.ToString();
+    }
+
+    /// <summary>
+    /// The content hash of a PEFT adapter folder: the SHA-256 of the <c>sha256sum</c> listing of its files
+    /// (<c>&lt;hex&gt;  adapter_config.json\n&lt;hex&gt;  adapter_model.safetensors\n</c>), so it changes when either file does.
+    /// </summary>
+    public static string FolderHash(IEnumerable<(string Name, string Sha256)> files)
+    {
+        var listing = new System.Text.StringBuilder();
+        foreach (var (name, sha) in files.OrderBy(f => f.Name, StringComparer.Ordinal)) listing.Append(sha).Append("  ").Append(name).Append('\n');
+        return BaseModelLayouts.Hash(listing.ToString());
+    }
+
+    private static bool IsLoaded(IReadOnlyDictionary<string, IReadOnlyList<LoraModuleSpec>> loaded, string component, string module) =>
+        !loaded.TryGetValue(component, out var modules) || modules.Any(m => m.ModulePath == module);
+
+    /// <summary><c>{config: {size, sha256}, weights: {size, sha256}, warnings}</c> of a PEFT adapter folder.</summary>
+    private static void Peft(JsonWriter w, PeftSidecarInfo peft)
+    {
+        w.StartObject();
+        w.Name("config").StartObject().Name("size").Value(peft.ConfigSize).Name("sha256").Value(peft.ConfigSha256).EndObject();
+        w.Name("weights").StartObject().Name("size").Value(peft.WeightsSize).Name("sha256").Value(peft.WeightsSha256).EndObject();
+        Strings(w.Name("warnings"), peft.Plan.Warnings);
+        w.EndObject();
     }
 
     /// <summary>The most frequent value; ties go to the larger value (the generator's rule for an adapter's rank/alpha).</summary>
@@ -140,6 +180,7 @@ internal static class SidecarDocument
         w.Name("lorasdkSidecar").Value(FormatVersion);
         w.Name("manifest").Value(id.ManifestPath);
         w.Name("file").Value(id.File);
+        if (id.Subfolder != null) w.Name("subfolder").Value(id.Subfolder);
         w.Name("path").Value(id.ResolvedPath);
         w.Name("fileName").Value(id.FileName);
         w.Name("fileSize").Value(fileSize);
@@ -192,22 +233,49 @@ internal static class SidecarDocument
         string.Equals(component, LoraComponents.TextEncoder, StringComparison.Ordinal) ? layouts.TextEncoder : layouts.TextEncoder2;
 }
 
-/// <summary>Which manifest entry a sidecar describes.</summary>
+/// <summary>Which manifest entry a sidecar describes (<c>file</c> and <c>subfolder</c> as written) and what it resolved to.</summary>
 internal sealed class SidecarIdentity
 {
-    public SidecarIdentity(string manifestPath, string file, string resolvedPath)
+    public SidecarIdentity(string manifestPath, string file, string resolvedPath, string? subfolder = null, string? fileName = null)
     {
         ManifestPath = manifestPath;
         File = file;
+        Subfolder = subfolder;
         ResolvedPath = resolvedPath;
-        FileName = System.IO.Path.GetFileName(resolvedPath);
+        FileName = fileName ?? System.IO.Path.GetFileName(resolvedPath);
     }
 
     public string ManifestPath { get; }
 
     public string File { get; }
 
+    /// <summary>The entry's <c>subfolder</c> (a PEFT adapter inside the folder <see cref="File"/>), or null.</summary>
+    public string? Subfolder { get; }
+
     public string ResolvedPath { get; }
 
     public string FileName { get; }
+}
+
+/// <summary>The PEFT side of a sidecar: the two files' sizes and hashes, and what loading the folder keeps and warns about.</summary>
+internal sealed class PeftSidecarInfo
+{
+    public PeftSidecarInfo(long configSize, string configSha256, long weightsSize, string weightsSha256, PeftLoadPlan plan)
+    {
+        ConfigSize = configSize;
+        ConfigSha256 = configSha256;
+        WeightsSize = weightsSize;
+        WeightsSha256 = weightsSha256;
+        Plan = plan;
+    }
+
+    public long ConfigSize { get; }
+
+    public string ConfigSha256 { get; }
+
+    public long WeightsSize { get; }
+
+    public string WeightsSha256 { get; }
+
+    public PeftLoadPlan Plan { get; }
 }

@@ -73,6 +73,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor VariantNotHotswappableOrMergeable = Create("LSDK018", "Hotswap group or merge member is not plain LoRA",
         "{0}: adapter '{1}' uses the variant '{2}', but {3} accepts plain LoRA adapters only", DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor PeftConfigRefused = Create("LSDK019", "PEFT adapter folder refused",
+        "Adapter '{0}': the PEFT adapter folder '{1}' would be refused at load: {2}", DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor PeftLoadWarning = Create("LSDK020", "PEFT adapter folder loads with a warning",
+        "Adapter '{0}': the PEFT adapter folder '{1}': {2}", DiagnosticSeverity.Warning);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "#" + id.ToLowerInvariant());

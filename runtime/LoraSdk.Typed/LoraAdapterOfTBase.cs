@@ -12,9 +12,12 @@ public abstract class LoraAdapter<TBase> : LoraAdapter
     where TBase : BaseModel
 {
     /// <summary>For generated adapter types.</summary>
+    // RS0022: on purpose — LoraAdapter is derivable only through this class, so every adapter has a base model.
+#pragma warning disable RS0022
     protected LoraAdapter()
     {
     }
+#pragma warning restore RS0022
 
     /// <inheritdoc />
     public sealed override Type BaseModel => typeof(TBase);

@@ -28,7 +28,7 @@ public class BuildTaskTests
         Assert.Equal("Sidecar", item.GetMetadata("LoraSdkRole"));
         Assert.EndsWith(".lorasdk.json", item.ItemSpec);
         var doc = Sidecar(item);
-        Assert.Equal(4, doc["lorasdkSidecar"]!.AsInt64());
+        Assert.Equal(5, doc["lorasdkSidecar"]!.AsInt64());
         Assert.Equal("ok", doc["status"]!.AsString());
         Assert.Equal(Path.GetFullPath(manifest), doc["manifest"]!.AsString());
         Assert.Equal(lora, doc["file"]!.AsString());

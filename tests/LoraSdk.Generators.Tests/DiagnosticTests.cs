@@ -48,7 +48,7 @@ public class DiagnosticTests
         var ds = Only(Run(m, Lora("a.safetensors")), "LSDK001", 3);
         Assert.Equal("adapters[0].defaultWeight must be a number, not the string \"high\"", ds[0].GetMessage());
         At(ds[0], m, 5, "\"high\"");
-        Assert.Equal("adapters[0] has an unknown property \"nmae\" (allowed: \"name\", \"file\", \"prefix\", \"triggerWords\", \"triggerWordsMode\", \"defaultWeight\")", ds[1].GetMessage());
+        Assert.Equal("adapters[0] has an unknown property \"nmae\" (allowed: \"name\", \"file\", \"subfolder\", \"prefix\", \"triggerWords\", \"triggerWordsMode\", \"defaultWeight\")", ds[1].GetMessage());
         At(ds[1], m, 5, "1");
         Assert.Equal("Hotswap group 'G' names the unknown adapter 'Nobody'", ds[2].GetMessage());
         At(ds[2], m, 7, "\"Nobody\"");
@@ -115,12 +115,12 @@ public class DiagnosticTests
     public void Lsdk002_SidecarOfAnotherFormatVersion()
     {
         string m = Manifest(Entry("A", "a.safetensors"));
-        string v3 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 4", "\"lorasdkSidecar\": 3");
+        string v3 = Lora("a.safetensors").ToJson().Replace("\"lorasdkSidecar\": 5", "\"lorasdkSidecar\": 3");
         var texts = GeneratorHarness.Inputs(m, System.Array.Empty<SidecarJson>());
         texts.Add(new InMemoryAdditionalText("/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json", v3));
         var d = Only(GeneratorHarness.Run(texts), "LSDK002").Single();
         Assert.Equal("Adapter 'A': file 'a.safetensors' could not be inspected: the header sidecar '/project/obj/lorasdk/adapters.manifest-00000000/a.safetensors-0.lorasdk.json' " +
-                     "has format version 3, this generator reads version 4 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
+                     "has format version 3, this generator reads version 5 (the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)",
             d.GetMessage());
         At(d, m, 5, "\"a.safetensors\"");
     }
@@ -512,6 +512,83 @@ public class DiagnosticTests
         Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
         Assert.Empty(outcome.CompilationErrors);
         Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Merges.Mix.g.cs");
+    }
+
+    // ---------------- LSDK019 ----------------
+
+    [Fact]
+    public void Lsdk019_PeftFolderTheRuntimeRefuses()
+    {
+        string m = Manifest(Entry("A", "peft", ", \"subfolder\": \"ikea\""));
+        var outcome = Run(m, Lora("peft").Subfolder("ikea").Refused("lora_bias = true: adds a trained bias to lora_B; not supported"));
+        var d = Only(outcome, "LSDK019").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Adapter 'A': the PEFT adapter folder 'peft/ikea' would be refused at load: lora_bias = true: adds a trained bias to lora_B; not supported",
+            d.GetMessage());
+        At(d, m, 5, "\"peft\"");
+        Assert.DoesNotContain(outcome.Sources, s => s.HintName == "Demo.Adapters.A.g.cs");
+    }
+
+    [Fact]
+    public void Lsdk019_NotReportedForAPeftFolderThatLoads()
+    {
+        string m = Manifest(Entry("A", "peft", ", \"subfolder\": \"ikea\""));
+        var outcome = Run(m, Lora("peft").Subfolder("ikea").Peft());
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+        // The entry finds the sidecar of its subfolder, not one of another adapter of the same folder.
+        var other = Run(m, Lora("peft").Subfolder("feng").Peft());
+        Assert.StartsWith("Adapter 'A': file 'peft' has no header sidecar", Only(other, "LSDK002").Single().GetMessage());
+    }
+
+    // ---------------- LSDK020 ----------------
+
+    [Fact]
+    public void Lsdk020_PeftFolderLoadWarnings()
+    {
+        string m = Manifest(Entry("A", "peft/ikea"));
+        var outcome = Run(m, Lora("peft/ikea").Peft(
+            "fan_in_fan_out = true: changes nothing here",
+            "unet: 2 module(s) in the weights are not selected by adapter_config.json (target_modules [\"to_q\"]); PEFT ignores their keys, so they are not loaded: x, y"));
+        var ds = Only(outcome, "LSDK020", 2);
+        Assert.All(ds, d =>
+        {
+            Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+            At(d, m, 5, "\"peft/ikea\"");
+        });
+        Assert.Equal("Adapter 'A': the PEFT adapter folder 'peft/ikea': fan_in_fan_out = true: changes nothing here", ds[0].GetMessage());
+        Assert.StartsWith("Adapter 'A': the PEFT adapter folder 'peft/ikea': unet: 2 module(s) in the weights are not selected", ds[1].GetMessage());
+        Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Adapters.A.g.cs");
+    }
+
+    [Fact]
+    public void Lsdk020_NotReportedForAPeftFolderWithoutWarnings()
+    {
+        string m = Manifest(Entry("A", "peft/ikea"));
+        var outcome = Run(m, Lora("peft/ikea").Peft());
+        None(outcome, "LSDK020");
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+    }
+
+    // ---------------- subfolder ----------------
+
+    [Fact]
+    public void Lsdk001_SubfolderOutsideTheFolder()
+    {
+        string m = Manifest(Entry("A", "peft", ", \"subfolder\": \"../ikea\"") + ",\n" + Entry("B", "peft", ", \"subfolder\": \"\""));
+        var ds = Only(Run(m, Lora("peft").Subfolder("../ikea").Missing("has the subfolder '../ikea', which is not a relative folder inside it", atSubfolder: true)), "LSDK001", 2);
+        Assert.Equal("adapters[0].subfolder must name a folder inside \"file\" (a non-empty relative path without '..'), not \"../ikea\"", ds[0].GetMessage());
+        At(ds[0], m, 5, "\"../ikea\"");
+        At(ds[1], m, 6, "\"\"");
+    }
+
+    [Fact]
+    public void Lsdk002_MissingSubfolderIsLocatedAtTheSubfolder()
+    {
+        string m = Manifest(Entry("A", "peft", ", \"subfolder\": \"ikea\""));
+        var d = Only(Run(m, Lora("peft").Subfolder("ikea").Missing("has no subfolder 'ikea' (its PEFT adapter subfolders: feng)", atSubfolder: true)), "LSDK002").Single();
+        Assert.Equal("Adapter 'A': file 'peft' has no subfolder 'ikea' (its PEFT adapter subfolders: feng)", d.GetMessage());
+        At(d, m, 5, "\"ikea\"");
     }
 
     // ---------------- severities are overridable ----------------

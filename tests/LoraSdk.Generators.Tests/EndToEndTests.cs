@@ -237,6 +237,84 @@ public class EndToEndTests
         // The stale copy is cleaned from the output folder.
         Assert.False(File.Exists(Path.Combine(temp.Path, "bin", "Debug", "net10.0", first["X"])), "the stale copy of X is still next to the app");
     }
+
+    [Fact]
+    public void PeftAdapterFoldersAreCopiedAsFoldersTheAppLoadsAndAConfigEditRebuildsThem()
+    {
+        using var temp = new TempFolder("lorasdk-peft-");
+        WriteConsumer(temp, "Exe");
+        string repo = RepoPaths.Root;
+        // The app reads the copy the way the runtime does: the folder under its RuntimePath, with its adapter_config.json.
+        File.WriteAllText(temp.File("Consumer.csproj"), File.ReadAllText(temp.File("Consumer.csproj")).Replace(
+            "<Reference Include=",
+            $"<Reference Include=\"{repo}/runtime/LoraSdk.Core/bin/{RepoPaths.Configuration}/netstandard2.0/LoraSdk.Core.dll\" />\n    <Reference Include="));
+        temp.Write("Program.cs", """
+            using System;
+            using System.IO;
+            using System.Linq;
+            foreach (var a in Consumer.Loras.Adapters.All)
+            {
+                var model = LoraSdk.Core.LoraFileModel.Read(Path.Combine(AppContext.BaseDirectory, a.RuntimePath));
+                var alphas = string.Join(",", model.Components["unet"].Values.Select(m => m.Alpha).Distinct());
+                Console.WriteLine($"{a.Name}|{a.RuntimePath}|{a.Sha256}|{a.Alpha}|{a.Scaling}|{alphas}");
+            }
+            """);
+        // PEFT's save_pretrained layout (root/ikea/…) copied into the project, and a second adapter named by its folder.
+        string seed = RepoPaths.Combine("tests", "fixtures-seed-flows", "peft-models-ad");
+        foreach (var (from, to) in new[] { ("ikea_peft_model/ikea", "peft/ikea_peft_model/ikea"), ("feng_peft_model/feng", "peft/feng") })
+        {
+            Directory.CreateDirectory(temp.File(to));
+            foreach (var f in new[] { "adapter_config.json", "adapter_model.safetensors" }) File.Copy(Path.Combine(seed, from, f), Path.Combine(temp.File(to), f));
+        }
+        temp.Write("adapters.manifest", $$"""
+            {
+              "namespace": "Consumer.Loras",
+              "baseModel": {{TinySdxlBaseModel()}},
+              "adapters": [
+                { "name": "Ikea", "file": "peft/ikea_peft_model", "subfolder": "ikea", "triggerWords": ["ikea"] },
+                { "name": "Feng", "file": "peft/feng", "triggerWords": ["feng"] }
+              ]
+            }
+            """);
+        string bin = Path.Combine(temp.Path, "bin", "Debug", "net10.0");
+
+        System.Collections.Generic.Dictionary<string, string[]> BuildAndRun()
+        {
+            var (code, output) = DotnetCli.Build(temp.Path);
+            Assert.True(code == 0, output);
+            Assert.DoesNotContain("warning LSDK", output);
+            var (runCode, run) = DotnetCli.Run(bin, TimeSpan.FromMinutes(1), "Consumer.dll");
+            Assert.True(runCode == 0, run);
+            var lines = run.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split('|')).ToDictionary(p => p[0]);
+            foreach (var (name, source) in new[] { ("Ikea", temp.File("peft/ikea_peft_model/ikea")), ("Feng", temp.File("peft/feng")) })
+            {
+                string copy = Path.Combine(bin, lines[name][1]);
+                Assert.True(Directory.Exists(copy), $"{name}: {copy} is not a folder");
+                // The two files next to the app are the bytes the type was generated from, under the folder hash.
+                foreach (var f in new[] { "adapter_config.json", "adapter_model.safetensors" })
+                    Assert.Equal(Sha256(Path.Combine(source, f)), Sha256(Path.Combine(copy, f)));
+                string folderHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                    $"{Sha256(Path.Combine(source, "adapter_config.json"))}  adapter_config.json\n{Sha256(Path.Combine(source, "adapter_model.safetensors"))}  adapter_model.safetensors\n"))).ToLowerInvariant();
+                Assert.Equal(folderHash, lines[name][2]);
+                Assert.Equal($"loras/{folderHash.Substring(0, 16)}/{Path.GetFileName(source)}", lines[name][1]);
+            }
+            return lines;
+        }
+
+        var first = BuildAndRun();
+        // Alpha and scaling of the config (lora_alpha 8, r 4), also as the app reads the copied folder.
+        Assert.Equal(new[] { "8", "2", "8" }, first["Ikea"][3..]);
+        Assert.Equal(new[] { "8", "2", "8" }, first["Feng"][3..]);
+
+        // An edited adapter_config.json (lora_alpha 16) rebuilds Ikea: new facts, new copy; Feng is untouched.
+        string config = temp.File("peft/ikea_peft_model/ikea/adapter_config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"lora_alpha\": 8,", "\"lora_alpha\": 16,"));
+        var second = BuildAndRun();
+        Assert.Equal(new[] { "16", "4", "16" }, second["Ikea"][3..]);
+        Assert.NotEqual(first["Ikea"][1], second["Ikea"][1]);
+        Assert.Equal(first["Feng"], second["Feng"]);
+        Assert.False(File.Exists(Path.Combine(bin, first["Ikea"][1], "adapter_config.json")), "the stale copy of Ikea's config is still next to the app");
+    }
 }
 
 /// <summary>End-to-end builds share the repository's outputs: run them one at a time.</summary>

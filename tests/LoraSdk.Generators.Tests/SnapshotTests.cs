@@ -41,4 +41,29 @@ public class SnapshotTests
         Assert.Empty(outcome.CompilationErrors);
         Snapshot.Verify(outcome.AllSources);
     }
+
+    [Fact]
+    public void PeftFolder()
+    {
+        // A PEFT adapter folder (file + subfolder) with a rank and an alpha pattern, and one whose config says use_dora.
+        const string manifest = """
+            {
+              "namespace": "Demo.Loras",
+              "baseModel": "sdxl",
+              "adapters": [
+                { "name": "Ikea", "file": "peft/ikea_peft_model", "subfolder": "ikea", "triggerWords": ["ikea"] },
+                { "name": "Dora", "file": "peft/dora", "triggerWords": ["dora"] }
+              ]
+            }
+            """;
+        var outcome = GeneratorHarness.Run(manifest, new[]
+        {
+            GeneratorHarness.Sidecar("peft/ikea_peft_model").Subfolder("ikea").Peft()
+                .Unet(Modules.Attention(2), 4, 8).Unet(Modules.Attention(1, "attn2.to_k"), 8, 8).Unet(Modules.Attention(1, "attn2.to_v"), 4, 2),
+            GeneratorHarness.Sidecar("peft/dora").Peft().Unet(Modules.Attention(1), 4, 8).Variants("unet", "dora"),
+        });
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+        Snapshot.Verify(outcome.AllSources);
+    }
 }

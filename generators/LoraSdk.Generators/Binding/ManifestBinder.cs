@@ -9,8 +9,8 @@ using LoraSdk.Generators.Parsing;
 namespace LoraSdk.Generators.Binding;
 
 /// <summary>
-/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015, LSDK018) and
-/// produces the location-free emission specs.
+/// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015,
+/// LSDK018–LSDK020) and produces the location-free emission specs.
 /// </summary>
 internal static class ManifestBinder
 {
@@ -212,7 +212,7 @@ internal static class ManifestBinder
             foreach (var sidecar in _sidecars)
             {
                 if (NormalizePath(sidecar.ManifestPath) != manifestKey) continue;
-                if (!map.ContainsKey(sidecar.File)) map.Add(sidecar.File, sidecar);
+                if (!map.ContainsKey(sidecar.SourceKey)) map.Add(sidecar.SourceKey, sidecar);
             }
             return map;
         }
@@ -223,7 +223,9 @@ internal static class ManifestBinder
         {
             string name = entry.Name.Value;
             string file = entry.File.Value;
-            if (!sidecars.TryGetValue(file, out var sidecar))
+            // An invalid subfolder is LSDK001 already (the parser's); nothing more to say about the entry.
+            if (entry.Subfolder != null && !ManifestParser.IsRelativeFolder(entry.Subfolder.Value)) return null;
+            if (!sidecars.TryGetValue(entry.SourceKey, out var sidecar))
             {
                 Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
                     "has no header sidecar from the LoraSdk build step yet (build the project; the LoraSdk.Generators build targets must be imported)");
@@ -234,11 +236,15 @@ internal static class ManifestBinder
                 case SidecarSpec.StatusOk:
                     break;
                 case SidecarSpec.StatusMissing:
-                    Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
-                        $"was not found{(sidecar.ResolvedPath != null ? " at '" + sidecar.ResolvedPath + "'" : "")}");
+                    Report(DiagnosticDescriptors.AdapterFileMissing,
+                        sidecar.ErrorAtSubfolder && entry.Subfolder != null ? entry.Subfolder.Location : entry.File.Location, name, file,
+                        sidecar.Error ?? $"was not found{(sidecar.ResolvedPath != null ? " at '" + sidecar.ResolvedPath + "'" : "")}");
                     return null;
                 case SidecarSpec.StatusInvalid:
                     Report(DiagnosticDescriptors.InvalidHeader, entry.File.Location, name, file, sidecar.Error ?? "unknown reason");
+                    return null;
+                case SidecarSpec.StatusRefused:
+                    Report(DiagnosticDescriptors.PeftConfigRefused, entry.File.Location, name, entry.SourcePath, sidecar.Error ?? "unknown reason");
                     return null;
                 default:
                     Report(DiagnosticDescriptors.AdapterFileMissing, entry.File.Location, name, file,
@@ -284,6 +290,11 @@ internal static class ManifestBinder
                     + (unmapped.Count > shown ? $" and {unmapped.Count - shown} more" : "");
                 Report(DiagnosticDescriptors.UnmappedKeys, entry.File.Location, name, unmapped.Count, file, list);
             }
+
+            // What loading the PEFT folder warns about: fields that change nothing here, modules its config does not
+            // select (not loaded, not in the typed adapter), targeted layers the weights do not cover (LSDK020).
+            foreach (var warning in sidecar.Peft?.Warnings ?? EquatableArray<string>.Empty)
+                Report(DiagnosticDescriptors.PeftLoadWarning, entry.File.Location, name, entry.SourcePath, warning);
 
             // Unsupported variants (LSDK005).
             foreach (var variant in sidecar.Unsupported)
@@ -350,10 +361,11 @@ internal static class ManifestBinder
             var spec = new AdapterEmitSpec(
                 context, name, NameRules.AdapterTypeName(name),
                 rank > 0 && mergeable && RankMarkerRanks.IsSupported(rank) ? rank : (int?)null,
-                file, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
+                entry.SourcePath, sidecar.FileName, sidecar.RuntimePath, sidecar.FileSize, sidecar.Sha256, sidecar.Format, prefix,
                 rank, maxRank, primary?.Alpha ?? 0, primary?.Scaling ?? 0, sidecar.UsesRsLora,
                 components.ToEquatableArray(), words.ToEquatableArray(), source,
-                sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight, string.Join("+", variants));
+                sidecar.DeclaredArchitecture, sidecar.ImpliedArchitecture, entry.DefaultWeight, string.Join("+", variants),
+                sidecar.Peft == null ? null : new PeftEmitSpec(sidecar.Peft.ConfigSize, sidecar.Peft.ConfigSha256, sidecar.Peft.WeightsSize, sidecar.Peft.WeightsSha256));
             return new AdapterFacts(entry, index, spec, sidecar, selected, variants);
         }
 

@@ -43,11 +43,25 @@ internal static class Emitter
         {
             OpenSingleton(w, s.TypeName, s.Name, baseType, true, summary, remarks);
             Property(w, "string", "Name", Str(s.Name), $"The adapter name (and pipeline adapter name): {C(s.Name)}.");
-            Property(w, "string", "FilePath", Str(s.FilePath), $"The file as written in {C(c.ManifestFileName)}: {C(s.FilePath)}.");
-            Property(w, "string", "FileName", Str(s.FileName), $"The file name: {C(s.FileName)}.");
-            Property(w, "string", "RuntimePath", Str(s.RuntimePath), $"Where the build copies the file, relative to the output folder (named by its content hash): {C(s.RuntimePath)}.");
-            Property(w, "long", "FileSize", Int(s.FileSize) + "L", $"File size: {Int(s.FileSize)} bytes.");
-            Property(w, "string", "Sha256", Str(s.Sha256), $"SHA-256 of the file: {C(s.Sha256)}.");
+            if (s.Peft is { } peft)
+            {
+                Property(w, "string", "FilePath", Str(s.FilePath), $"The PEFT adapter folder as written in {C(c.ManifestFileName)}: {C(s.FilePath)}.");
+                Property(w, "string", "FileName", Str(s.FileName), $"The PEFT adapter folder's name: {C(s.FileName)}.");
+                Property(w, "string", "RuntimePath", Str(s.RuntimePath),
+                    $"Where the build copies the PEFT adapter folder (adapter_config.json and adapter_model.safetensors), relative to the output folder (named by its content hash): {C(s.RuntimePath)}.");
+                Property(w, "long", "FileSize", Int(s.FileSize) + "L",
+                    $"Size of the PEFT adapter folder: {Int(s.FileSize)} bytes (adapter_config.json {Int(peft.ConfigSize)} + adapter_model.safetensors {Int(peft.WeightsSize)}).");
+                Property(w, "string", "Sha256", Str(s.Sha256),
+                    $"SHA-256 of the PEFT adapter folder (of the sha256sum listing of its two files): {C(s.Sha256)}.");
+            }
+            else
+            {
+                Property(w, "string", "FilePath", Str(s.FilePath), $"The file as written in {C(c.ManifestFileName)}: {C(s.FilePath)}.");
+                Property(w, "string", "FileName", Str(s.FileName), $"The file name: {C(s.FileName)}.");
+                Property(w, "string", "RuntimePath", Str(s.RuntimePath), $"Where the build copies the file, relative to the output folder (named by its content hash): {C(s.RuntimePath)}.");
+                Property(w, "long", "FileSize", Int(s.FileSize) + "L", $"File size: {Int(s.FileSize)} bytes.");
+                Property(w, "string", "Sha256", Str(s.Sha256), $"SHA-256 of the file: {C(s.Sha256)}.");
+            }
             Property(w, "string", "Format", Str(s.Format), $"Key format: {C(s.Format)}.");
             Property(w, "string", "Variant", Str(s.Variant), VariantDoc(s.Variant));
             Property(w, "string?", "Prefix", StrOrNull(s.Prefix),
@@ -100,14 +114,18 @@ internal static class Emitter
             : " (applied like LoRA; hot swapping and add_weighted_adapter accept plain LoRA adapters only, so the type has no rank marker).");
 
     private static string AdapterSummary(AdapterEmitSpec s) =>
-        $"{VariantNoun(s.Variant)} {C(s.Name)} ({C(s.FileName)}) for {C(s.Context.BaseModelName)}: rank {Int(s.Rank)}, alpha {Num(s.Alpha)}, " +
+        $"{VariantNoun(s.Variant)} {C(s.Name)} ({C(s.FileName)}{(s.Peft != null ? ", a PEFT adapter folder" : "")}) for {C(s.Context.BaseModelName)}: rank {Int(s.Rank)}, alpha {Num(s.Alpha)}, " +
         $"scaling {Num(s.Scaling)}, format {C(s.Format)}, components {(s.Components.Count == 0 ? "none" : string.Join(", ", s.Components.Select(x => C(x.Name))))}.";
 
     private static List<string> AdapterRemarks(AdapterEmitSpec s)
     {
         var remarks = new List<string>
         {
-            $"File: {C(s.FilePath)}, {Int(s.FileSize)} bytes, SHA-256 {C(s.Sha256)}.",
+            s.Peft is { } peft
+                ? $"PEFT adapter folder: {C(s.FilePath)}: adapter_config.json ({Int(peft.ConfigSize)} bytes, SHA-256 {C(peft.ConfigSha256)}) and " +
+                  $"adapter_model.safetensors ({Int(peft.WeightsSize)} bytes, SHA-256 {C(peft.WeightsSha256)}); ranks, alphas, rsLoRA, DoRA and the " +
+                  "target modules are the config's, as the runtime loads the folder."
+                : $"File: {C(s.FilePath)}, {Int(s.FileSize)} bytes, SHA-256 {C(s.Sha256)}.",
         };
         foreach (var component in s.Components) remarks.Add(ComponentDoc(component));
         if (s.Prefix != null) remarks.Add($"Prefix: {C(s.Prefix)}.");

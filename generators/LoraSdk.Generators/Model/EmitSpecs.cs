@@ -6,7 +6,11 @@ namespace LoraSdk.Generators.Model;
 /// <summary>Where the generated types live and which base-model marker they use.</summary>
 internal sealed record TypeContext(string Namespace, string Catalog, string BaseModelType, string BaseModelName, string ManifestFileName);
 
-/// <summary>One generated adapter type.</summary>
+/// <summary>
+/// One generated adapter type. <paramref name="FilePath"/> is the entry's <c>file</c> (with <c>/subfolder</c> when it has
+/// one); for a PEFT adapter folder (<paramref name="Peft"/>) <paramref name="FileName"/> is the folder's name,
+/// <paramref name="FileSize"/> its two files' sizes added and <paramref name="Sha256"/> the folder hash.
+/// </summary>
 internal sealed record AdapterEmitSpec(
     TypeContext Context,
     string Name,
@@ -30,7 +34,11 @@ internal sealed record AdapterEmitSpec(
     string? DeclaredArchitecture,
     string? ImpliedArchitecture,
     double DefaultWeight,
-    string Variant);
+    string Variant,
+    PeftEmitSpec? Peft = null);
+
+/// <summary>The two files of a PEFT adapter folder (the generated docs name them); null for a LoRA file.</summary>
+internal sealed record PeftEmitSpec(long ConfigSize, string ConfigSha256, long WeightsSize, string WeightsSha256);
 
 /// <summary>
 /// One component of a generated adapter. <paramref name="PackedModules"/> is the module paths joined with <c>'\n'</c>;

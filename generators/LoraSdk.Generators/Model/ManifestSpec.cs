@@ -36,7 +36,10 @@ internal sealed record BaseModelSpec(string Name, bool IsBuiltIn, string? Archit
         : LoraSdk.Core.LoraComponents.Unet;
 }
 
-/// <summary>One <c>adapters[]</c> entry.</summary>
+/// <summary>
+/// One <c>adapters[]</c> entry; <paramref name="Subfolder"/>: the PEFT adapter inside the folder <paramref name="File"/>
+/// (PEFT's <c>from_pretrained(…, subfolder=…)</c>), or null.
+/// </summary>
 internal sealed record AdapterEntrySpec(
     Located<string> Name,
     Located<string> File,
@@ -44,7 +47,15 @@ internal sealed record AdapterEntrySpec(
     Located<EquatableArray<string>>? TriggerWords,
     bool ReplaceTriggerWords,
     double DefaultWeight,
-    LocationInfo Location);
+    LocationInfo Location,
+    Located<string>? Subfolder = null)
+{
+    /// <summary>The sidecar key of the entry's source: <c>file</c>, plus <c>'\n'</c> and the subfolder when it has one.</summary>
+    public string SourceKey => Subfolder == null ? File.Value : File.Value + "\n" + Subfolder.Value;
+
+    /// <summary>The adapter as a path relative to the manifest: <c>file</c>, or <c>file/subfolder</c>.</summary>
+    public string SourcePath => Subfolder == null ? File.Value : File.Value.TrimEnd('/', '\\') + "/" + Subfolder.Value;
+}
 
 /// <summary>One <c>hotswapGroups[]</c> entry; <see cref="TargetRank"/> null means <c>"max"</c>.</summary>
 internal sealed record HotswapGroupEntrySpec(

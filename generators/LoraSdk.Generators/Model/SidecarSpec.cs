@@ -1,15 +1,20 @@
 namespace LoraSdk.Generators.Model;
 
 /// <summary>
-/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>, format version 3, see
-/// docs/generator.md): the facts of one adapter file the generator needs, its identity and the build step's status.
+/// One header sidecar written by the LoraSdk build step (<c>obj/…/lorasdk/…/*.lorasdk.json</c>, format version 5, see
+/// docs/generator.md): the facts of one adapter (a LoRA file or a PEFT adapter folder) the generator needs, its
+/// identity and the build step's status.
 /// </summary>
 /// <remarks>SidecarPath: The sidecar's own path.</remarks>
 /// <remarks>ManifestPath: Full path of the manifest that references the file.</remarks>
 /// <remarks>File: The file as written in the manifest.</remarks>
 /// <remarks>RuntimePath: Where the build copies the file, relative to the output folder (<c>loras/&lt;hash&gt;/&lt;name&gt;</c>; empty unless ok).</remarks>
-/// <remarks>Status: <c>ok</c>, <c>missing</c> (file not found) or <c>invalid</c> (header unreadable; see <paramref name="Error"/>).</remarks>
-/// <remarks>Error: Why the file is invalid (missing/invalid), or why the sidecar itself is unreadable.</remarks>
+/// <remarks>Status: <c>ok</c>, <c>missing</c> (nothing usable at the path), <c>invalid</c> (header unreadable) or
+/// <c>refused</c> (a PEFT folder the runtime refuses to load); see <paramref name="Error"/>.</remarks>
+/// <remarks>Error: Why (for <c>missing</c>, the rest of "file '…' …"), or why the sidecar itself is unreadable.</remarks>
+/// <remarks>Subfolder: The entry's <c>subfolder</c> (with <paramref name="File"/> the sidecar's key), or null.</remarks>
+/// <remarks>ErrorAtSubfolder: The error is about the entry's <c>subfolder</c> (located there).</remarks>
+/// <remarks>Peft: The PEFT adapter folder's files and load warnings, or null for a LoRA file.</remarks>
 /// <remarks>ComponentFacts: The derived facts of each component (same order as Components), computed once here.</remarks>
 internal sealed record SidecarSpec(
     string SidecarPath,
@@ -33,11 +38,19 @@ internal sealed record SidecarSpec(
     bool UsesRsLora,
     EquatableArray<CompatibilityIssueSpec> Compatibility,
     EquatableArray<InvalidModuleSpec> Invalid,
-    string? BaseModelError)
+    string? BaseModelError,
+    string? Subfolder = null,
+    bool ErrorAtSubfolder = false,
+    PeftSourceSpec? Peft = null)
 {
     public const string StatusOk = "ok";
     public const string StatusMissing = "missing";
     public const string StatusInvalid = "invalid";
+    /// <summary>A PEFT adapter folder whose config the runtime refuses (LSDK019).</summary>
+    public const string StatusRefused = "refused";
+
+    /// <summary>The key manifest entries find their sidecar by (<see cref="AdapterEntrySpec.SourceKey"/>).</summary>
+    public string SourceKey => Subfolder == null ? File : File + "\n" + Subfolder;
     /// <summary>Not a status the build step writes: the generator could not read the sidecar.</summary>
     public const string StatusUnreadable = "unreadable";
 }
@@ -79,3 +92,9 @@ internal sealed record CompatibilityIssueSpec(string Component, string Module, s
 
 /// <summary>A module the file model could not build (e.g. lora_A/lora_B ranks disagree).</summary>
 internal sealed record InvalidModuleSpec(string Component, string Module, string Reason);
+
+/// <summary>
+/// A PEFT adapter folder (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>): each file's size and SHA-256, and
+/// what the runtime warns about when it loads the folder (LSDK020).
+/// </summary>
+internal sealed record PeftSourceSpec(long ConfigSize, string ConfigSha256, long WeightsSize, string WeightsSha256, EquatableArray<string> Warnings);

@@ -18,7 +18,7 @@ internal static class ManifestParser
 
     public static readonly string[] RootProperties = { "$schema", "namespace", "catalog", "baseModel", "adapters", "hotswapGroups", "merges" };
     public static readonly string[] BaseModelProperties = { "name", "unetConfig", "transformerConfig", "textEncoderConfig", "textEncoder2Config", "architecture" };
-    public static readonly string[] AdapterProperties = { "name", "file", "prefix", "triggerWords", "triggerWordsMode", "defaultWeight" };
+    public static readonly string[] AdapterProperties = { "name", "file", "subfolder", "prefix", "triggerWords", "triggerWordsMode", "defaultWeight" };
     public static readonly string[] GroupProperties = { "name", "members", "targetRank" };
     public static readonly string[] MergeProperties =
     {
@@ -158,6 +158,12 @@ internal static class ManifestParser
             CheckProperties(node, AdapterProperties, where);
             var name = RequiredString(node, "name", where);
             var file = RequiredString(node, "file", where);
+            var subfolder = OptionalString(node, "subfolder", where);
+            if (subfolder != null && !IsRelativeFolder(subfolder.Value))
+            {
+                // Kept in the entry (its sidecar is keyed by it); the binder reports nothing more for it.
+                Report(subfolder.Location, $"{where}.subfolder must name a folder inside \"file\" (a non-empty relative path without '..'), not \"{subfolder.Value}\"");
+            }
             var prefix = OptionalEnum(node, "prefix", where, Prefixes);
             Located<EquatableArray<string>>? triggerWords = null;
             var triggerNode = OptionalKind(node, "triggerWords", JsonValueKind.Array, where);
@@ -174,7 +180,7 @@ internal static class ManifestParser
             var mode = OptionalEnum(node, "triggerWordsMode", where, TriggerWordsModes);
             double weight = OptionalNumber(node, "defaultWeight", where)?.Value ?? 1.0;
             if (name == null || file == null) return null;
-            return new AdapterEntrySpec(name, file, prefix, triggerWords, mode?.Value == "replace", weight, _text.Of(node));
+            return new AdapterEntrySpec(name, file, prefix, triggerWords, mode?.Value == "replace", weight, _text.Of(node), subfolder);
         }
 
         private HotswapGroupEntrySpec? ReadGroup(JsonValue node, string where)
@@ -349,6 +355,20 @@ internal static class ManifestParser
 
         private void Report(LocationInfo location, string message) =>
             _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ManifestInvalid, location, message));
+    }
+
+    /// <summary>
+    /// What PEFT's <c>from_pretrained(path, subfolder=…)</c> accepts (the runtime refuses the rest): a non-empty relative
+    /// path (not rooted, no drive) without a <c>..</c> segment.
+    /// </summary>
+    internal static bool IsRelativeFolder(string subfolder)
+    {
+        if (subfolder.Length == 0 || subfolder[0] == '/' || subfolder[0] == '\\' || (subfolder.Length > 1 && subfolder[1] == ':')) return false;
+        foreach (var part in subfolder.Split('/', '\\'))
+        {
+            if (part == "..") return false;
+        }
+        return true;
     }
 
     private static string Article(JsonValueKind kind) => kind switch

@@ -14,15 +14,16 @@ namespace LoraSdk.Generators.Parsing;
 /// <c>file</c>, <c>path</c>, <c>fileName</c>, <c>fileSize</c>, <c>sha256</c>, <c>status</c>, <c>error</c>,
 /// <c>baseModel</c>, <c>baseModelError</c>) and, for <c>ok</c>, the file facts (<c>runtimePath</c>, <c>format</c>, <c>triggerWords</c>,
 /// <c>declaredArchitecture</c>, <c>impliedArchitecture</c>, <c>usesRsLora</c>, <c>unmapped</c>,
-/// <c>unsupported</c>, <c>invalid</c>, <c>compatibility</c>) and <c>components</c>:
-/// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c> per component.
+/// <c>unsupported</c>, <c>invalid</c>, <c>compatibility</c>, <c>peft</c>) and <c>components</c>:
+/// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c> per component. Version 5 adds PEFT adapter
+/// folders: <c>subfolder</c>, <c>errorAt</c>, <c>peft</c> and the status <c>refused</c>.
 /// </summary>
 internal static class SidecarParser
 {
     public const string FileSuffix = ".lorasdk.json";
 
     /// <summary>The sidecar format this generator reads (<c>lorasdkSidecar</c>).</summary>
-    public const int FormatVersion = 4;
+    public const int FormatVersion = 5;
 
     public static SidecarSpec Parse(string sidecarPath, string text, CancellationToken cancellationToken = default)
     {
@@ -37,14 +38,15 @@ internal static class SidecarParser
         }
         string manifest = String(root, "manifest") ?? "";
         string file = String(root, "file") ?? "";
+        string? subfolder = String(root, "subfolder");
         if (root.Kind != JsonValueKind.Object || String(root, "status") is not string status)
-            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' has no \"status\"");
+            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' has no \"status\"", subfolder);
         if (!(root["lorasdkSidecar"] is { Kind: JsonValueKind.Number } version && version.TryGetInt64(out long v) && v == FormatVersion))
         {
             string found = root["lorasdkSidecar"] is { Kind: JsonValueKind.Number } n ? n.NumberText : "none";
             return Unreadable(sidecarPath, manifest, file,
                 $"the header sidecar '{sidecarPath}' has format version {found}, this generator reads version {FormatVersion.ToString(CultureInfo.InvariantCulture)} " +
-                "(the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)");
+                "(the LoraSdk build task and generator come from different versions; rebuild with matching LoraSdk.Generators)", subfolder);
         }
         try
         {
@@ -78,6 +80,14 @@ internal static class SidecarParser
                     invalid.Add(new InvalidModuleSpec(String(item, "component") ?? "", String(item, "module") ?? "", String(item, "reason") ?? ""));
             }
             bool rsLora = root["usesRsLora"] is { Kind: JsonValueKind.True };
+            PeftSourceSpec? peft = null;
+            if (root["peft"] is { Kind: JsonValueKind.Object } peftNode)
+            {
+                var config = Member(peftNode, "config", "peft");
+                var weights = Member(peftNode, "weights", "peft");
+                peft = new PeftSourceSpec(Member(config, "size", "peft.config").AsInt64(), String(config, "sha256") ?? "",
+                    Member(weights, "size", "peft.weights").AsInt64(), String(weights, "sha256") ?? "", Strings(peftNode["warnings"]));
+            }
             string? runtimePath = String(root, "runtimePath");
             if (status == SidecarSpec.StatusOk && string.IsNullOrEmpty(runtimePath))
                 throw new InvalidOperationException("an \"ok\" sidecar has no \"runtimePath\"");
@@ -91,11 +101,12 @@ internal static class SidecarParser
                 String(root, "declaredArchitecture"),
                 String(root, "impliedArchitecture"),
                 rsLora,
-                compatibility.ToEquatableArray(), invalid.ToEquatableArray(), String(root, "baseModelError"));
+                compatibility.ToEquatableArray(), invalid.ToEquatableArray(), String(root, "baseModelError"),
+                subfolder, String(root, "errorAt") == "subfolder", peft);
         }
         catch (Exception e) when (e is InvalidOperationException || e is FormatException || e is OverflowException)
         {
-            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' does not follow the sidecar format {FormatVersion.ToString(CultureInfo.InvariantCulture)} ({e.Message})");
+            return Unreadable(sidecarPath, manifest, file, $"the header sidecar '{sidecarPath}' does not follow the sidecar format {FormatVersion.ToString(CultureInfo.InvariantCulture)} ({e.Message})", subfolder);
         }
     }
 
@@ -158,16 +169,21 @@ internal static class SidecarParser
             ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray(), variants.ToEquatableArray());
     }
 
-    private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error) =>
+    private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error, string? subfolder = null) =>
         new SidecarSpec(sidecarPath, manifest, file, null, FileNameOf(file), "", 0, "", SidecarSpec.StatusUnreadable, error, "unknown",
             EquatableArray<ComponentSpec>.Empty, EquatableArray<ComponentEmitSpec>.Empty, EquatableArray<string>.Empty, EquatableArray<UnsupportedSpec>.Empty,
             EquatableArray<string>.Empty, null, null, false, EquatableArray<CompatibilityIssueSpec>.Empty,
-            EquatableArray<InvalidModuleSpec>.Empty, null);
+            EquatableArray<InvalidModuleSpec>.Empty, null, subfolder);
 
     private static JsonValue Required(JsonValue node, string property, string component) =>
         node.Kind == JsonValueKind.Object && node.TryGetProperty(property, out var v)
             ? v
             : throw new InvalidOperationException($"component '{component}' has no \"{property}\"");
+
+    private static JsonValue Member(JsonValue node, string property, string where) =>
+        node.Kind == JsonValueKind.Object && node.TryGetProperty(property, out var v)
+            ? v
+            : throw new InvalidOperationException($"\"{where}\" has no \"{property}\"");
 
     private static string? String(JsonValue node, string property) =>
         node.Kind == JsonValueKind.Object && node.TryGetProperty(property, out var v) && v.Kind == JsonValueKind.String ? v.AsString() : null;

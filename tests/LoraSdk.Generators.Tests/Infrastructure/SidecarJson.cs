@@ -5,7 +5,7 @@ using LoraSdk.Core;
 namespace LoraSdk.Generators.Tests.Infrastructure;
 
 /// <summary>
-/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 4, see
+/// Builds header-sidecar text for generator tests, in the shape the build task writes (sidecar format 5, see
 /// docs/generator.md), so generator tests need no real adapter files. Per component the baseline rank/alpha is the
 /// most common one (ties → the larger), like the build task writes it.
 /// </summary>
@@ -28,6 +28,9 @@ internal sealed class SidecarJson
     private string _format = "peft";
     private long _size = 1234;
     private string? _fileName;
+    private string? _subfolder;
+    private bool _errorAtSubfolder;
+    private (long ConfigSize, string ConfigSha, long WeightsSize, string WeightsSha, string[] Warnings)? _peft;
 
     private SidecarJson(string manifest, string file)
     {
@@ -37,7 +40,7 @@ internal sealed class SidecarJson
 
     public static SidecarJson For(string manifestPath, string file) => new SidecarJson(manifestPath, file);
 
-    public string FileName => _fileName ?? _file.Split('/', '\\').Last();
+    public string FileName => _fileName ?? (_subfolder ?? _file).Split('/', '\\').Last();
 
     /// <summary>The <c>fileName</c> the build step recorded (default: the last segment of the file).</summary>
     public SidecarJson WithFileName(string fileName) { _fileName = fileName; return this; }
@@ -69,7 +72,25 @@ internal sealed class SidecarJson
     public SidecarJson Compatibility(string component, string module, string reason, bool missing) { _compatibility.Add((component, module, reason, missing)); return this; }
     public SidecarJson Invalid(string component, string module, string reason) { _invalid.Add((component, module, reason)); return this; }
     public SidecarJson BaseModelError(string error) { _baseModelError = error; return this; }
-    public SidecarJson Missing() { _status = "missing"; _error = "not found at '/abs/" + _file + "'"; return this; }
+    public SidecarJson Missing() { _status = "missing"; _error = "was not found at '/abs/" + _file + "'"; return this; }
+
+    /// <summary>The entry's <c>subfolder</c> (the sidecar's key is file + subfolder).</summary>
+    public SidecarJson Subfolder(string subfolder) { _subfolder = subfolder; return this; }
+
+    /// <summary>Status <c>missing</c> with the build step's whole reason, about the subfolder when <paramref name="atSubfolder"/>.</summary>
+    public SidecarJson Missing(string reason, bool atSubfolder = false) { _status = "missing"; _error = reason; _errorAtSubfolder = atSubfolder; return this; }
+
+    /// <summary>Status <c>refused</c>: a PEFT folder the runtime refuses to load.</summary>
+    public SidecarJson Refused(string reason) { _status = "refused"; _error = reason; return this; }
+
+    /// <summary>A PEFT adapter folder (its two files' sizes and hashes) with the build step's load warnings.</summary>
+    public SidecarJson Peft(params string[] warnings)
+    {
+        _peft = (1289, new string('c', 64), 225872, new string('d', 64), warnings);
+        _size = 1289 + 225872;
+        return this;
+    }
+
     public SidecarJson HeaderError(string error) { _status = "invalid"; _error = error; return this; }
 
     private static T Mode<T>(IEnumerable<T> values) where T : System.IComparable<T> =>
@@ -79,20 +100,31 @@ internal sealed class SidecarJson
     {
         var w = new JsonWriter(indented: true);
         w.StartObject();
-        w.Name("lorasdkSidecar").Value(4);
+        w.Name("lorasdkSidecar").Value(5);
         w.Name("manifest").Value(_manifest);
         w.Name("file").Value(_file);
-        w.Name("path").Value("/abs/" + _file);
+        if (_subfolder != null) w.Name("subfolder").Value(_subfolder);
+        w.Name("path").Value("/abs/" + _file + (_subfolder == null ? "" : "/" + _subfolder));
         w.Name("fileName").Value(FileName);
         w.Name("fileSize").Value(_status == "missing" ? 0 : _size);
         w.Name("sha256").Value(_status == "ok" ? new string('a', 64) : "");
         w.Name("status").Value(_status);
         if (_error != null) w.Name("error").Value(_error);
         w.Name("baseModel").Value("sdxl");
+        if (_errorAtSubfolder) w.Name("errorAt").Value("subfolder");
         if (_baseModelError != null) w.Name("baseModelError").Value(_baseModelError);
         if (_status == "ok")
         {
             w.Name("runtimePath").Value("loras/" + new string('a', 16) + "/" + FileName);
+            if (_peft is { } peft)
+            {
+                w.Name("peft").StartObject();
+                w.Name("config").StartObject().Name("size").Value(peft.ConfigSize).Name("sha256").Value(peft.ConfigSha).EndObject();
+                w.Name("weights").StartObject().Name("size").Value(peft.WeightsSize).Name("sha256").Value(peft.WeightsSha).EndObject();
+                w.Name("warnings").StartArray();
+                foreach (var warning in peft.Warnings) w.Value(warning);
+                w.EndArray().EndObject();
+            }
             w.Name("format").Value(_format);
             w.Name("triggerWords").StartArray();
             foreach (var t in _triggerWords) w.Value(t);
