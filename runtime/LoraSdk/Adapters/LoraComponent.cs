@@ -88,7 +88,8 @@ public sealed partial class LoraComponent
 
     /// <summary>
     /// How active, unfused adapters run in the forward pass (default <see cref="LoraForwardMode.Unfused"/>). Changing it
-    /// takes effect at each layer's next forward call.
+    /// takes effect at each layer's next forward call. While the component is pinned for CUDA graphs
+    /// (<see cref="PinForGraphs"/>) another mode is refused, or releases a Release pin.
     /// </summary>
     public LoraForwardMode ForwardMode
     {
