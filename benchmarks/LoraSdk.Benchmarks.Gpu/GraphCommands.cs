@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Loading;
 using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Pipelines;
@@ -16,13 +17,16 @@ using static TorchSharp.torch;
 /// <summary>
 /// CUDA-graph commands of the GPU bench (issue 10):
 /// <c>graph-check</c> — graph output equals eager output bitwise (tiny prompt UNet fp32: base, lora_a, lora_a+lora_b
-/// with weights; two shapes sharing one pool; SDXL-sized fp16 base and one rank-32 adapter), and a capture that
-/// synchronises fails with a typed error and leaves the process able to capture again;
-/// <c>graph-bench</c> — eager vs graph UNet step times (interleaved rounds), peak memory, and an eager-step profile
-/// (kernels per step from the captured graph, host enqueue time per kernel, GPU idle estimate).
-/// Machine-readable lines start with RESULT / PROFILE / CHECK (tab-separated) for benchmarks/gpu/summarize.py.
+/// with weights, LoRA pinned for graphs; two shapes sharing one pool; SDXL-sized fp16 base and rank-32 adapters), a
+/// capture that synchronises or runs unpinned LoRA fails with a typed error and leaves the process able to capture
+/// again, and LoRA under graphs (GraphLoraChecks.cs: hotswap, weights, runtime scale, schedule, disable/enable reach
+/// the next replay with 0 recaptures and 0 reallocations; the pipeline's UseCudaGraphs equals its eager call);
+/// <c>graph-bench</c> — eager vs graph UNet step times (interleaved rounds; graphs run the pinned LoRA forward), peak
+/// memory, an eager-step profile (kernels per step from the captured graph, host enqueue time per kernel, GPU idle
+/// estimate), 1/2/4 adapters under a graph, and graph + hotswap with the hotswap's time against a device memcpy.
+/// Machine-readable lines start with RESULT / PROFILE / CHECK / HOTSWAP (tab-separated) for benchmarks/gpu/summarize.py.
 /// </summary>
-internal static class GraphCommands
+internal static partial class GraphCommands
 {
     public static readonly string[] Names = { "graph-check", "graph-bench" };
 
@@ -36,7 +40,7 @@ internal static class GraphCommands
         using var noGrad = no_grad();
         return command switch
         {
-            "graph-check" => Check(o, device),
+            "graph-check" => Check(o, device, runtime),
             "graph-bench" => Bench(o, device, runtime),
             _ => throw new ArgumentException($"unknown command {command}"),
         };
@@ -44,7 +48,7 @@ internal static class GraphCommands
 
     // ------------------------------------------------------------------ graph-check
 
-    private static int Check(GraphOptions o, Device device)
+    private static int Check(GraphOptions o, Device device, CudaGraphRuntime runtime)
     {
         int failures = 0;
         string repo = o.Repo ?? RepoFinder.Find();
@@ -55,11 +59,16 @@ internal static class GraphCommands
             using var inputs = new TinyInputs(unet, device, latent: 16);
             failures += CheckCase("tiny fp32 base", unet, inputs.All, device);
             var lora = pipe.Lora;
-            lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_a.safetensors"), "a");
-            failures += CheckCase("tiny fp32 lora_a (unfused)", unet, inputs.All, device);
-            lora.LoadLoraWeights(Path.Combine(repo, "tests", "fixtures", "loras", "lora_b.safetensors"), "b");
+            string loras = Path.Combine(repo, "tests", "fixtures", "loras");
+            lora.EnableLoraHotswap(8);
+            lora.LoadLoraWeights(Path.Combine(loras, "lora_a.safetensors"), "a");
+            using (lora.PinForGraphs())
+                failures += CheckCase("tiny fp32 lora_a (pinned, padded to rank 8)", unet, inputs.All, device);
+            lora.LoadLoraWeights(Path.Combine(loras, "lora_b.safetensors"), "b");
             lora.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 0.8 });
-            failures += CheckCase("tiny fp32 lora_a+lora_b (0.7, 0.8)", unet, inputs.All, device);
+            failures += CheckUnpinnedCaptureRefused("tiny fp32 lora_a+lora_b unpinned", unet, inputs.All);
+            using var pin = lora.PinForGraphs();
+            failures += CheckCase("tiny fp32 lora_a+lora_b (0.7, 0.8, pinned)", unet, inputs.All, device);
 
             // Two shapes sharing one pool, replayed in turn.
             using var larger = new TinyInputs(unet, device, latent: 24);
@@ -91,14 +100,42 @@ internal static class GraphCommands
             }
             Console.WriteLine($"CHECK\tsync-in-capture\t{(refused.StartsWith("CaptureFailed", StringComparison.Ordinal) ? "refused" : "UNEXPECTED")}\t{refused}");
             failures += CheckCase("tiny fp32 lora_a+lora_b after a refused capture", unet, inputs.All, device);
+            pin.Dispose();
+
+            // LoRA under graphs (issue 10 item 3): one capture, then a hotswap from a file (lora_c, rank 2, into the
+            // rank-8 storage of 'a'), weights, runtime scale, a schedule, disable/enable — each replay equals eager.
+            failures += CheckLoraUnderGraph("tiny fp32 a+b", unet, lora["unet"], new[] { "a", "b" }, inputs.All, device, runtime,
+                ("lora_c file into a", () => lora.LoadLoraWeights(Path.Combine(loras, "lora_c.safetensors"), "a", hotswap: true)));
+            failures += CheckPipelineGraphs(pipe, device);
         }
 
-        using (var w = new SdxlWorkload(device, o.DType, o.Latent))
+        using (var w = new SdxlWorkload(device, o.DType, o.Latent, hotswapRank: o.Rank))
         {
             failures += CheckCase($"SDXL {o.DType} latent {o.Latent} base", w.Unet, w.Inputs, device);
-            w.EnsureAdapters(1, o.Rank);
+            w.EnsureAdapters(2, o.Rank);
             w.Component.ForwardMode = LoraForwardMode.Unfused;
-            failures += CheckCase($"SDXL {o.DType} latent {o.Latent} 1 adapter rank {o.Rank} (unfused)", w.Unet, w.Inputs, device);
+            using (w.Component.PinForGraphs())
+                failures += CheckCase($"SDXL {o.DType} latent {o.Latent} 2 adapters rank {o.Rank} (pinned)", w.Unet, w.Inputs, device);
+            // Each check swaps in weights the adapter has not held yet, so the first replay after the swap must change.
+            int CheckSdxl(string what, IReadOnlyList<string> active, long seed)
+            {
+                var swap = w.RandomAdapter(seed, o.Rank);
+                try
+                {
+                    return CheckLoraUnderGraph($"SDXL {o.DType} {what}", w.Unet, w.Component, active, w.Inputs, device, runtime,
+                        ($"in-memory rank-{o.Rank} adapter into a0", () => w.Component.HotswapAdapter("a0", swap)));
+                }
+                finally
+                {
+                    SdxlWorkload.Free(swap);
+                }
+            }
+            failures += CheckSdxl("2 adapters", new[] { "a0", "a1" }, 900);
+            w.EnsureAdapters(1, o.Rank);
+            failures += CheckSdxl("1 adapter", new[] { "a0" }, 901);
+            w.Component.ForwardMode = LoraForwardMode.Materialized;
+            failures += CheckSdxl("1 adapter materialized", new[] { "a0" }, 902);
+            w.Component.ForwardMode = LoraForwardMode.Unfused;
         }
         Console.WriteLine(failures == 0 ? "graph-check: all graph outputs equal eager outputs bitwise" : $"graph-check: {failures} check(s) FAILED");
         return failures == 0 ? 0 : 1;
@@ -142,47 +179,41 @@ internal static class GraphCommands
 
     private static int Bench(GraphOptions o, Device device, CudaGraphRuntime runtime)
     {
-        using var w = new SdxlWorkload(device, o.DType, o.Latent);
+        // EnableLoraHotswap(rank) before the first adapter (the guide's order); at the adapters' own rank it pads nothing.
+        using var w = new SdxlWorkload(device, o.DType, o.Latent, hotswapRank: o.Rank);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"SDXL-base UNet step, {o.DType}, CFG batch 2, latent {o.Latent} ({o.Latent * 8}px), {w.Layers.Count} adapted layers, rank {o.Rank}; "
             + $"{o.Rounds} interleaved rounds of {o.Iterations} steps per mode"));
-        var configs = new (string Name, int Adapters, LoraForwardMode Mode)[]
+        var configs = new (string Name, int Adapters, LoraForwardMode Mode, bool Hotswap)[]
         {
-            ("base", 0, LoraForwardMode.Unfused),
-            ("1 adapter unfused", 1, LoraForwardMode.Unfused),
-            ("4 adapters unfused", 4, LoraForwardMode.Unfused),
-            ("1 adapter materialized", 1, LoraForwardMode.Materialized),
+            ("base", 0, LoraForwardMode.Unfused, false),
+            ("1 adapter unfused", 1, LoraForwardMode.Unfused, false),
+            ("2 adapters unfused", 2, LoraForwardMode.Unfused, false),
+            ("4 adapters unfused", 4, LoraForwardMode.Unfused, false),
+            ("1 adapter materialized", 1, LoraForwardMode.Materialized, false),
+            ("1 adapter graph+hotswap", 1, LoraForwardMode.Unfused, true),
         };
-        foreach (var (name, adapters, mode) in configs)
+        foreach (var (name, adapters, mode, hotswap) in configs)
         {
             if (o.Only is not null && !o.Only.Contains(name, StringComparer.Ordinal)) continue;
             if (adapters == 0) w.Component.SetAdapter(Array.Empty<string>());
             else w.EnsureAdapters(adapters, o.Rank);
             w.Component.ForwardMode = mode;
-            BenchConfig(name, w, device, runtime, o);
+            BenchConfig(name, w, device, runtime, o, hotswap);
         }
         w.Component.ForwardMode = LoraForwardMode.Unfused;
         return 0;
     }
 
-    private static void BenchConfig(string name, SdxlWorkload w, Device device, CudaGraphRuntime runtime, GraphOptions o)
+    private static void BenchConfig(string name, SdxlWorkload w, Device device, CudaGraphRuntime runtime, GraphOptions o, bool hotswap)
     {
         var inputs = w.Inputs;
         for (int i = 0; i < 3; i++) Discard(w.Step(inputs));
         cuda.synchronize(device);
 
-        using var graph = CudaGraph.Capture(inputs, w.Step);
-        // The graph's footprint: what the allocator holds right after the capture (the capture emptied the cache
-        // first), i.e. weights, static tensors and the graph's private pool.
-        var afterCapture = runtime.MemoryStats(device);
-
+        // Eager first, with the engine's default (unpinned) forward: its steps, footprint and profile.
         var eager = new List<double>();
-        var replay = new List<double>();
-        for (int r = 0; r < o.Rounds; r++)
-        {
-            eager.AddRange(Time(() => Discard(w.Step(inputs)), o.Iterations, device));
-            replay.AddRange(Time(graph.Replay, o.Iterations, device));
-        }
+        for (int r = 0; r < o.Rounds; r++) eager.AddRange(Time(() => Discard(w.Step(inputs)), o.Iterations, device));
         // Eager's footprint: the peak of live tensors over two steps (weights, static tensors, activations).
         runtime.ResetPeakMemory(device);
         Time(() => Discard(w.Step(inputs)), 2, device);
@@ -203,20 +234,58 @@ internal static class GraphCommands
             y.Dispose();
         }
 
-        graph.Replay();
-        using var eagerOut = w.Step(inputs);
-        cuda.synchronize(device);
-        bool same = Same(graph.Output, eagerOut);
+        // Graphs run the pinned (graph-stable) LoRA forward: pin, capture, then replays interleaved with eager steps of
+        // the same pinned forward (the graph's eager twin).
+        using var pin = w.Component.PinForGraphs();
+        using var graph = CudaGraph.Capture(inputs, w.Step);
+        pin.Bind(graph);
+        // The graph's footprint: what the allocator holds right after the capture (the capture emptied the cache
+        // first), i.e. weights, static tensors and the graph's private pool.
+        var afterCapture = runtime.MemoryStats(device);
 
-        double Mib(long bytes) => bytes / (1024.0 * 1024.0);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT\tlorasdk\t{name}\teager\t{Median(eager):F2}\t{eager.Min():F2}\t{eager.Count}\t{Mib(eagerMemory.PeakAllocated):F0}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT\tlorasdk\t{name}\tgraph\t{Median(replay):F2}\t{replay.Min():F2}\t{replay.Count}\t{Mib(afterCapture.Reserved):F0}"));
-        double enqueueMs = Median(enqueue), stepMs = Median(whole), graphMs = Median(replay);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"PROFILE\tlorasdk\t{name}\tkernels={graph.KernelCount}\tnodes={graph.NodeCount}\tenqueue_ms={enqueueMs:F2}\tstep_ms={stepMs:F2}\tgraph_ms={graphMs:F2}"
-            + $"\thost_us_per_kernel={(graph.KernelCount > 0 ? enqueueMs * 1000 / graph.KernelCount : double.NaN):F1}\tgpu_idle_ms~{Math.Max(0, stepMs - graphMs):F2}\tgraph_equals_eager={same}"));
+        LoraAdapterDefinition[] swaps = hotswap ? new[] { w.RandomAdapter(700, o.Rank), w.RandomAdapter(701, o.Rank) } : Array.Empty<LoraAdapterDefinition>();
+        var eagerPinned = new List<double>();
+        var replay = new List<double>();
+        var swapTimes = new List<double>();
+        try
+        {
+            for (int r = 0; r < o.Rounds; r++)
+            {
+                eagerPinned.AddRange(Time(() => Discard(w.Step(inputs)), o.Iterations, device));
+                if (!hotswap)
+                {
+                    replay.AddRange(Time(graph.Replay, o.Iterations, device));
+                    continue;
+                }
+                for (int i = 0; i < o.Iterations; i++)
+                {
+                    // graph + hotswap: a different adapter swapped in before every replay (timed apart).
+                    swapTimes.AddRange(Time(() => w.Component.HotswapAdapter("a0", swaps[(r * o.Iterations + i) % 2]), 1, device));
+                    replay.AddRange(Time(graph.Replay, 1, device));
+                }
+            }
+
+            graph.Replay();
+            using var eagerOut = w.Step(inputs);
+            cuda.synchronize(device);
+            bool same = Same(graph.Output, eagerOut);
+
+            double Mib(long bytes) => bytes / (1024.0 * 1024.0);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT\tlorasdk\t{name}\teager\t{Median(eager):F2}\t{eager.Min():F2}\t{eager.Count}\t{Mib(eagerMemory.PeakAllocated):F0}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT\tlorasdk\t{name}\tgraph\t{Median(replay):F2}\t{replay.Min():F2}\t{replay.Count}\t{Mib(afterCapture.Reserved):F0}"));
+            double enqueueMs = Median(enqueue), stepMs = Median(whole), graphMs = Median(replay);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"PROFILE\tlorasdk\t{name}\tkernels={graph.KernelCount}\tnodes={graph.NodeCount}\tenqueue_ms={enqueueMs:F2}\tstep_ms={stepMs:F2}\tgraph_ms={graphMs:F2}"
+                + $"\thost_us_per_kernel={(graph.KernelCount > 0 ? enqueueMs * 1000 / graph.KernelCount : double.NaN):F1}\tgpu_idle_ms~{Math.Max(0, stepMs - graphMs):F2}"
+                + $"\teager_pinned_ms={Median(eagerPinned):F2}\tgraph_equals_eager={same}"));
+            if (hotswap) HotswapTimings(name, w, graph, swaps, swapTimes, device, runtime, o);
+        }
+        finally
+        {
+            foreach (var s in swaps) SdxlWorkload.Free(s);
+        }
     }
 
     // ------------------------------------------------------------------ helpers

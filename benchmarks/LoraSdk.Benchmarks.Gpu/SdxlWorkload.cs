@@ -17,9 +17,12 @@ internal sealed class SdxlWorkload : IDisposable
 {
     private static readonly string[] Targets = { "to_q", "to_k", "to_v", "to_out.0" };
     private readonly List<string> _adapters = new();
+    private readonly int? _hotswapRank;
 
-    public SdxlWorkload(Device device, ScalarType dtype, int latent)
+    /// <param name="hotswapRank">When set, <c>EnableLoraHotswap(hotswapRank)</c> precedes the first adapter (the guide's order for hotswaps under graphs).</param>
+    public SdxlWorkload(Device device, ScalarType dtype, int latent, int? hotswapRank = null)
     {
+        _hotswapRank = hotswapRank;
         Device = device;
         DType = dtype;
         Unet = new UNet2DConditionModel(SdxlBaseUNetConfig.Create(), new ModelPlacement(dtype, device));
@@ -79,20 +82,40 @@ internal sealed class SdxlWorkload : IDisposable
     /// <summary>Adds random rank-<paramref name="rank"/> adapters until <paramref name="count"/> are loaded; activates all of them.</summary>
     public void EnsureAdapters(int count, int rank)
     {
+        if (_adapters.Count == 0 && _hotswapRank is int target && !Component.IsHotswapPending) Component.EnableLoraHotswap(target);
         while (_adapters.Count < count)
         {
-            manual_seed(100 + _adapters.Count);
-            var modules = Layers.Select(l => new LoraModuleTensors(l.Name,
-                randn(new long[] { rank, l.Layer.InFeatures }, DType, Device) * 0.01,
-                randn(new long[] { l.Layer.OutFeatures, rank }, DType, Device) * 0.01, alpha: rank)).ToList();
-            _adapters.Add(Component.AddAdapter("a" + _adapters.Count, new LoraAdapterDefinition(modules)));
-            foreach (var m in modules)
-            {
-                m.A.Dispose();
-                m.B.Dispose();
-            }
+            var definition = RandomAdapter(100 + _adapters.Count, rank);
+            _adapters.Add(Component.AddAdapter("a" + _adapters.Count, definition));
+            Free(definition);
         }
         Component.SetAdapter(_adapters.Take(count).ToList());
+    }
+
+    /// <summary>Random rank-<paramref name="rank"/> factors for every adapted layer, on the device (free with <see cref="Free"/>).</summary>
+    public LoraAdapterDefinition RandomAdapter(long seed, int rank)
+    {
+        manual_seed(seed);
+        var modules = Layers.Select(l => new LoraModuleTensors(l.Name,
+            (randn(new long[] { rank, l.Layer.InFeatures }, DType, Device) * 0.01).DetachFromDisposeScope(),
+            (randn(new long[] { l.Layer.OutFeatures, rank }, DType, Device) * 0.01).DetachFromDisposeScope(), alpha: rank)).ToList();
+        return new LoraAdapterDefinition(modules);
+    }
+
+    /// <summary>The bytes of one rank-<paramref name="rank"/> adapter's factors (what a hotswap copies).</summary>
+    public long AdapterBytes(int rank)
+    {
+        long elements = Layers.Sum(l => rank * (l.Layer.InFeatures + l.Layer.OutFeatures));
+        return elements * (DType is ScalarType.Float32 ? 4 : 2);
+    }
+
+    public static void Free(LoraAdapterDefinition definition)
+    {
+        foreach (var m in definition.Modules)
+        {
+            m.A.Dispose();
+            m.B.Dispose();
+        }
     }
 
     public void Dispose()

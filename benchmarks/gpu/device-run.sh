@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# ONE device call for issue 10: builds native/, checks CUDA-graph parity, runs the LoraSdk and diffusers+PEFT
-# benchmarks interleaved, and writes one report into $OUT (table.md plus the logs).
+# ONE device call for issue 10: builds native/, checks CUDA-graph parity (base, LoRA pinned for graphs, LoRA under
+# graphs: hotswap / weights / runtime scale / schedule replayed without recapture, the pipeline's UseCudaGraphs), runs
+# the LoraSdk and diffusers+PEFT benchmarks interleaved (LoraSdk adds 2 adapters and graph + hotswap, with the
+# hotswap's time against a device memcpy), and writes one report into $OUT (table.md plus the logs).
 #
 # Before the call, here:  benchmarks/gpu/prepare-device.sh      (fills the git-ignored .device/ folder)
 # The call:               run(command="git rev-parse --abbrev-ref HEAD; pwd; bash benchmarks/gpu/device-run.sh",
@@ -88,8 +90,8 @@ python3 -c 'import diffusers, peft; print("diffusers", diffusers.__version__, "p
 python3 -c 'import transformers; print("transformers", transformers.__version__)' 2>/dev/null || echo "transformers: absent (diffusers' UNet does not need it)"
 
 if [[ -n "$bench" && -n "$lib" && $skip_check -eq 0 ]]; then
-  stamp "graph-check (graph output vs eager output, bitwise)"
-  timeout 180 "$bench" graph-check --repo "$(pwd)" 2>&1 | tee "$OUT/graph-check.log"
+  stamp "graph-check (graph output vs eager output, bitwise; LoRA under graphs)"
+  timeout 240 "$bench" graph-check --repo "$(pwd)" 2>&1 | tee "$OUT/graph-check.log"
 fi
 
 if [[ $skip_bench -eq 0 ]]; then

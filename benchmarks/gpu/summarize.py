@@ -11,14 +11,15 @@ import statistics
 import sys
 from collections import OrderedDict, defaultdict
 
-CONFIGS = ["base", "1 adapter unfused", "4 adapters unfused", "1 adapter materialized"]
+CONFIGS = ["base", "1 adapter unfused", "2 adapters unfused", "4 adapters unfused", "1 adapter materialized",
+           "1 adapter graph+hotswap"]
 COLUMNS = [("lorasdk", "eager"), ("lorasdk", "graph"), ("diffusers", "eager"), ("diffusers", "graph")]
 
 
 def parse(lines):
     results = defaultdict(list)  # (who, config, mode) -> [(median, min, n, mib)]
     profiles = defaultdict(list)  # (who, config) -> [dict]
-    checks, skips = [], []
+    checks, skips, hotswaps = [], [], []
     for line in lines:
         parts = line.rstrip("\n").split("\t")
         if parts[0] == "RESULT" and len(parts) >= 8:
@@ -30,11 +31,17 @@ def parse(lines):
                 key, _, value = f.replace("~", "=").partition("=")
                 fields[key] = value
             profiles[(parts[1], parts[2])].append(fields)
+        elif parts[0] == "HOTSWAP" and len(parts) >= 4:
+            fields = OrderedDict()
+            for f in parts[3:]:
+                key, _, value = f.partition("=")
+                fields[key] = value
+            hotswaps.append((parts[1], parts[2], fields))
         elif parts[0] == "CHECK":
             checks.append(parts[1:])
         elif parts[0] == "SKIP":
             skips.append(parts[1:])
-    return results, profiles, checks, skips
+    return results, profiles, checks, skips, hotswaps
 
 
 def cell(runs):
@@ -56,7 +63,7 @@ def main(paths):
     for p in paths:
         with open(p, encoding="utf-8", errors="replace") as f:
             lines += f.readlines()
-    results, profiles, checks, skips = parse(lines)
+    results, profiles, checks, skips, hotswaps = parse(lines)
     configs = [c for c in CONFIGS if any(k[1] == c for k in results)] + sorted(
         {k[1] for k in results} - set(CONFIGS))
 
@@ -85,8 +92,8 @@ def main(paths):
 
     if profiles:
         out += ["", "## Eager-step profile (medians; kernels per step from the captured graph / torch.profiler)", "",
-                "| who | config | kernels | enqueue ms | step ms | graph ms | host µs per kernel | GPU idle ms ≈ | graph == eager |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                "| who | config | kernels | enqueue ms | step ms | graph ms | host µs per kernel | GPU idle ms ≈ | eager pinned ms | graph == eager |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for (who, c), runs in sorted(profiles.items(), key=lambda kv: (kv[0][0], CONFIGS.index(kv[0][1]) if kv[0][1] in CONFIGS else 99)):
             r = runs[-1]
 
@@ -100,8 +107,17 @@ def main(paths):
                 return f"{statistics.median(vals):.2f}" if vals else "—"
 
             out.append(f"| {who} | {c} | {r.get('kernels', '—')} | {med('enqueue_ms')} | {med('step_ms')} | {med('graph_ms')} | "
-                       f"{med('host_us_per_kernel')} | {med('gpu_idle_ms')} | {r.get('graph_equals_eager', '—')} |")
+                       f"{med('host_us_per_kernel')} | {med('gpu_idle_ms')} | {med('eager_pinned_ms')} | {r.get('graph_equals_eager', '—')} |")
 
+    if hotswaps:
+        out += ["", "## Hotswap under a graph (medians; memcpy = one device copy of the adapter's bytes, per tensor = one copy per factor)", "",
+                "| who | config | hotswap ms | memcpy ms | per-tensor copy ms | hotswap / memcpy | hotswap / per-tensor | adapter MiB | tensors | "
+                "from file ms | recaptures | reallocations | allocated Δ bytes | first replay == eager |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        keys = ["hotswap_ms", "memcpy_ms", "per_tensor_copy_ms", "hotswap_over_memcpy", "hotswap_over_per_tensor_copy", "adapter_mib",
+                "tensors", "file_hotswap_ms", "recaptures", "reallocations", "allocated_delta_bytes", "first_replay_equals_eager"]
+        for who, c, fields in hotswaps:
+            out.append(f"| {who} | {c} | " + " | ".join(fields.get(k, "—") for k in keys) + " |")
     if checks:
         out += ["", "## Checks", ""]
         out += [f"- {' — '.join(c)}" for c in checks]

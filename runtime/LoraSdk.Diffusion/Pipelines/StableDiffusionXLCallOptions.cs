@@ -73,6 +73,16 @@ public sealed class StableDiffusionXLCallOptions
     /// </summary>
     public double? CrossAttentionScale { get; init; }
 
+    /// <summary>
+    /// Run the UNet steps as CUDA graphs (the pipeline's <see cref="StableDiffusionXLPipeline.UNetGraphs"/>): one graph
+    /// per step shape, captured on first use and replayed by later steps and calls, with the UNet's LoRA component
+    /// pinned so that hotswaps, <c>SetAdapters</c> weights, <see cref="CrossAttentionScale"/> and scale schedules from
+    /// <see cref="CallbackOnStepEnd"/> reach the replays. Needs the UNet on a CUDA device and the native graph library
+    /// (docs/gpu-graphs.md); otherwise the call fails at once with a <see cref="Gpu.CudaGraphException"/>
+    /// (<c>CudaUnavailable</c>, <c>NotCudaDevice</c>, <c>NativeLibraryMissing</c>, …). Default false.
+    /// </summary>
+    public bool UseCudaGraphs { get; init; }
+
     /// <summary>Use the hidden state this many layers before the penultimate one (diffusers' <c>clip_skip</c>).</summary>
     public int? ClipSkip { get; init; }
 

@@ -43,7 +43,14 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
         Scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
         ForceZerosForEmptyPrompt = forceZerosForEmptyPrompt;
         SourceFolder = sourceFolder;
+        UNetGraphs = new UNetGraphCache(this);
     }
+
+    /// <summary>
+    /// The CUDA graphs of the UNet step that calls with <see cref="StableDiffusionXLCallOptions.UseCudaGraphs"/> capture
+    /// and replay (per step shape, kept across calls; counts of captures, recaptures and replays).
+    /// </summary>
+    public UNetGraphCache UNetGraphs { get; }
 
     /// <summary>The denoiser (component <c>unet</c>).</summary>
     public UNet2DConditionModel Unet { get; }
@@ -217,6 +224,12 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
         int width = options.Width ?? DefaultSampleSize * VaeScaleFactor;
         CheckInputs(options, height, width);
         bool cfg = options.GuidanceScale > 1.0;
+        bool graphs = options.UseCudaGraphs;
+        if (graphs)
+        {
+            UNetGraphs.EnsureAvailable(Unet.Placement.Device);
+            UNetGraphs.EnsurePinned();
+        }
 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -253,6 +266,11 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
         // inside the UNet forward every step (and cannot be captured in a CUDA graph).
         Tensor deviceTimesteps = tensor(timesteps, ScalarType.Float32).to(device);
 
+        // Under graphs the runtime LoRA scale cannot be applied inside the captured forward: it is set once for the
+        // whole loop (a device value the replays read), which is what applying it around every forward amounts to.
+        using var graphScale = graphs && options.CrossAttentionScale is double runtimeScale && LoraScaleHook is not null
+            ? LoraScaleHook.Scale(Unet, runtimeScale) : null;
+
         Scheduler.SetBeginIndex(0);
         for (int i = 0; i < timesteps.Length; i++)
         {
@@ -263,7 +281,10 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
                 Tensor modelInput = cfg ? cat(new[] { latents, latents }, 0) : latents;
                 modelInput = Scheduler.ScaleModelInput(modelInput, t);
                 Tensor timestep = deviceTimesteps[i];
-                Tensor noisePred = Unet.Forward(modelInput, timestep, promptEmbeds, addTextEmbeds, addTimeIds, options.CrossAttentionScale);
+                // With graphs the prediction is the graph's static output: read below before the next step replays.
+                Tensor noisePred = graphs
+                    ? UNetGraphs.Step(modelInput, timestep, promptEmbeds, addTextEmbeds, addTimeIds)
+                    : Unet.Forward(modelInput, timestep, promptEmbeds, addTextEmbeds, addTimeIds, options.CrossAttentionScale);
                 if (cfg)
                 {
                     Tensor[] halves = noisePred.chunk(2, 0);
@@ -339,6 +360,7 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
     /// <inheritdoc />
     public void Dispose()
     {
+        UNetGraphs.Dispose();
         Unet.Dispose();
         Vae.Dispose();
         TextEncoder?.Dispose();

@@ -299,6 +299,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
             }
             plan.Add((component, component.ExpandWeights(componentWeights)));
         }
+        GateAll(_components, "SetAdapters", c => c.PlanChangeForActivation(adapterNames));
         foreach (var (component, rules) in plan) component.ApplyWeights(adapterNames, rules);
     }
 
@@ -363,6 +364,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
     public void FuseLora(IReadOnlyList<string>? components, double loraScale, bool safeFusing, IReadOnlyList<string>? adapterNames)
     {
         var targets = SelectComponents(components);
+        CheckAll(targets, "FuseLora", c => c.PlanChangeForFuse());
         using var transaction = new LoraFuseTransaction();
         try
         {
@@ -381,7 +383,9 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// <summary>diffusers' <c>unfuse_lora(components)</c>.</summary>
     public void UnfuseLora(IReadOnlyList<string>? components)
     {
-        foreach (var c in SelectComponents(components)) c.UnfuseLora();
+        var targets = SelectComponents(components);
+        CheckAll(targets, "UnfuseLora", c => c.PlanChangeForUnfuse());
+        foreach (var c in targets) c.UnfuseLora();
     }
 
     /// <summary>diffusers' <c>fused_loras</c>: adapters currently fused into some component.</summary>
@@ -427,24 +431,28 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// <inheritdoc />
     public void DeleteAdapters(IReadOnlyList<string> adapterNames)
     {
+        CheckAll(_components, "DeleteAdapters", c => c.PlanChangeForRemoval(adapterNames, "deletes"));
         foreach (var c in _components) c.DeleteAdapters(adapterNames);
     }
 
     /// <inheritdoc />
     public void DisableLora()
     {
+        CheckAll(_components, "DisableLora", c => c.PlanChangeForDisable());
         foreach (var c in _components) c.DisableLora();
     }
 
     /// <inheritdoc />
     public void EnableLora()
     {
+        CheckAll(_components, "EnableLora", _ => null);
         foreach (var c in _components) c.EnableLora();
     }
 
     /// <inheritdoc />
     public void UnloadLoraWeights()
     {
+        CheckAll(_components, "UnloadLoraWeights", c => c.PlanChangeForUnload());
         foreach (var c in _components) c.UnloadLora();
     }
 
@@ -475,6 +483,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
     /// <summary>diffusers' <c>set_lora_device</c>: moves the named adapters of every component to <paramref name="device"/>.</summary>
     public void SetLoraDevice(IReadOnlyList<string> adapterNames, Device device)
     {
+        CheckAll(_components, "SetLoraDevice", c => c.PlanChangeForRemoval(adapterNames, "moves"));
         foreach (var c in _components) c.SetLoraDevice(adapterNames, device);
     }
 
@@ -483,8 +492,66 @@ public sealed class LoraAdapterManager : ILoraPipeline
     {
         set
         {
+            CheckAll(_components, "ForwardMode", c => c.PlanChangeForMode(value));
             foreach (var c in _components) c.ForwardMode = value;
         }
+    }
+
+    // ------------------------------------------------------------------ CUDA graphs
+
+    /// <summary>
+    /// Pins components for CUDA graphs (see <see cref="LoraComponent.PinForGraphs"/>) — by default every denoiser (the
+    /// UNet / transformer a graph captures) — so that graphs captured afterwards replay hotswaps, <c>SetAdapters</c>
+    /// weights within the pinned adapters, runtime scales and scale schedules without recapture. All components are
+    /// checked before any is pinned.
+    /// </summary>
+    /// <param name="components">Component names (default: the denoisers, or every component when there is none).</param>
+    /// <param name="adapterNames">The adapters the graphs will run (default: each component's active ones); each component pins those it holds.</param>
+    /// <param name="policy">What a change that would alter the captured graphs does.</param>
+    /// <returns>One pin over all of them.</returns>
+    public LoraGraphPin PinForGraphs(IReadOnlyList<string>? components = null, IReadOnlyList<string>? adapterNames = null,
+        LoraGraphPinPolicy policy = LoraGraphPinPolicy.Refuse)
+    {
+        LoraComponent.CheckPolicy(policy);
+        var targets = components is null
+            ? (_components.Any(c => c.Kind == LoraComponentKind.Denoiser) ? _components.Where(c => c.Kind == LoraComponentKind.Denoiser).ToList() : _components.ToList())
+            : SelectComponents(components);
+        if (adapterNames is not null)
+        {
+            var unknown = adapterNames.Where(n => !_components.Any(c => c.HasAdapter(n))).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new LoraException(LoraErrorKind.UnknownAdapter,
+                    $"Adapter name(s) {PythonRepr.StringSet(unknown)} not in the list of present adapters: {PythonRepr.StringSet(GetListAdapters().Values.SelectMany(v => v).Distinct())}.",
+                    adapterName: unknown[0]);
+            }
+        }
+        var names = targets.Select(c => c.ValidateGraphPin(adapterNames?.Where(c.HasAdapter).ToList())).ToList();
+        var pin = new LoraGraphPin(policy);
+        try
+        {
+            for (int i = 0; i < targets.Count; i++) targets[i].AttachPin(pin, names[i]);
+        }
+        catch
+        {
+            pin.Dispose();
+            throw;
+        }
+        return pin;
+    }
+
+    /// <summary>Phase one of a change over several components: every one checks (capture, Refuse pins) before any changes.</summary>
+    private static void CheckAll(IEnumerable<LoraComponent> components, string operation, Func<LoraComponent, string?> planChange)
+    {
+        foreach (var c in components) c.CheckGraphChange(operation, planChange(c));
+    }
+
+    /// <summary><see cref="CheckAll"/>, then releases the Release pins the change invalidates.</summary>
+    private static void GateAll(IReadOnlyList<LoraComponent> components, string operation, Func<LoraComponent, string?> planChange)
+    {
+        var changes = components.Select(planChange).ToList();
+        for (int i = 0; i < components.Count; i++) components[i].CheckGraphChange(operation, changes[i]);
+        for (int i = 0; i < components.Count; i++) components[i].ReleaseGraphPins(operation, changes[i]);
     }
 
     /// <inheritdoc />

@@ -22,6 +22,7 @@ public sealed partial class LoraComponent
     /// <returns>A warning to log for "warn", else null.</returns>
     public string? EnableLoraHotswap(int targetRank = 128, HotswapCompileCheck checkCompiled = HotswapCompileCheck.Error)
     {
+        ThrowIfCaptureUnderway("EnableLoraHotswap");
         string? warning = null;
         if (_registry.Count > 0)
         {
@@ -34,6 +35,23 @@ public sealed partial class LoraComponent
         if (targetRank <= 0) throw new ArgumentOutOfRangeException(nameof(targetRank));
         _pendingHotswapRank = targetRank;
         return warning;
+    }
+
+    /// <summary>
+    /// Hot swaps in-memory weights into the loaded adapter <paramref name="adapterName"/>, like
+    /// <c>LoadLoraAdapter(path, hotswap: true)</c> with a file: the same checks (config compatibility, target layers,
+    /// rank within the stored rank, shapes) before anything changes, then a copy into the adapter's existing storage
+    /// (smaller ranks zero-padded, layers the new weights lack zero-filled) — never a reallocation. Tensors already in
+    /// the layers' dtype and device are read in place (one device copy per tensor). While the component is pinned for
+    /// CUDA graphs, the next replay computes the new weights. The caller keeps its tensors.
+    /// </summary>
+    /// <exception cref="LoraException">The same refusals as a file hotswap; nothing changes.</exception>
+    public void HotswapAdapter(string adapterName, LoraAdapterDefinition definition)
+    {
+        if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
+        if (definition == null) throw new ArgumentNullException(nameof(definition));
+        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), definition.Config, adapterName, hotswap: true);
+        Commit(prepared);
     }
 
     /// <summary>True while <see cref="EnableLoraHotswap"/> waits for the first load.</summary>

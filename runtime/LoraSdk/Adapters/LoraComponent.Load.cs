@@ -60,16 +60,28 @@ public sealed partial class LoraComponent
     public string AddAdapter(string? adapterName, LoraAdapterDefinition definition)
     {
         if (definition == null) throw new ArgumentNullException(nameof(definition));
-        var inputs = definition.Modules.Select(m => new LoraModuleInput(m.ModulePath, m.ModulePath + ".lora_A.weight",
-            m.ModulePath + ".lora_B.weight", null, m.A.shape, m.B.shape, m.Rank, m.Alpha,
-            m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.A, dtype, device),
-            (dtype, device) => LoraModuleInput.OwnedCopy(m.B, dtype, device),
-            m.Magnitude is null ? null : m.ModulePath + ".lora_magnitude_vector", m.Magnitude?.shape,
-            m.Magnitude is null ? null : (dtype, device) => LoraModuleInput.OwnedCopy(m.Magnitude, dtype, device))).ToList();
-        using var prepared = Prepare("in-memory adapter", inputs, definition.Config, adapterName, hotswap: false);
+        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: false), definition.Config, adapterName, hotswap: false);
         Commit(prepared);
         return prepared.AdapterName;
+    }
+
+    /// <summary>
+    /// The modules of an in-memory adapter as load inputs. Loaded tensors are owned copies in the layer's dtype and
+    /// device; with <paramref name="readInPlace"/> (a hotswap, which only copies from them) a tensor already in that dtype
+    /// and device is read where it is, so swapping device-resident weights costs one copy.
+    /// </summary>
+    private static List<LoraModuleInput> InputsOf(LoraAdapterDefinition definition, bool readInPlace)
+    {
+        Func<ScalarType, Device, Tensor> Loader(Tensor t) => (dtype, device) =>
+            readInPlace && t.dtype == dtype && t.device.ToString() == device.ToString() && t.is_contiguous()
+                ? t.alias().DetachFromDisposeScope()
+                : LoraModuleInput.OwnedCopy(t, dtype, device);
+        return definition.Modules.Select(m => new LoraModuleInput(m.ModulePath, m.ModulePath + ".lora_A.weight",
+            m.ModulePath + ".lora_B.weight", null, m.A.shape, m.B.shape, m.Rank, m.Alpha,
+            m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15, definition.UseRsLora, null, null,
+            Loader(m.A), Loader(m.B),
+            m.Magnitude is null ? null : m.ModulePath + ".lora_magnitude_vector", m.Magnitude?.shape,
+            m.Magnitude is null ? null : Loader(m.Magnitude))).ToList();
     }
 
     /// <summary>Checks a load completely and loads its tensors; changes nothing.</summary>
@@ -99,6 +111,8 @@ public sealed partial class LoraComponent
                 $"Adapter name {name} already in use in the model - please select a new adapter name.",
                 adapterName: name, sourceName: sourceName, component: Name);
         }
+        // A hotswap copies into storage the graphs already read; a new adapter changes what they would have to run.
+        CheckGraphChange(hotswap ? "Hotswap" : "Load", hotswap ? null : PlanChangeForNewAdapter(name));
 
         var config = metadataConfig ?? LoraAdapterConfig.Derive(
             modules.Select(m => (m.Path, m.Rank, m.Alpha, m.AlphaIsInteger)).ToList(),
@@ -353,10 +367,13 @@ public sealed partial class LoraComponent
         if (prepared.Committed) throw new InvalidOperationException("already committed");
         if (prepared.Hotswap)
         {
+            CheckGraphChange("Hotswap", null);
             CommitHotswap(prepared);
             prepared.Committed = true;
+            RefreshGraph();
             return;
         }
+        GateGraphChange("Load", PlanChangeForNewAdapter(prepared.AdapterName));
         var slots = new List<LayerSite>(prepared.Modules.Count);
         var sourcePaths = new Dictionary<LayerSite, string>();
         foreach (var m in prepared.Modules)

@@ -11,15 +11,19 @@ public sealed partial class LoraComponent
     /// <summary>diffusers' <c>disable_lora</c>: every injected layer runs as its base layer (a fused layer is unfused at its next forward, as in PEFT).</summary>
     public void DisableLora()
     {
+        GateGraphChange("DisableLora", PlanChangeForDisable());
         foreach (var s in _sites)
             if (s.Adapters is { IsInjected: true } core) core.Disabled = true;
+        RefreshGraph();  // pinned: scale 0 (or the fold undone) on every layer; layers with fused adapters refused above
     }
 
     /// <summary>diffusers' <c>enable_lora</c>.</summary>
     public void EnableLora()
     {
+        GateGraphChange("EnableLora", null);
         foreach (var s in _sites)
             if (s.Adapters is { IsInjected: true } core) core.Disabled = false;
+        RefreshGraph();
     }
 
     /// <summary>
@@ -28,7 +32,9 @@ public sealed partial class LoraComponent
     /// </summary>
     public void DeleteAdapters(IEnumerable<string> adapterNames)
     {
-        foreach (var name in adapterNames.ToList()) DeleteAdapter(name);
+        var names = adapterNames.ToList();
+        GateGraphChange("DeleteAdapters", PlanChangeForRemoval(names, "deletes"));
+        foreach (var name in names) DeleteAdapter(name);
     }
 
     private void DeleteAdapter(string name)
@@ -48,6 +54,7 @@ public sealed partial class LoraComponent
     /// </summary>
     public void UnloadLora()
     {
+        GateGraphChange("UnloadLora", PlanChangeForUnload());
         foreach (var slot in _sites)
         {
             var adapters = slot.Adapters;
@@ -89,6 +96,7 @@ public sealed partial class LoraComponent
     /// <summary>Fuses into <paramref name="transaction"/>; the caller rolls back on failure.</summary>
     internal IReadOnlyList<string> FuseInto(LoraFuseTransaction transaction, double loraScale, bool safeFusing, IReadOnlyList<string>? adapterNames)
     {
+        GateGraphChange("FuseLora", PlanChangeForFuse());
         var fused = new List<string>();
         foreach (var slot in _sites)
         {
@@ -113,13 +121,16 @@ public sealed partial class LoraComponent
     /// <summary>diffusers' <c>unfuse_lora</c>: every fused layer gets its original weight back, bit for bit.</summary>
     public void UnfuseLora()
     {
+        GateGraphChange("UnfuseLora", PlanChangeForUnfuse());
         foreach (var slot in _sites) slot.Adapters?.Unmerge();
     }
 
     /// <summary>diffusers' <c>set_lora_device</c>: moves the named adapters' weights (unknown names are ignored).</summary>
     public void SetLoraDevice(IEnumerable<string> adapterNames, Device device)
     {
-        foreach (var name in adapterNames)
+        var names = adapterNames.ToList();
+        GateGraphChange("SetLoraDevice", PlanChangeForRemoval(names, "moves"));
+        foreach (var name in names)
         {
             if (!_registry.TryGet(name, out var record)) continue;
             foreach (var slot in record.Sites) slot.Adapters!.MoveAdapter(name, device);

@@ -41,6 +41,7 @@ public sealed partial class LoraComponent
                 $"Adapter name {adapterName} already in use in the model - please select a new adapter name.", adapterName: adapterName, component: Name);
         }
 
+        CheckGraphChange("AddWeightedAdapter", PlanChangeForNewAdapter(adapterName));
         var records = adapters.Select(a => _registry.Get(a, Name)).ToList();
         // Merges combine LoRA factors; a variant's other weights (DoRA magnitudes, LoHa/LoKr factors) would be dropped
         // or misread silently.

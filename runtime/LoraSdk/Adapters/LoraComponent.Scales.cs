@@ -23,7 +23,9 @@ public sealed partial class LoraComponent
                 $"Length of adapter names {AdapterWeight.Count(adapterNames.Count)} is not equal to the length of their weights {AdapterWeight.Count(list.Count)}.",
                 component: Name);
         }
-        ApplyWeights(adapterNames, ExpandWeights(list));
+        var rules = ExpandWeights(list);
+        GateGraphChange("SetAdapters", PlanChangeForActivation(adapterNames));
+        ApplyWeights(adapterNames, rules);
     }
 
     /// <summary><see cref="SetAdapterWeights"/> with one scalar weight per adapter (null = 1.0 each).</summary>
@@ -43,7 +45,9 @@ public sealed partial class LoraComponent
                 $"Following adapter(s) could not be found: {string.Join(", ", missing)}. Make sure you are passing the correct adapter name(s)." +
                 $" current loaded adapters are: [{string.Join(", ", _registry.Names.Select(PythonRepr.String))}]", component: Name);
         }
+        GateGraphChange("SetAdapter", PlanChangeForActivation(adapterNames));
         _active.Set(adapterNames);
+        RefreshGraph();
     }
 
     /// <summary>Expands every adapter's weight (block dicts for a UNet) — all validation happens here.</summary>
@@ -82,17 +86,21 @@ public sealed partial class LoraComponent
                 w.SetScaling(w.ScalingFor(rule.IsUniform ? rule.UniformWeight : rule.WeightFor(slot.Path)));
             }
         }
+        RefreshGraph();
     }
 
     /// <summary>
     /// Multiplies the scaling of every active adapter by <paramref name="scale"/> until the returned scope is disposed
     /// (diffusers' <c>cross_attention_kwargs["scale"]</c> for the UNet, <c>lora_scale</c> of <c>encode_prompt</c> for text
     /// encoders). Disposing restores the exact previous value, also when the call in between threw; scopes nest (dispose
-    /// them in reverse order, e.g. with <c>using</c>). O(1): layers pick the scale up in their next forward.
+    /// them in reverse order, e.g. with <c>using</c>). O(1): layers pick the scale up in their next forward. While the
+    /// component is pinned for CUDA graphs the scale is written into the graph-stable scales (one copy to the device) and
+    /// reaches the next replay; it cannot be applied inside a captured function then.
     /// </summary>
     public IDisposable ApplyRuntimeScale(double scale)
     {
         if (scale == 1.0) return RuntimeScaleScope.Empty;
+        if (IsGraphPinned) ThrowIfCaptureUnderway("ApplyRuntimeScale");
         double previous = _forward.RuntimeScale;
         _forward.RuntimeScale = previous * scale;
         return new RuntimeScaleScope(_forward, previous);

@@ -88,12 +88,17 @@ public sealed partial class LoraComponent
 
     /// <summary>
     /// How active, unfused adapters run in the forward pass (default <see cref="LoraForwardMode.Unfused"/>). Changing it
-    /// takes effect at each layer's next forward call.
+    /// takes effect at each layer's next forward call. While the component is pinned for CUDA graphs
+    /// (<see cref="PinForGraphs"/>) another mode is refused, or releases a Release pin.
     /// </summary>
     public LoraForwardMode ForwardMode
     {
         get => _forward.Mode;
-        set => _forward.Mode = value;
+        set
+        {
+            GateGraphChange("ForwardMode", PlanChangeForMode(value));
+            _forward.Mode = value;
+        }
     }
 
     /// <summary>For <see cref="LoraForwardMode.Auto"/>: forward calls with an unchanged configuration before a layer folds (default 2).</summary>
@@ -177,6 +182,7 @@ public sealed partial class LoraComponent
     /// </summary>
     public void Dematerialize()
     {
+        GateGraphChange("Dematerialize", PlanChangeForDematerialize());
         foreach (var s in _sites) s.Adapters?.Dematerialize();
     }
 

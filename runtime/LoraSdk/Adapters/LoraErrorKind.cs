@@ -86,4 +86,23 @@ public enum LoraErrorKind
 
     /// <summary>A PEFT adapter config and its weights disagree: the config targets layers the weights do not cover and PEFT would fill them with random weights.</summary>
     AdapterConfigMismatch,
+
+    /// <summary>
+    /// The change would alter what the CUDA graphs captured over a pinned component compute (another set of active
+    /// adapters, a new adapter, fuse/unfuse, another forward mode, deleting or moving an adapter a graph reads), and a
+    /// <see cref="LoraGraphPinPolicy.Refuse"/> pin holds the component (see <see cref="LoraComponent.PinForGraphs"/>).
+    /// </summary>
+    GraphPinned,
+
+    /// <summary>A LoRA state change was asked for while a CUDA graph capture is under way (it would be recorded or missed).</summary>
+    GraphCaptureUnderway,
+
+    /// <summary>
+    /// A LoRA layer ran active adapters inside a CUDA graph capture without a graph pin: the graph would freeze the
+    /// scales and the forward plan, and later changes would silently not reach its replays.
+    /// </summary>
+    GraphNotPinned,
+
+    /// <summary>The component cannot be pinned for CUDA graphs as it is (Auto forward mode, a non-LoRA variant, an active adapter left out of the pin).</summary>
+    GraphUnsupported,
 }

@@ -51,9 +51,10 @@ public sealed class LoraException : LoraSdkException
             or LoraErrorKind.HotswapUnknownAdapter or LoraErrorKind.UnknownBlock => LoraSdkErrorCategory.NotFound,
         LoraErrorKind.WeightsLengthMismatch or LoraErrorKind.BlockScaleLength or LoraErrorKind.InvalidWeights
             or LoraErrorKind.DuplicateAdapterName or LoraErrorKind.AmbiguousSource => LoraSdkErrorCategory.InvalidArgument,
-        LoraErrorKind.HotswapAfterLoad => LoraSdkErrorCategory.InvalidOperation,
+        LoraErrorKind.HotswapAfterLoad or LoraErrorKind.GraphPinned or LoraErrorKind.GraphCaptureUnderway
+            or LoraErrorKind.GraphNotPinned => LoraSdkErrorCategory.InvalidOperation,
         LoraErrorKind.UnsupportedVariant or LoraErrorKind.UnsupportedLayer or LoraErrorKind.HotswapTextEncoder
-            or LoraErrorKind.UnsupportedConfig => LoraSdkErrorCategory.Unsupported,
+            or LoraErrorKind.UnsupportedConfig or LoraErrorKind.GraphUnsupported => LoraSdkErrorCategory.Unsupported,
         LoraErrorKind.UnmappedKeys or LoraErrorKind.NothingToLoad or LoraErrorKind.NonFiniteFusedWeights
             or LoraErrorKind.AdapterConfigMismatch => LoraSdkErrorCategory.InvalidFile,
         _ => LoraSdkErrorCategory.Incompatible,

@@ -185,7 +185,7 @@ public sealed class CudaGraph : IDisposable
     {
         ThrowIfNotCaptured("replay");
         ThrowIfCaptureUnderway("replay a graph");
-        _backend.Replay(_handle.DangerousGetHandle());
+        ReplayCore();
     }
 
     /// <summary>Copies <paramref name="inputValues"/> into the static inputs (same shapes and dtypes) and replays.</summary>
@@ -211,6 +211,18 @@ public sealed class CudaGraph : IDisposable
             }
         }
         for (int i = 0; i < _inputs.Length; i++) _inputs[i].copy_(inputValues[i]);
+        ReplayCore();
+    }
+
+    private void ReplayCore()
+    {
+        if (_backend.EmulatesReplay)
+        {
+            // A stand-in backend without a GPU: compute what the replay would, eagerly, into the static outputs.
+            using var scope = torch.NewDisposeScope();
+            var result = _body(_inputs);
+            for (int i = 0; i < _outputs.Length; i++) _outputs[i].copy_(result[i]);
+        }
         _backend.Replay(_handle.DangerousGetHandle());
     }
 

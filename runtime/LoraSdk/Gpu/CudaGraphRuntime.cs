@@ -106,6 +106,17 @@ public sealed class CudaGraphRuntime
     /// </summary>
     public bool IsCurrentStreamCapturing(torch.Device device) => _native.IsCurrentStreamCapturing(CudaIndex(device));
 
+    /// <summary>
+    /// The address of <paramref name="tensor"/>'s first element (its storage plus offset), as libtorch reports it: a
+    /// diagnostic to check that state a graph reads keeps its storage (e.g. across a LoRA hotswap).
+    /// </summary>
+    public IntPtr DataPointer(torch.Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.IsInvalid) throw new CudaGraphException(CudaGraphErrorKind.InvalidArgument, "The tensor is disposed.");
+        return new IntPtr(unchecked((long)_native.Describe(tensor).DataPtr));
+    }
+
     /// <summary>Waits until all work on <paramref name="device"/> is done.</summary>
     public void Synchronize(torch.Device device) => _native.Synchronize(CudaIndex(device));
 

@@ -12,6 +12,13 @@ internal interface ICudaGraphBackend
     /// <summary>The CUDA device index the tensor lives on, or null when it is not a device tensor of this backend.</summary>
     int? DeviceOf(Tensor tensor);
 
+    /// <summary>
+    /// True for a stand-in without a GPU (tests of code that replays graphs on a CPU-only machine): a replay then runs
+    /// the captured function again, eagerly, and copies its outputs into the static outputs, so the caller sees what a
+    /// replay of the current inputs computes. False for the native library.
+    /// </summary>
+    bool EmulatesReplay { get; }
+
     /// <summary>Number of CUDA devices.</summary>
     int DeviceCount { get; }
 

@@ -169,6 +169,8 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
         return capturing != 0;
     }
 
+    public bool EmulatesReplay => false;
+
     public int? DeviceOf(Tensor tensor) =>
         tensor.device_type == DeviceType.CUDA ? Math.Max(0, tensor.device_index) : null;
 

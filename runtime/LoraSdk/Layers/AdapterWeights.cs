@@ -60,6 +60,9 @@ public abstract class AdapterWeights
     /// <summary>Raised by every change of a value that the forward pass depends on.</summary>
     internal int Version { get; private set; }
 
+    /// <summary>Raised when the factor tensors change (hotswap, padding, a move), not when only the scaling does.</summary>
+    internal int FactorVersion { get; private set; }
+
     /// <summary>
     /// True for plain low-rank adapters, which a layer runs together as one product over their concatenated factors;
     /// the other variants run one by one, in the active order (as PEFT's forward loop does).
@@ -78,7 +81,11 @@ public abstract class AdapterWeights
         Version++;
     }
 
-    internal void Touch() => Version++;
+    internal void Touch()
+    {
+        Version++;
+        FactorVersion++;
+    }
 
     internal void ConvertScalingToTensor()
     {
@@ -112,7 +119,7 @@ public abstract class AdapterWeights
             ScalingTensor.Dispose();
             ScalingTensor = moved;
         }
-        Version++;
+        Touch();
     }
 
     private protected abstract void MoveTensors(Device? device, ScalarType? dtype);

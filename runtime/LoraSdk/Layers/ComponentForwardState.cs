@@ -5,7 +5,8 @@ namespace LoraSdk.Layers;
 
 /// <summary>
 /// Component-wide state that every LoRA layer of one component reads in its forward pass: the active adapter list
-/// (shared, so activating adapters is O(1) and not a walk over the layers), the runtime scale and the forward mode.
+/// (shared, so activating adapters is O(1) and not a walk over the layers), the runtime scale, the forward mode and,
+/// while the component is pinned for CUDA graphs, its graph-stable state.
 /// </summary>
 internal sealed class ComponentForwardState
 {
@@ -22,7 +23,20 @@ internal sealed class ComponentForwardState
     /// Multiplies the scaling of every active adapter for the duration of one call (diffusers'
     /// <c>cross_attention_kwargs["scale"]</c> / <c>lora_scale</c>); 1.0 outside such calls.
     /// </summary>
-    public double RuntimeScale { get; set; } = 1.0;
+    public double RuntimeScale
+    {
+        get => _runtimeScale;
+        set
+        {
+            _runtimeScale = value;
+            Graph?.Refresh();
+        }
+    }
+
+    private double _runtimeScale = 1.0;
+
+    /// <summary>The graph-stable state while the component is pinned for CUDA graphs, else null.</summary>
+    public GraphForwardState? Graph { get; set; }
 
     /// <summary>The forward mode of all layers.</summary>
     public LoraForwardMode Mode { get; set; } = LoraForwardMode.Unfused;

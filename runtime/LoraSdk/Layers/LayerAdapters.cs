@@ -28,7 +28,7 @@ internal enum LoraForwardPlan
 /// delta), several active LoRA adapters run as one <see cref="BatchedLowRank"/> product, and an optional materialized
 /// mode folds the active adapters into the weight with the same exact restore.
 /// </summary>
-internal sealed class LayerAdapters
+internal sealed partial class LayerAdapters
 {
     private readonly LoraLayer _layer;
     private readonly List<AdapterWeights> _adapters = new List<AdapterWeights>();
@@ -124,7 +124,7 @@ internal sealed class LayerAdapters
     internal bool RemoveAdapter(string name)
     {
         if (!_byName.TryGetValue(name, out var w)) return false;
-        Unbuild();
+        if (_graph is null) Unbuild(); // a pinned plan keeps its fold (only adapters outside the pin are removed then)
         _byName.Remove(name);
         _adapters.Remove(w);
         _names.Remove(name);
@@ -414,7 +414,7 @@ internal sealed class LayerAdapters
     internal void MoveAdapter(string name, Device device)
     {
         if (!_byName.TryGetValue(name, out var w)) return;
-        Unbuild();
+        if (_graph is null) Unbuild();
         w.MoveTo(device, null);
         _batched.Release();
     }

@@ -69,6 +69,9 @@ public abstract class LoraLayer : Module<Tensor, Tensor>
     /// <inheritdoc />
     public sealed override Tensor forward(Tensor input)
     {
+        var graphPlan = Adapters.GraphPlan;
+        if (graphPlan is not null) return GraphStableForward(input, graphPlan);
+        if (LoraSdk.Gpu.CudaGraph.IsCaptureUnderway) Adapters.ThrowIfAdaptersRunUnderCapture();
         var plan = Adapters.PrepareForward();
         if (plan == LoraForwardPlan.BaseOnly) return BaseOutput(input);
         using var scope = torch.NewDisposeScope();
@@ -88,11 +91,29 @@ public abstract class LoraLayer : Module<Tensor, Tensor>
         return result.MoveToOuterDisposeScope();
     }
 
+    // The pinned (graph-stable) forward: reads only device tensors whose storage is fixed while the component is
+    // pinned, and decides nothing on the host that a later change could alter (no scale as a host number, no branch on
+    // a scale of 0), so a CUDA graph captured over it replays every change the pin allows.
+    private Tensor GraphStableForward(Tensor input, LayerGraphPlan plan)
+    {
+        if (plan.Kind != GraphPlanKind.LowRank) return BaseOutput(input);
+        using var scope = torch.NewDisposeScope();
+        var result = BaseOutput(input);
+        AddLowRankScaled(input, result, plan.A, plan.B, plan.Scale!);
+        return result.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The base layer's output with the current weight and bias.</summary>
     private protected abstract Tensor BaseOutput(Tensor input);
 
     /// <summary><paramref name="result"/> += <paramref name="scale"/> · B(A(<paramref name="input"/>)), the LoRA update of this layer's kind.</summary>
     internal abstract void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale);
+
+    /// <summary>
+    /// <paramref name="result"/> += B(diag(<paramref name="scale"/>) · A(<paramref name="input"/>)): the LoRA update with
+    /// one float32 device scale per rank column (the graph-stable forward; the scale multiplies the rank-R hidden state).
+    /// </summary>
+    internal abstract void AddLowRankScaled(Tensor input, Tensor result, Tensor a, Tensor b, Tensor scale);
 
     /// <summary>
     /// <paramref name="result"/> += <paramref name="scale"/> · the layer's operation (F.linear, or F.conv2d with its stride

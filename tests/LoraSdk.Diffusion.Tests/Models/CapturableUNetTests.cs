@@ -134,7 +134,8 @@ public sealed class CapturableUNetTests
         return null;
     }
 
-    // The UNet, its blocks and common layers, and the forward files of the LoRA layers every Linear/Conv2d is.
+    // The UNet, its blocks and common layers, and the forward files of the LoRA layers every Linear/Conv2d is (with the
+    // graph-stable plan a pinned layer's forward reads).
     // ModelPlacement (a placement record with a CPU default) and ModuleOrder (module-tree walk) run no forward code.
     private static IEnumerable<string> ForwardPathSources()
     {
@@ -142,7 +143,7 @@ public sealed class CapturableUNetTests
         var files = Directory.GetFiles(Path.Combine(models, "Unet"), "*.cs")
             .Concat(Directory.GetFiles(Path.Combine(models, "Common"), "*.cs"))
             .Where(f => Path.GetFileName(f) is not ("ModelPlacement.cs" or "ModuleOrder.cs"))
-            .Concat(new[] { "LoraLinear.cs", "LoraConv2d.cs" }.Select(f => Path.Combine(RepoPaths.Root, "runtime", "LoraSdk", "Layers", f)))
+            .Concat(new[] { "LoraLayer.cs", "LoraLinear.cs", "LoraConv2d.cs", "LayerGraphPlan.cs" }.Select(f => Path.Combine(RepoPaths.Root, "runtime", "LoraSdk", "Layers", f)))
             .ToList();
         Assert.Contains(files, f => f.EndsWith("UNet2DConditionModel.cs", StringComparison.Ordinal));
         Assert.All(files, f => Assert.True(File.Exists(f), f));

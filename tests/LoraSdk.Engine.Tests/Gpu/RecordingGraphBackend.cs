@@ -26,6 +26,9 @@ internal sealed class RecordingGraphBackend : ICudaGraphBackend
 
     public int LiveGraphs => _live.Count;
 
+    /// <summary>When true, <see cref="CudaGraph.Replay()"/> re-runs the captured function (see <see cref="ICudaGraphBackend.EmulatesReplay"/>).</summary>
+    public bool EmulatesReplay { get; set; }
+
     public int? DeviceOf(Tensor tensor) => AcceptCpuTensors ? Device : null;
 
     public int DeviceCount => 1;

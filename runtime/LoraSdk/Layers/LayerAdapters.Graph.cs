@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Layers;
+
+// The graph-stable side of a layer (docs/gpu-graphs.md, "LoRA under graphs"): while its component is pinned, the
+// layer's forward runs a fixed LayerGraphPlan instead of PrepareForward, and every change the pin allows reaches the
+// plan's device tensors here, in place, outside any capture.
+internal sealed partial class LayerAdapters
+{
+    private LayerGraphPlan? _graph;
+
+    /// <summary>The pinned forward plan, or null when the component is not pinned.</summary>
+    internal LayerGraphPlan? GraphPlan => _graph;
+
+    /// <summary>Why this layer cannot be pinned with <paramref name="pinned"/>, or null.</summary>
+    internal string? GraphPinProblem(IReadOnlyList<string> pinned)
+    {
+        LowRankWeights? first = null;
+        foreach (var name in pinned)
+        {
+            if (!_byName.TryGetValue(name, out var w)) continue;
+            if (w is not LowRankWeights low || !w.JoinsBatchedProduct)
+                return $"adapter '{name}' is {w.Variant} at layer '{ModulePath}'; graph pins hold plain LoRA adapters only";
+            if (first is not null && (low.A.device.ToString() != first.A.device.ToString() || low.A.dtype != first.A.dtype))
+                return $"adapters '{first.AdapterName}' and '{name}' of layer '{ModulePath}' are on different devices or dtypes";
+            first ??= low;
+        }
+        foreach (var name in ActiveAdapters)
+        {
+            if (_byName.ContainsKey(name) && !Contains(pinned, name))
+                return $"active adapter '{name}' (layer '{ModulePath}') is not in the pinned set [{string.Join(", ", pinned)}]";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Fixes this layer's forward plan for <paramref name="pinned"/> under <paramref name="mode"/>: the normal caches are
+    /// dropped (a materialized fold is undone), a disabled layer with fused adapters is unfused (as its next forward
+    /// would), stacked factors are allocated for two or more adapters and scale entries are reserved in the buffer of
+    /// the adapters' device. Values are written by <see cref="RefreshGraph"/>.
+    /// </summary>
+    internal void PinForGraphs(IReadOnlyList<string> pinned, LoraForwardMode mode, Func<Device, GraphScaleBuffer> bufferFor)
+    {
+        Unbuild();
+        _batched.Release();
+        if (Disabled && _merged.Count > 0) Unmerge();
+        var slots = new List<LowRankWeights>();
+        foreach (var name in pinned)
+            if (_byName.TryGetValue(name, out var w)) slots.Add((LowRankWeights)w);
+        var kind = _merged.Count > 0 || slots.Count == 0 ? GraphPlanKind.BaseOnly
+            : mode == LoraForwardMode.Materialized ? GraphPlanKind.Folded : GraphPlanKind.LowRank;
+        var plan = new LayerGraphPlan(kind, kind == GraphPlanKind.BaseOnly ? Array.Empty<LowRankWeights>() : slots.ToArray());
+        if (kind == GraphPlanKind.LowRank)
+        {
+            var a = slots[0].A;
+            if (slots.Count > 1)
+            {
+                long[] aShape = (long[])a.shape.Clone();
+                aShape[0] = plan.Rank;
+                plan.StackedA = torch.zeros(aShape, a.dtype, a.device).DetachFromDisposeScope();
+                plan.StackedB = torch.zeros(new[] { _layer.OutFeatures, plan.Rank }, a.dtype, a.device).DetachFromDisposeScope();
+            }
+            plan.Buffer = bufferFor(a.device);
+            plan.BufferOffset = plan.Buffer.Reserve(plan.Rank);
+        }
+        _graph = plan;
+    }
+
+    /// <summary>Takes this layer's view of its (now allocated) scale buffer.</summary>
+    internal void AttachGraphScale()
+    {
+        if (_graph?.Buffer is { } buffer) _graph.Scale = buffer.View(_graph.BufferOffset, _graph.Rank);
+    }
+
+    /// <summary>
+    /// Brings the pinned plan up to date with the host state, in place: stacked factors of adapters whose factors
+    /// changed (a hotswap), the effective scales into the host mirror of the scale buffer (uploaded by the caller), and
+    /// for a folded plan the weight (exact original copied back, then the active adapters folded in the active order,
+    /// exactly as the materialized mode folds). Never allocates a tensor the plan's forward reads.
+    /// </summary>
+    internal void RefreshGraph(double runtimeScale)
+    {
+        var plan = _graph;
+        if (plan is null) return;
+        if (plan.Kind == GraphPlanKind.LowRank) RefreshLowRank(plan, runtimeScale);
+        else if (plan.Kind == GraphPlanKind.Folded) RefreshFolded(plan, runtimeScale);
+    }
+
+    private void RefreshLowRank(LayerGraphPlan plan, double runtimeScale)
+    {
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < plan.Slots.Length; i++)
+        {
+            var w = plan.Slots[i];
+            if (plan.StackedA is not null && plan.FactorVersions[i] != w.FactorVersion)
+            {
+                using var scope = torch.NewDisposeScope();
+                long r = w.TensorRank;
+                plan.StackedA.narrow(0, plan.Offsets[i], r).copy_(w.A);
+                plan.StackedB!.narrow(1, plan.Offsets[i], r).copy_(w.B.reshape(_layer.OutFeatures, r));
+            }
+            plan.FactorVersions[i] = w.FactorVersion;
+            double scale = EffectiveGraphScale(w, runtimeScale);
+            if (plan.Scales[i].Equals(scale)) continue;
+            plan.Scales[i] = scale;
+            long start = plan.BufferOffset + plan.Offsets[i];
+            Array.Fill(plan.Buffer!.Host, (float)scale, (int)start, w.TensorRank);
+            plan.Buffer.Dirty = true;
+        }
+    }
+
+    private void RefreshFolded(LayerGraphPlan plan, double runtimeScale)
+    {
+        _scratch.Clear();
+        if (!Disabled) CollectActive(_scratch);
+        var wanted = _scratch.Select(w => (Adapter: w, w.FactorVersion, Scale: w.Scaling * runtimeScale)).ToArray();
+        if (wanted.SequenceEqual(plan.Folded)) return;
+        if (_built == Built.Materialized) RestoreMaterialized();
+        if (_scratch.Count > 0)
+        {
+            Fold(_scratch, runtimeScale);
+            _built = Built.Materialized;
+        }
+        plan.Folded = wanted;
+    }
+
+    /// <summary>The scale a pinned slot runs at: its scaling × the runtime scale when active here, else 0.</summary>
+    private double EffectiveGraphScale(AdapterWeights w, double runtimeScale) =>
+        !Disabled && Contains(ActiveAdapters, w.AdapterName) ? w.Scaling * runtimeScale : 0.0;
+
+    /// <summary>Ends the pinned plan: frees what it allocated and undoes its fold; the next forward takes the normal path.</summary>
+    internal void UnpinForGraphs()
+    {
+        if (_graph is null) return;
+        _graph.Dispose();
+        _graph = null;
+        Unbuild();
+    }
+
+    /// <summary>
+    /// Refuses to run active adapters inside a CUDA graph capture without a pin: the plan and the scales would be
+    /// frozen into the graph as host values, and later changes would silently not reach its replays.
+    /// </summary>
+    internal void ThrowIfAdaptersRunUnderCapture()
+    {
+        if (_adapters.Count == 0) return;
+        if (Disabled)
+        {
+            if (_merged.Count == 0) return;
+        }
+        else
+        {
+            if (_merged.Count > 0) return;
+            bool runs = false;
+            foreach (var name in ActiveAdapters) runs |= _byName.ContainsKey(name);
+            if (!runs) return;
+        }
+        throw new LoraSdk.Adapters.LoraException(LoraSdk.Adapters.LoraErrorKind.GraphNotPinned,
+            $"LoRA layer '{ModulePath}' runs adapters [{string.Join(", ", ActiveAdapters)}] inside a CUDA graph capture, but its component is not " +
+            "pinned for graphs: the graph would freeze the scales and the forward plan as they are now, and later SetAdapters, runtime scales " +
+            "or hotswaps would silently not reach its replays. Call PinForGraphs() on the component or the LoRA manager before capturing.",
+            modulePath: ModulePath);
+    }
+
+    private static bool Contains(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+            if (string.Equals(names[i], name, StringComparison.Ordinal)) return true;
+        return false;
+    }
+}
