@@ -65,7 +65,7 @@ internal sealed class ConvertCommand : CliCommand
         string input = context.Get(_input);
         string output = context.Get(_out);
         string? baseConfig = context.Parse.GetValue(_baseConfig);
-        CliPaths.RequireFileOrFolder(input, "lora", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
+        CliPaths.RequireFileOrFolder(input, "LoRA", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
         if (baseConfig is not null) CliPaths.RequireFile(baseConfig, "--base-config", "a UNet or Flux transformer config.json");
         CliPaths.RequireWritableFile(output, "--out", "a .safetensors file path");
         var options = baseConfig is null

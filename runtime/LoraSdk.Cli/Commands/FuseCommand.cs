@@ -28,7 +28,8 @@ internal sealed class FuseCommand : CliCommand
     private readonly Option<LoraSpec[]> _loras = CliOptions.Loras();
     private readonly Option<double?> _loraScale = CliOptions.Finite("--lora-scale", "s",
         "fuse_lora's lora_scale: every adapter's contribution is multiplied by it before fusing.", defaultValue: 1.0);
-    private readonly Option<string> _dtype = TorchOptions.DType();
+    private readonly Option<string> _dtype = TorchOptions.DType(
+        "The dtype the pipeline is loaded, fused and saved in (diffusers' torch_dtype): float32 (fp32), bfloat16 (bf16) or float16 (fp16).");
     private readonly Option<string?> _variant = new("--variant")
     {
         Description = "diffusers' variant: weight files are named <name>.<variant>.safetensors (e.g. fp16; load with variant=\"fp16\"). Default: none.",
@@ -52,7 +53,7 @@ internal sealed class FuseCommand : CliCommand
     /// <inheritdoc />
     public override IReadOnlyList<string> HelpNotes => new[]
     {
-        "--dtype is the dtype the pipeline is loaded, fused and saved in (diffusers' torch_dtype).",
+        "The LoRA weights are fused in the pipeline's dtype, as diffusers fuses them in the model's dtype.",
         "Saving is implemented for StableDiffusionXLPipeline folders.",
         "Example: lorasdk fuse --model models/tiny-sdxl-prompt --lora lora_a.safetensors:0.7 --lora lora_b.safetensors:0.8 \\",
         "           --lora-scale 1.0 --out fused-pipeline",
@@ -105,7 +106,7 @@ internal sealed class FuseCommand : CliCommand
         for (int i = 0; i < loras.Length; i++)
         {
             progress.Stage($"loading LoRA {i + 1}/{loras.Length} {loras[i].Path}");
-            names.Add(lora.LoadLoraWeights(loras[i].Path));
+            names.Add(lora.LoadLoraWeights(loras[i].Path, GenerateCommand.AdapterName(i)));
         }
         lora.SetAdapters(names, loras.Select(l => l.Weight).ToList());
         progress.Stage($"fusing {names.Count} adapter(s) (lora_scale {loraScale.ToString(CultureInfo.InvariantCulture)})");

@@ -233,10 +233,15 @@ internal sealed class GenerateCommand : CliCommand
         for (int i = 0; i < r.Loras.Count; i++)
         {
             progress.Stage($"loading LoRA {i + 1}/{r.Loras.Count} {r.Loras[i].Path}");
-            names.Add(lora.LoadLoraWeights(r.Loras[i].Path));
+            // One name per file in every component (diffusers names each component's part by that component's count,
+            // so a text-encoder part could otherwise get another file's weight in set_adapters).
+            names.Add(lora.LoadLoraWeights(r.Loras[i].Path, AdapterName(i)));
         }
         lora.SetAdapters(names, r.Loras.Select(l => l.Weight).ToList());
     }
+
+    /// <summary>The adapter name of the <paramref name="index"/>-th <c>--lora</c>: diffusers' default names.</summary>
+    internal static string AdapterName(int index) => "default_" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>diffusers logs the part of a Flux prompt that CLIP (77 tokens) or T5 (max_sequence_length) cut off.</summary>
     private static void WarnIfTruncated(FluxPipeline pipe, Request r, int maxSequenceLength, CliProgress progress)

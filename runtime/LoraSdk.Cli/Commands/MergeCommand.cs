@@ -10,6 +10,7 @@ using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Core;
 using LoraSdk.Diffusion.Lora;
 using LoraSdk.Diffusion.Pipelines;
+using LoraSdk.Merging;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Cli.Commands;
@@ -137,14 +138,24 @@ internal sealed class MergeCommand : CliCommand
             }
 
             progress.Stage($"merging ({CombinationTypes.PeftName(r.Type)})");
-            manager.AddWeightedAdapter(sources, r.Weights, r.Name, new LoraMergeOptions
+            try
             {
-                CombinationType = r.Type,
-                Density = r.Density,
-                SvdRank = r.SvdRank,
-                MajoritySignMethod = r.MajoritySign,
-                Seed = r.Seed,
-            });
+                manager.AddWeightedAdapter(sources, r.Weights, r.Name, new LoraMergeOptions
+                {
+                    CombinationType = r.Type,
+                    Density = r.Density,
+                    SvdRank = r.SvdRank,
+                    MajoritySignMethod = r.MajoritySign,
+                    Seed = r.Seed,
+                });
+            }
+            catch (LoraMergeException e) when (e.Kind == LoraMergeErrorKind.RankMismatch)
+            {
+                // PEFT's message says "r value"; name the files and their ranks too.
+                var ranks = sources.Select((s, i) => $"{r.Loras[i]}: rank {manager[denoiser!].GetAdapterConfig(s).AdapterRankValue.ToString(CultureInfo.InvariantCulture)}");
+                throw new CliFailure($"the adapters' ranks differ ({string.Join("; ", ranks)}) and {CombinationTypes.PeftName(r.Type)} needs equal ranks " +
+                                     $"(cat and the svd types do not): {e.Message}");
+            }
 
             progress.Stage($"writing {r.Out}");
             var component = manager[denoiser!];

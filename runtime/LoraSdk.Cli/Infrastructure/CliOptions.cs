@@ -33,7 +33,8 @@ internal static class CliOptions
     public static Option<LoraSpec[]> Loras() => new("--lora")
     {
         Description = "A LoRA .safetensors file, optionally with its adapter weight after the last colon (default weight 1.0). " +
-                      "Repeat for several; each is loaded as an adapter (default_0, default_1, ...) and all are combined with set_adapters.",
+                      "Repeat for several; each is loaded as an adapter (default_0, default_1, ...) and all are combined with set_adapters. " +
+                      "A folder holding one .safetensors file, or a PEFT adapter folder (adapter_config.json + adapter_model.safetensors), works too.",
         HelpName = "path[:weight]",
         Arity = ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = false,

@@ -119,6 +119,20 @@ public static class LoraModuleSkeleton
         public SkeletonNode(string name) : base(name) { }
 
         public void Add(string name, nn.Module child) => register_module(name, child);
+
+        /// <summary>
+        /// PyTorch's <c>named_modules()</c> order, depth-first pre-order (a child, its descendants, then the next child),
+        /// which LoraComponent indexes; TorchSharp's default lists all direct children first.
+        /// </summary>
+        public override IEnumerable<(string name, nn.Module module)> named_modules()
+        {
+            foreach (var (name, child) in named_children())
+            {
+                yield return (name, child);
+                foreach (var (path, descendant) in child.named_modules())
+                    yield return (name + "." + path, descendant);
+            }
+        }
     }
 
     /// <summary>The shape and dtype of one skeleton layer.</summary>
