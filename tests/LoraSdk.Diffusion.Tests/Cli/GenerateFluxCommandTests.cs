@@ -159,4 +159,18 @@ public sealed class GenerateFluxCommandTests
         Assert.Contains("needs the packed layout (1, 16, 16)", Assert.Single(result.ErrLines));
         Assert.False(File.Exists(png));
     }
+
+    [Fact]
+    public void ASizeThatDoesNotFitInMemoryIsExitThreeBeforeGenerating()
+    {
+        using var temp = new TempFolder();
+        string png = Path.Combine(temp.Path, "x.png");
+        var result = CliRun.InProcess(terminal: false, availableMemory: 4L << 30, "generate", "--model", RepoPaths.TinyFlux, "--prompt", "a fox",
+            "--height", "16384", "--width", "16384", "--steps", "1", "--seed", "1", "--out", png, "-q");
+        Assert.Equal(3, result.Code);
+        var line = Assert.Single(result.ErrLines);
+        Assert.StartsWith("lorasdk generate: a 16384x16384 image with this model in float32 needs about ", line);
+        Assert.Contains("but only 4.0 GiB is available to this process", line);
+        Assert.False(File.Exists(png));
+    }
 }
