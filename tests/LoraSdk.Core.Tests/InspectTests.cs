@@ -174,11 +174,69 @@ public sealed class InspectTests
         Assert.Equal(0, code);
         Assert.Equal("", err);
         Assert.Contains("lorasdk inspect <file.safetensors> [options]", output, StringComparison.Ordinal);
-        foreach (var option in new[] { "--unet-config <config.json>", "--text-encoder-config <config.json>", "--text-encoder-2-config <config.json>", "--json" })
+        foreach (var option in new[] { "--base-config, --unet-config <config.json>", "--text-encoder-config <config.json>", "--text-encoder-2-config <config.json>", "--json" })
         {
             var line = Assert.Single(output.Split('\n'), l => l.TrimStart().StartsWith(option, StringComparison.Ordinal));
             Assert.True(line.Length > option.Length + 20, "no explanation for " + option + ": " + line);
         }
         Assert.Contains("Exit codes: 0 ok", output, StringComparison.Ordinal);
+    }
+
+    private static string TinyFluxTransformerConfig => Path.Combine(TestPaths.FixturesFlux, "tiny-flux", "transformer", "config.json");
+
+    /// <summary>
+    /// Flux files are reported under <c>transformer</c> at diffusers module paths with the rank and alpha diffusers'
+    /// load_lora_weights gives each module (tests/fixtures-flux goldens.json → <c>injected_modules</c>; kohya files with
+    /// alpha/rank folded into the weights, i.e. alpha = rank), read against the tiny transformer's config.
+    /// </summary>
+    [Theory]
+    [InlineData("flux_lora_a", "peft")]
+    [InlineData("flux_lora_b", "peft")]
+    [InlineData("flux_lora_a_kohya", "kohya_flux")]
+    public void FluxFilesAreReportedUnderTransformerWithDiffusersRanksAndAlphas(string file, string format)
+    {
+        var (code, output, err) = Run(TestPaths.FluxLora(file), "--base-config", TinyFluxTransformerConfig, "--json");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        var doc = JsonValue.Parse(output);
+        Assert.Equal(format, doc["format"]!.AsString());
+        var golden = JsonValue.Parse(File.ReadAllText(Path.Combine(TestPaths.FixturesFlux, "goldens.json")))["injected_modules"]![file]!;
+        var expected = golden["transformer"]!["modules"]!;
+        var modules = doc["components"]!["transformer"]!["modules"]!;
+        Assert.Equal(expected.Properties.Select(p => p.Key).OrderBy(k => k, StringComparer.Ordinal), modules.Properties.Select(p => p.Key));
+        foreach (var (path, module) in expected.Properties)
+        {
+            Assert.Equal(module["r"]!.AsInt64(), modules[path]!["rank"]!.AsInt64());
+            Assert.Equal(module["lora_alpha"]!.AsDouble(), modules[path]!["alpha"]!.AsDouble());
+            Assert.Equal(module["scaling"]!.AsDouble(), modules[path]!["scaling"]!.AsDouble(), 12);
+        }
+        // flux_lora_b also adapts the CLIP text encoder (20 modules); nothing lands under unet.
+        Assert.Equal(file == "flux_lora_b" ? new[] { "text_encoder", "transformer" } : new[] { "transformer" },
+            doc["components"]!.Properties.Select(p => p.Key));
+        if (file == "flux_lora_b") Assert.Equal(golden["text_encoder"]!["num_modules"]!.AsInt64(), doc["components"]!["text_encoder"]!["moduleCount"]!.AsInt64());
+        Assert.Equal("custom", doc["architecture"]!["implied"]!.AsString());
+    }
+
+    [Fact]
+    public void UnetConfigIsAnAliasOfBaseConfigForEitherKind()
+    {
+        var viaBase = Run("--json", "--base-config", TestPaths.TinySdxl("unet/config.json"), TestPaths.Lora("lora_a_kohya_te_classic_keys"));
+        var viaAlias = Run("--json", "--unet-config", TestPaths.TinySdxl("unet/config.json"), TestPaths.Lora("lora_a_kohya_te_classic_keys"));
+        Assert.Equal(0, viaBase.Code);
+        Assert.Equal(viaAlias.Out, viaBase.Out);
+        Assert.Equal("custom", JsonValue.Parse(viaBase.Out)["architecture"]!["implied"]!.AsString());
+        var fluxViaAlias = Run("--json", "--unet-config", TinyFluxTransformerConfig, TestPaths.FluxLora("flux_lora_a_kohya"));
+        Assert.Equal(Run("--json", "--base-config", TinyFluxTransformerConfig, TestPaths.FluxLora("flux_lora_a_kohya")).Out, fluxViaAlias.Out);
+        Assert.Equal(26, JsonValue.Parse(fluxViaAlias.Out)["components"]!["transformer"]!["moduleCount"]!.AsInt64());
+    }
+
+    [Fact]
+    public void FluxTableListsTheTransformerModules()
+    {
+        var (code, output, _) = Run(TestPaths.FluxLora("flux_lora_a"));
+        Assert.Equal(0, code);
+        Assert.Contains("transformer: 34 modules", output, StringComparison.Ordinal);
+        var line = Assert.Single(output.Split('\n'), l => l.TrimStart().StartsWith("transformer_blocks.0.attn.to_q ", StringComparison.Ordinal));
+        Assert.Matches(@"linear\s+4\s+8\s+2\s+32 -> 32", line);
     }
 }

@@ -10,9 +10,12 @@ using LoraSdk.Core;
 namespace LoraSdk.Cli.Commands;
 
 /// <summary>
-/// <c>lorasdk inspect &lt;file&gt; [--unet-config &lt;config.json&gt;] [--text-encoder-config &lt;config.json&gt;]
+/// <c>lorasdk inspect &lt;file&gt; [--base-config &lt;config.json&gt;] [--text-encoder-config &lt;config.json&gt;]
 /// [--text-encoder-2-config &lt;config.json&gt;] [--json]</c>: prints what a LoRA safetensors file contains
-/// (format, modules with rank / alpha / kind, trigger words, architectures, unmapped keys, unsupported variants).
+/// (format, modules with rank / alpha / kind per component — <c>unet</c> or, for Flux files, <c>transformer</c> — at
+/// diffusers module paths, trigger words, architectures, unmapped keys, unsupported variants). <c>--base-config</c>
+/// takes a UNet or a Flux transformer <c>config.json</c> (decided by its <c>_class_name</c>); <c>--unet-config</c> is
+/// its alias.
 /// Exit codes: 0 the file was read (even with unmapped keys), 1 the file (or a config) is unreadable or malformed
 /// (one line on stderr), 2 usage error. Touches only the formats core, never TorchSharp.
 /// </summary>
@@ -24,8 +27,13 @@ internal sealed class InspectCommand : CliCommand
         HelpName = "file.safetensors",
     };
 
-    private readonly Option<string> _unetConfig = CliOptions.InputFile("--unet-config", "config.json",
-        "A diffusers UNet2DConditionModel config.json: decides SGM block indices and adds its modules to the known paths. Default: the SDXL base UNet.");
+    private readonly Option<string> _baseConfig = new("--base-config", "--unet-config")
+    {
+        Description = "The base model's denoiser config.json: a diffusers UNet2DConditionModel config (decides SGM block indices and adds its modules to the known paths) " +
+                      "or a FluxTransformer2DModel config (by its _class_name; resolves kohya Flux names and the implied architecture). " +
+                      "Default: the SDXL base UNet and FLUX.1-dev. --unet-config is an alias.",
+        HelpName = "config.json",
+    };
 
     private readonly Option<string> _textEncoderConfig = CliOptions.InputFile("--text-encoder-config", "config.json",
         "A transformers CLIP text config for text_encoder. Default: CLIP-L (12 layers).");
@@ -51,6 +59,7 @@ internal sealed class InspectCommand : CliCommand
     {
         "Exit code 0 also when keys are unmapped, unsupported or invalid: they are reported.",
         "Example: lorasdk inspect tests/fixtures/loras/lora_a_kohya.safetensors --json",
+        "         lorasdk inspect tests/fixtures-flux/loras/flux_lora_a_kohya.safetensors --base-config tests/fixtures-flux/tiny-flux/transformer/config.json --json",
     };
 
     /// <summary>Runs <c>inspect</c> with <paramref name="args"/> (without the word <c>inspect</c>); for tests.</summary>
@@ -66,7 +75,7 @@ internal sealed class InspectCommand : CliCommand
     protected override void Declare(Command command)
     {
         command.Arguments.Add(_file);
-        command.Options.Add(_unetConfig);
+        command.Options.Add(_baseConfig);
         command.Options.Add(_textEncoderConfig);
         command.Options.Add(_textEncoder2Config);
         command.Options.Add(_json);
@@ -84,14 +93,17 @@ internal sealed class InspectCommand : CliCommand
 
     private LoraFileModelOptions BuildOptions(CliContext context)
     {
-        string? unet = context.Parse.GetValue(_unetConfig);
+        string? baseConfig = context.Parse.GetValue(_baseConfig);
         string? te1 = context.Parse.GetValue(_textEncoderConfig);
         string? te2 = context.Parse.GetValue(_textEncoder2Config);
-        if (unet == null && te1 == null && te2 == null) return LoraFileModelOptions.Default;
+        if (baseConfig == null && te1 == null && te2 == null) return LoraFileModelOptions.Default;
         var d = LoraFileModelOptions.Default;
+        // ForBaseConfigJson decides UNet or Flux transformer by the config's _class_name; the text encoders are added here.
+        var denoiser = baseConfig == null ? d : LoraFileModelOptions.ForBaseConfigJson(ReadConfig(baseConfig), "custom");
         return new LoraFileModelOptions
         {
-            Unet = unet == null ? d.Unet : UnetLayout.FromUnetConfigJson(ReadConfig(unet), "custom"),
+            Unet = denoiser.Unet,
+            Transformer = denoiser.Transformer,
             TextEncoder = te1 == null ? d.TextEncoder : TextEncoderLayout.FromConfigJson(ReadConfig(te1)),
             TextEncoder2 = te2 == null ? d.TextEncoder2 : TextEncoderLayout.FromConfigJson(ReadConfig(te2)),
         };

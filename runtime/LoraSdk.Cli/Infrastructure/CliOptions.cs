@@ -22,9 +22,9 @@ internal static class CliOptions
         new("--quiet", "-q") { Description = "No progress on stderr (warnings and errors are still printed)." };
 
     /// <summary><c>--model &lt;folder&gt;</c>: a diffusers pipeline folder (required).</summary>
-    public static Option<string> Model() => new("--model")
+    public static Option<string> Model(string? description = null) => new("--model")
     {
-        Description = "Diffusers pipeline folder (model_index.json + unet/, vae/, text_encoder*/, tokenizer*/, scheduler/).",
+        Description = description ?? "Diffusers pipeline folder (model_index.json + unet/, vae/, text_encoder*/, tokenizer*/, scheduler/).",
         HelpName = "folder",
         Required = true,
     };
@@ -33,7 +33,8 @@ internal static class CliOptions
     public static Option<LoraSpec[]> Loras() => new("--lora")
     {
         Description = "A LoRA .safetensors file, optionally with its adapter weight after the last colon (default weight 1.0). " +
-                      "Repeat for several; each is loaded as an adapter (default_0, default_1, ...) and all are combined with set_adapters.",
+                      "Repeat for several; each is loaded as an adapter (default_0, default_1, ...) and all are combined with set_adapters. " +
+                      "A folder holding one .safetensors file, or a PEFT adapter folder (adapter_config.json + adapter_model.safetensors), works too.",
         HelpName = "path[:weight]",
         Arity = ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = false,
@@ -50,6 +51,56 @@ internal static class CliOptions
                 }
             }
             return specs;
+        },
+    };
+
+    /// <summary>
+    /// <c>--lora &lt;path&gt;</c>, repeatable, without a weight suffix (commands whose weights come from another option):
+    /// a LoRA file, a folder holding one, or a PEFT adapter folder.
+    /// </summary>
+    public static Option<string[]> LoraPaths(string description, bool required) => new("--lora")
+    {
+        Description = description,
+        HelpName = "path",
+        Arity = required ? ArgumentArity.OneOrMore : ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        Required = required,
+        DefaultValueFactory = _ => Array.Empty<string>(),
+    };
+
+    /// <summary>A comma-separated list of finite numbers (<c>--weights 1.0,0.5</c>), null when absent.</summary>
+    public static Option<double[]?> FiniteList(string name, string helpName, string description) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            string text = Single(result);
+            var parts = text.Split(',');
+            var values = new double[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!TryParseFinite(parts[i].Trim(), out values[i]))
+                {
+                    result.AddError($"{name} must be finite numbers separated by commas, not '{text}'");
+                    return null;
+                }
+            }
+            return values;
+        },
+    };
+
+    /// <summary>An option whose value is one of <paramref name="values"/> (compared ordinally), null when absent.</summary>
+    public static Option<string?> Choice(string name, string helpName, string description, params string[] values) => new(name)
+    {
+        Description = description + " One of: " + string.Join(", ", values) + ".",
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            string text = Single(result);
+            if (Array.IndexOf(values, text) >= 0) return text;
+            result.AddError($"{name} must be one of {string.Join(", ", values)}, not '{text}'");
+            return null;
         },
     };
 

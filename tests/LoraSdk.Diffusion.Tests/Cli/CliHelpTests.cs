@@ -16,13 +16,16 @@ public sealed class CliHelpTests
         Assert.Equal("", result.Err);
         foreach (var command in LorasdkCli.Commands)
             Assert.Contains(result.Out.Split('\n'), l => l.TrimStart().StartsWith(command.Name, StringComparison.Ordinal) && l.Contains(command.Description[..20], StringComparison.Ordinal));
-        Assert.Equal(new[] { "generate", "inspect", "tokenize" }, LorasdkCli.Commands.Select(c => c.Name).Take(3));
+        Assert.Equal(new[] { "convert", "fuse", "generate", "inspect", "merge", "tokenize" }, LorasdkCli.Commands.Select(c => c.Name));
         Assert.Contains(ExitCodes.HelpText, result.Out, StringComparison.Ordinal);
     }
 
     [Theory]
+    [InlineData("convert")]
+    [InlineData("fuse")]
     [InlineData("generate")]
     [InlineData("inspect")]
+    [InlineData("merge")]
     [InlineData("tokenize")]
     public void EveryOptionOfEveryCommandIsExplained(string name)
     {
@@ -34,7 +37,8 @@ public sealed class CliHelpTests
         foreach (var option in command.Options.Where(o => o.Name != "--help"))
         {
             Assert.False(string.IsNullOrWhiteSpace(option.Description), option.Name + " has no description");
-            string label = string.Join(", ", option.Aliases.Append(option.Name).OrderBy(a => a.Length));
+            // System.CommandLine lists the shortest spelling first, the option's name first among equally long ones.
+            string label = string.Join(", ", option.Aliases.Append(option.Name).OrderBy(a => a.Length).ThenBy(a => a == option.Name ? 0 : 1));
             var line = Assert.Single(lines, l => Regex.IsMatch(l, "^  " + Regex.Escape(label) + "( |$)"));
             Assert.Contains(option.Description![..Math.Min(30, option.Description.Length)], line, StringComparison.Ordinal);
         }
@@ -47,13 +51,34 @@ public sealed class CliHelpTests
         var output = CliRun.InProcess("generate", "--help").Out;
         Assert.True(output.Split('\n').Count(l => l.Trim().Length > 0) >= 12);
         string Line(string option) => output.Split('\n').Single(l => l.StartsWith("  " + option + " ", StringComparison.Ordinal));
-        Assert.Contains("[default: 50]", Line("--steps"), StringComparison.Ordinal);
-        Assert.Contains("[default: 5]", Line("--guidance"), StringComparison.Ordinal);
+        Assert.Contains("default: 50 for SDXL, 28 for Flux", Line("--steps"), StringComparison.Ordinal);
+        Assert.Contains("(default 5)", Line("--guidance"), StringComparison.Ordinal);
+        Assert.Contains("(default 3.5)", Line("--guidance"), StringComparison.Ordinal);
+        Assert.Contains("Flux only", Line("--max-sequence-length"), StringComparison.Ordinal);
+        Assert.Contains("SDXL only", Line("--negative-prompt"), StringComparison.Ordinal);
         Assert.Contains("[default: float32]", Line("--dtype"), StringComparison.Ordinal);
         Assert.Contains("[default: cpu]", Line("--device"), StringComparison.Ordinal);
         Assert.Contains("default weight 1.0", Line("--lora"), StringComparison.Ordinal);
         Assert.Contains("default: random", Line("--seed"), StringComparison.Ordinal);
         Assert.Contains("(REQUIRED)", Line("--model"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("merge", "--combination", "(REQUIRED)")]
+    [InlineData("merge", "--lora", "(REQUIRED)")]
+    [InlineData("merge", "--combination", "dare_linear")]
+    [InlineData("merge", "--majority-sign", "One of: total, frequency.")]
+    [InlineData("fuse", "--lora-scale", "[default: 1]")]
+    [InlineData("fuse", "--dtype", "[default: float32]")]
+    [InlineData("convert", "--out", "(REQUIRED)")]
+    [InlineData("tokenize", "--max-length", "77 for CLIP, 512 for T5")]
+    [InlineData("inspect", "--base-config, --unet-config", "FluxTransformer2DModel")]
+    public void NewCommandsShowRequiredOptionsChoicesAndDefaults(string command, string option, string text)
+    {
+        var result = CliRun.InProcess(command, "--help");
+        Assert.Equal(0, result.Code);
+        var line = Assert.Single(result.Out.Split('\n'), l => l.StartsWith("  " + option + " ", StringComparison.Ordinal));
+        Assert.Contains(text, line, StringComparison.Ordinal);
     }
 
     [Fact]

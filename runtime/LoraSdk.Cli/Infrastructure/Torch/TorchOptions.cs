@@ -10,9 +10,9 @@ namespace LoraSdk.Cli.Infrastructure.Torch;
 internal static class TorchOptions
 {
     /// <summary><c>--dtype float32|bfloat16|float16</c> (also fp32, bf16, fp16), default float32; see <see cref="ToScalarType"/>.</summary>
-    public static Option<string> DType() => new("--dtype")
+    public static Option<string> DType(string? description = null) => new("--dtype")
     {
-        Description = "Parameter dtype: float32 (fp32), bfloat16 (bf16) or float16 (fp16). A float16 VAE with force_upcast decodes in float32, like diffusers.",
+        Description = description ?? "Parameter dtype: float32 (fp32), bfloat16 (bf16) or float16 (fp16). A float16 VAE with force_upcast decodes in float32, like diffusers.",
         HelpName = "dtype",
         DefaultValueFactory = _ => "float32",
         CustomParser = result =>
