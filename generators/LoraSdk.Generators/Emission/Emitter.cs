@@ -101,10 +101,10 @@ internal static class Emitter
     /// <summary>The adapter's kind as the summary names it: "LoRA adapter", "LoHa (LyCORIS) adapter", …</summary>
     private static string VariantNoun(string variant) => variant switch
     {
-        "lora" => "LoRA adapter",
-        "dora" => "DoRA adapter",
-        "loha" => "LoHa (LyCORIS) adapter",
-        "lokr" => "LoKr (LyCORIS) adapter",
+        LoraSdk.Core.LoraVariants.Lora => "LoRA adapter",
+        LoraSdk.Core.LoraVariants.PeftDora => "DoRA adapter",
+        LoraSdk.Core.LoraVariants.LoHa => "LoHa (LyCORIS) adapter",
+        LoraSdk.Core.LoraVariants.LoKr => "LoKr (LyCORIS) adapter",
         _ => $"Adapter (variants {string.Join(", ", variant.Split('+').Select(C))})",
     };
 

@@ -34,7 +34,7 @@ internal static class ManifestParser
         ["flux"] = "Flux",
     };
 
-    public static readonly string[] Prefixes = { "unet", "transformer", "text_encoder", "text_encoder_2" };
+    public static readonly string[] Prefixes = System.Linq.Enumerable.ToArray(LoraComponents.All);
     public static readonly string[] TriggerWordsModes = { "extend", "replace" };
     public static readonly string[] MajoritySignMethods =
         System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(new[] { Core.MajoritySignMethod.Total, Core.MajoritySignMethod.Frequency }, Core.MajoritySignMethods.PeftName));
@@ -231,7 +231,7 @@ internal static class ManifestParser
                 }
             }
             var combination = OptionalEnum(node, "combinationType", where, CombinationTypes)
-                ?? new Located<string>("svd", _text.Of(node));
+                ?? new Located<string>(Core.CombinationTypes.PeftName(CombinationType.Svd), _text.Of(node));
             var density = OptionalNumber(node, "density", where);
             int? svdRank = null;
             if (node.TryGetProperty("svdRank", out var svdRankNode))
@@ -255,7 +255,7 @@ internal static class ManifestParser
             }
             if (name == null || adapters == null || !weightsOk) return null;
             return new MergeEntrySpec(name, adapters.Value, adaptersLocation!, weights.ToEquatableArray(), _text.Of(weightsNode!),
-                combination, density, svdRank, svdClamp?.Value, fullMatrices, sign?.Value ?? "total", seed, _text.Of(node));
+                combination, density, svdRank, svdClamp?.Value, fullMatrices, sign?.Value ?? Core.MajoritySignMethods.PeftName(MajoritySignMethod.Total), seed, _text.Of(node));
         }
 
         private EquatableArray<Located<string>>? ReadNameList(JsonValue node, string property, string where, out LocationInfo? location)

@@ -28,45 +28,45 @@ public static class FluxPipelineLoader
         if (index.ClassName != "FluxPipeline")
             throw new ModelLoadException(ModelLoadErrorKind.UnsupportedConfiguration, index.File.Path, "_class_name",
                 $"pipeline class '{index.ClassName}' is not supported (FluxPipeline)");
-        Require(index, "transformer", "FluxTransformer2DModel");
-        Require(index, "vae", "AutoencoderKL");
-        Require(index, "scheduler", "FlowMatchEulerDiscreteScheduler");
+        Require(index, PipelineComponentNames.Transformer, "FluxTransformer2DModel");
+        Require(index, PipelineComponentNames.Vae, "AutoencoderKL");
+        Require(index, PipelineComponentNames.Scheduler, "FlowMatchEulerDiscreteScheduler");
 
         var loaded = new List<IDisposable>();
         try
         {
-            var transformer = ComponentLoader.LoadFluxTransformer(Path.Combine(folder, "transformer"), options);
+            var transformer = ComponentLoader.LoadFluxTransformer(Path.Combine(folder, PipelineComponentNames.Transformer), options);
             loaded.Add(transformer);
-            var vae = ComponentLoader.LoadVae(Path.Combine(folder, "vae"), options);
+            var vae = ComponentLoader.LoadVae(Path.Combine(folder, PipelineComponentNames.Vae), options);
             loaded.Add(vae);
             ClipTextModel? te = null;
-            if (index.HasComponent("text_encoder"))
+            if (index.HasComponent(PipelineComponentNames.TextEncoder))
             {
-                Expect(index, "text_encoder", "CLIPTextModel");
-                te = ComponentLoader.LoadClipTextModel(Path.Combine(folder, "text_encoder"), options);
+                Expect(index, PipelineComponentNames.TextEncoder, "CLIPTextModel");
+                te = ComponentLoader.LoadClipTextModel(Path.Combine(folder, PipelineComponentNames.TextEncoder), options);
                 loaded.Add(te);
             }
             T5EncoderModel? te2 = null;
-            if (index.HasComponent("text_encoder_2"))
+            if (index.HasComponent(PipelineComponentNames.TextEncoder2))
             {
-                Expect(index, "text_encoder_2", "T5EncoderModel");
-                te2 = ComponentLoader.LoadT5EncoderModel(Path.Combine(folder, "text_encoder_2"), options);
+                Expect(index, PipelineComponentNames.TextEncoder2, "T5EncoderModel");
+                te2 = ComponentLoader.LoadT5EncoderModel(Path.Combine(folder, PipelineComponentNames.TextEncoder2), options);
                 loaded.Add(te2);
             }
             ClipTokenizer? tok = null;
-            if (index.HasComponent("tokenizer"))
+            if (index.HasComponent(PipelineComponentNames.Tokenizer))
             {
-                ExpectOneOf(index, "tokenizer", "CLIPTokenizer", "CLIPTokenizerFast");
-                tok = ClipTokenizer.FromFolder(Path.Combine(folder, "tokenizer"));
+                ExpectOneOf(index, PipelineComponentNames.Tokenizer, "CLIPTokenizer", "CLIPTokenizerFast");
+                tok = ClipTokenizer.FromFolder(Path.Combine(folder, PipelineComponentNames.Tokenizer));
             }
             T5Tokenizer? tok2 = null;
-            if (index.HasComponent("tokenizer_2"))
+            if (index.HasComponent(PipelineComponentNames.Tokenizer2))
             {
-                ExpectOneOf(index, "tokenizer_2", "T5Tokenizer", "T5TokenizerFast");
-                tok2 = T5Tokenizer.FromFolder(Path.Combine(folder, "tokenizer_2"));
+                ExpectOneOf(index, PipelineComponentNames.Tokenizer2, "T5Tokenizer", "T5TokenizerFast");
+                tok2 = T5Tokenizer.FromFolder(Path.Combine(folder, PipelineComponentNames.Tokenizer2));
             }
             var scheduler = new FlowMatchEulerDiscreteScheduler(
-                FlowMatchEulerDiscreteSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json")));
+                FlowMatchEulerDiscreteSchedulerConfig.Load(Path.Combine(folder, PipelineComponentNames.Scheduler, "scheduler_config.json")));
             return new FluxPipeline(transformer, vae, te, te2, tok, tok2, scheduler, Path.GetFullPath(folder));
         }
         catch

@@ -36,39 +36,39 @@ public static class PipelineLoader
         if (!SupportedPipelines.Contains(index.ClassName))
             throw new ModelLoadException(ModelLoadErrorKind.UnsupportedConfiguration, index.File.Path, "_class_name",
                 $"pipeline class '{index.ClassName}' is not supported (StableDiffusionXLPipeline)");
-        Require(index, "unet", "UNet2DConditionModel");
-        Require(index, "vae", "AutoencoderKL");
-        Require(index, "scheduler", "EulerDiscreteScheduler");
+        Require(index, PipelineComponentNames.Unet, "UNet2DConditionModel");
+        Require(index, PipelineComponentNames.Vae, "AutoencoderKL");
+        Require(index, PipelineComponentNames.Scheduler, "EulerDiscreteScheduler");
 
         var loaded = new List<IDisposable>();
         try
         {
-            var unet = ComponentLoader.LoadUNet(Path.Combine(folder, "unet"), options);
+            var unet = ComponentLoader.LoadUNet(Path.Combine(folder, PipelineComponentNames.Unet), options);
             loaded.Add(unet);
-            var vaeConfig = AutoencoderKLConfig.Load(Path.Combine(folder, "vae", "config.json"));
+            var vaeConfig = AutoencoderKLConfig.Load(Path.Combine(folder, PipelineComponentNames.Vae, "config.json"));
             var vaeOptions = options.DType == ScalarType.Float16 && vaeConfig.ForceUpcast
                 ? new ModelLoadOptions { DType = ScalarType.Float32, Device = options.Device, Variant = options.Variant }
                 : options;
-            var vae = ComponentLoader.LoadVae(Path.Combine(folder, "vae"), vaeOptions);
+            var vae = ComponentLoader.LoadVae(Path.Combine(folder, PipelineComponentNames.Vae), vaeOptions);
             loaded.Add(vae);
             ClipTextModel? te = null;
-            if (index.HasComponent("text_encoder"))
+            if (index.HasComponent(PipelineComponentNames.TextEncoder))
             {
-                Expect(index, "text_encoder", "CLIPTextModel");
-                te = ComponentLoader.LoadClipTextModel(Path.Combine(folder, "text_encoder"), options);
+                Expect(index, PipelineComponentNames.TextEncoder, "CLIPTextModel");
+                te = ComponentLoader.LoadClipTextModel(Path.Combine(folder, PipelineComponentNames.TextEncoder), options);
                 loaded.Add(te);
             }
             ClipTextModelWithProjection? te2 = null;
-            if (index.HasComponent("text_encoder_2"))
+            if (index.HasComponent(PipelineComponentNames.TextEncoder2))
             {
-                Expect(index, "text_encoder_2", "CLIPTextModelWithProjection");
-                te2 = ComponentLoader.LoadClipTextModelWithProjection(Path.Combine(folder, "text_encoder_2"), options);
+                Expect(index, PipelineComponentNames.TextEncoder2, "CLIPTextModelWithProjection");
+                te2 = ComponentLoader.LoadClipTextModelWithProjection(Path.Combine(folder, PipelineComponentNames.TextEncoder2), options);
                 loaded.Add(te2);
             }
-            ClipTokenizer? tok = index.HasComponent("tokenizer") ? LoadTokenizer(index, folder, "tokenizer") : null;
-            ClipTokenizer? tok2 = index.HasComponent("tokenizer_2") ? LoadTokenizer(index, folder, "tokenizer_2") : null;
+            ClipTokenizer? tok = index.HasComponent(PipelineComponentNames.Tokenizer) ? LoadTokenizer(index, folder, PipelineComponentNames.Tokenizer) : null;
+            ClipTokenizer? tok2 = index.HasComponent(PipelineComponentNames.Tokenizer2) ? LoadTokenizer(index, folder, PipelineComponentNames.Tokenizer2) : null;
             var scheduler = new EulerDiscreteScheduler(
-                EulerDiscreteSchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json")));
+                EulerDiscreteSchedulerConfig.Load(Path.Combine(folder, PipelineComponentNames.Scheduler, "scheduler_config.json")));
             return new StableDiffusionXLPipeline(unet, vae, te, te2, tok, tok2, scheduler, index.ForceZerosForEmptyPrompt,
                 Path.GetFullPath(folder));
         }

@@ -5,6 +5,7 @@ using LoraSdk.Adapters;
 using LoraSdk.Diffusion.Pipelines;
 using LoraSdk.Core;
 using static TorchSharp.torch;
+using LoraSdk.Diffusion.Loading;
 
 namespace LoraSdk.Diffusion.Lora;
 
@@ -39,7 +40,7 @@ internal static class StableDiffusionXLLora
                 SavedModulePathMap = p => "text_model." + p,
             }));
         if (options is null && unet.Config.Source is { } source)
-            options = new LoraLoadOptions { FileModelOptions = LoraFileModelOptions.ForUnetConfigJson(source.Text, "unet") };
+            options = new LoraLoadOptions { FileModelOptions = LoraFileModelOptions.ForUnetConfigJson(source.Text, PipelineComponentNames.Unet) };
         return new LoraAdapterManager(components, options);
     }
 }

@@ -11,6 +11,7 @@ using LoraSdk.Diffusion.Schedulers;
 using LoraSdk.Diffusion.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
+using LoraSdk.Diffusion.Loading;
 
 namespace LoraSdk.Diffusion.Pipelines;
 
@@ -85,9 +86,9 @@ public sealed class StableDiffusionXLPipeline : LoraPipeline, IDiffusionPipeline
     {
         get
         {
-            var d = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { ["unet"] = Unet, ["vae"] = Vae };
-            if (TextEncoder is not null) d["text_encoder"] = TextEncoder;
-            if (TextEncoder2 is not null) d["text_encoder_2"] = TextEncoder2;
+            var d = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { [PipelineComponentNames.Unet] = Unet, [PipelineComponentNames.Vae] = Vae };
+            if (TextEncoder is not null) d[PipelineComponentNames.TextEncoder] = TextEncoder;
+            if (TextEncoder2 is not null) d[PipelineComponentNames.TextEncoder2] = TextEncoder2;
             return d;
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using LoraSdk.Diffusion.Pipelines;
+using LoraSdk.Diffusion.Loading;
 
 namespace LoraSdk.Diffusion.Saving;
 
@@ -26,27 +27,27 @@ internal static class StableDiffusionXLPipelineSaver
         }
         using var target = AtomicFolder.Begin(folder, f => File.Exists(Path.Combine(f, Configuration.ModelIndex.FileName)), "pipeline (no model_index.json)");
         string root = target.Path;
-        SavePretrainedExtensions.WriteUNet(pipe.Unet, Path.Combine(root, "unet"), options);
-        SavePretrainedExtensions.WriteVae(pipe.Vae, Path.Combine(root, "vae"), options);
-        if (pipe.TextEncoder is not null) SavePretrainedExtensions.WriteClipTextModel(pipe.TextEncoder, Path.Combine(root, "text_encoder"), options);
+        SavePretrainedExtensions.WriteUNet(pipe.Unet, Path.Combine(root, PipelineComponentNames.Unet), options);
+        SavePretrainedExtensions.WriteVae(pipe.Vae, Path.Combine(root, PipelineComponentNames.Vae), options);
+        if (pipe.TextEncoder is not null) SavePretrainedExtensions.WriteClipTextModel(pipe.TextEncoder, Path.Combine(root, PipelineComponentNames.TextEncoder), options);
         if (pipe.TextEncoder2 is not null)
-            SavePretrainedExtensions.WriteClipTextModelWithProjection(pipe.TextEncoder2, Path.Combine(root, "text_encoder_2"), options);
-        pipe.Tokenizer?.SavePretrained(Path.Combine(root, "tokenizer"));
-        pipe.Tokenizer2?.SavePretrained(Path.Combine(root, "tokenizer_2"));
-        SavePretrainedExtensions.WriteScheduler(pipe.Scheduler, Path.Combine(root, "scheduler"));
+            SavePretrainedExtensions.WriteClipTextModelWithProjection(pipe.TextEncoder2, Path.Combine(root, PipelineComponentNames.TextEncoder2), options);
+        pipe.Tokenizer?.SavePretrained(Path.Combine(root, PipelineComponentNames.Tokenizer));
+        pipe.Tokenizer2?.SavePretrained(Path.Combine(root, PipelineComponentNames.Tokenizer2));
+        SavePretrainedExtensions.WriteScheduler(pipe.Scheduler, Path.Combine(root, PipelineComponentNames.Scheduler));
 
         (string?, string?) Entry(bool present, string library, string cls) => present ? (library, cls) : (null, null);
         var components = new Dictionary<string, (string? Library, string? Class)>
         {
             ["feature_extractor"] = (null, null),
             ["image_encoder"] = (null, null),
-            ["scheduler"] = ("diffusers", "EulerDiscreteScheduler"),
-            ["text_encoder"] = Entry(pipe.TextEncoder is not null, "transformers", "CLIPTextModel"),
-            ["text_encoder_2"] = Entry(pipe.TextEncoder2 is not null, "transformers", "CLIPTextModelWithProjection"),
-            ["tokenizer"] = Entry(pipe.Tokenizer is not null, "transformers", "CLIPTokenizer"),
-            ["tokenizer_2"] = Entry(pipe.Tokenizer2 is not null, "transformers", "CLIPTokenizer"),
-            ["unet"] = ("diffusers", "UNet2DConditionModel"),
-            ["vae"] = ("diffusers", "AutoencoderKL"),
+            [PipelineComponentNames.Scheduler] = ("diffusers", "EulerDiscreteScheduler"),
+            [PipelineComponentNames.TextEncoder] = Entry(pipe.TextEncoder is not null, "transformers", "CLIPTextModel"),
+            [PipelineComponentNames.TextEncoder2] = Entry(pipe.TextEncoder2 is not null, "transformers", "CLIPTextModelWithProjection"),
+            [PipelineComponentNames.Tokenizer] = Entry(pipe.Tokenizer is not null, "transformers", "CLIPTokenizer"),
+            [PipelineComponentNames.Tokenizer2] = Entry(pipe.Tokenizer2 is not null, "transformers", "CLIPTokenizer"),
+            [PipelineComponentNames.Unet] = ("diffusers", "UNet2DConditionModel"),
+            [PipelineComponentNames.Vae] = ("diffusers", "AutoencoderKL"),
         };
         var extra = new Dictionary<string, object?> { ["force_zeros_for_empty_prompt"] = pipe.ForceZerosForEmptyPrompt };
         SavePretrainedExtensions.WriteText(Path.Combine(root, Configuration.ModelIndex.FileName),

@@ -171,7 +171,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
         SafetensorsWriter.Save(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = "pt",
-            ["lora_adapter_metadata"] = PythonJsonWriter.Dumps(metadata),
+            [LoraAdapterConfig.MetadataKey] = PythonJsonWriter.Dumps(metadata),
         });
         return path;
     }

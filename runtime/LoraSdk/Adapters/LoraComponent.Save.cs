@@ -38,7 +38,7 @@ public sealed partial class LoraComponent
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = "pt",
-            ["lora_adapter_metadata"] = SavedConfig(name).ToJson(),
+            [LoraAdapterConfig.MetadataKey] = SavedConfig(name).ToJson(),
         };
         SafetensorsWriter.Save(path, tensors, metadata);
         return path;

@@ -65,7 +65,7 @@ public sealed class LoraLinear : LoraLayer
     /// <inheritdoc />
     public override bool IsConvolution => false;
 
-    private protected override Tensor BaseOutput(Tensor input) => nn.functional.linear(input, weight, bias);
+    private protected override Tensor BaseOutput(Tensor input) => AtenLinear.Forward(input, weight, bias);
 
     internal override void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale)
     {

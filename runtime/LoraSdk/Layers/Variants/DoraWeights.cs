@@ -55,7 +55,7 @@ public sealed class DoraWeights : LowRankWeights
     internal override IEnumerable<KeyValuePair<string, Tensor>> SavedTensors(bool upcast)
     {
         foreach (var t in base.SavedTensors(upcast)) yield return t;
-        yield return new KeyValuePair<string, Tensor>("lora_magnitude_vector", upcast ? Magnitude.to(ScalarType.Float32) : Magnitude);
+        yield return new KeyValuePair<string, Tensor>(SavedTensorNames.For(LoraTensorRole.Magnitude)!, upcast ? Magnitude.to(ScalarType.Float32) : Magnitude);
     }
 
     /// <summary>B·A as (out, in·kh·kw), unscaled.</summary>

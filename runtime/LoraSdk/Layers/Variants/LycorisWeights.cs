@@ -85,12 +85,12 @@ public abstract class LycorisWeights : AdapterWeights
     {
         foreach (var t in _tensors)
         {
-            string suffix = LycorisTensorNames.SuffixOf(t.Key) ?? throw new InvalidOperationException($"no LyCORIS name for {t.Key}");
+            string suffix = SavedTensorNames.For(t.Key) ?? throw new InvalidOperationException($"no saved name for {t.Key}");
             yield return new KeyValuePair<string, Tensor>(suffix, upcast ? t.Value.to(ScalarType.Float32) : t.Value);
         }
         // kohya writes alpha as a float32 scalar; an alpha that float32 cannot hold exactly is written as float64.
         var alphaType = (double)(float)Alpha == Alpha ? ScalarType.Float32 : ScalarType.Float64;
-        yield return new KeyValuePair<string, Tensor>("alpha", torch.tensor(Alpha, alphaType));
+        yield return new KeyValuePair<string, Tensor>(SavedTensorNames.For(LoraTensorRole.Alpha)!, torch.tensor(Alpha, alphaType));
     }
 
     private protected override void MoveTensors(Device? device, ScalarType? dtype)
