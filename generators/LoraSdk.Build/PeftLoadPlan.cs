@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using LoraSdk.Core;
 
@@ -9,12 +8,13 @@ namespace LoraSdk.Build;
 /// <summary>
 /// What the runtime does with a PEFT adapter folder when it loads it (<c>LoraFileSource</c> +
 /// <c>LoraComponent.SelectPeftTargets</c> in runtime/LoraSdk), decided at build time from the config, the weights' header
-/// and the base model's layouts: fields the SDK does not implement are refused (<see cref="PeftConfigPolicy"/>); per
-/// component, only the modules the config's <c>target_modules</c> selects are loaded (<see cref="PeftTargetModules"/>;
-/// PEFT ignores the keys of the others); a selected module must have the config's rank (<c>r</c> /
-/// <c>rank_pattern</c>) and agree with <c>use_dora</c>; a layer the config targets that the weights do not cover gets a
-/// zero delta, or is refused when <c>init_lora_weights</c> is false (PEFT would leave it random); a config that selects
-/// nothing is refused. Refusals are what the runtime throws; warnings what it reports and loads anyway.
+/// and the base model's layouts by the same rules: fields the SDK does not implement are refused
+/// (<see cref="PeftConfigPolicy"/>); per component, <see cref="PeftTargetSelection"/> decides which modules load (only
+/// those the config's <c>target_modules</c> selects; a selected module must have the config's rank and agree with
+/// <c>use_dora</c>; targeted layers the weights do not cover get a zero delta, or are refused when
+/// <c>init_lora_weights</c> is false; a config that selects nothing is refused). Refusals are what the runtime throws
+/// (the runtime stops at the first), warnings what it reports and loads anyway, in the same words, labelled with the
+/// component instead of the folder.
 /// </summary>
 internal sealed class PeftLoadPlan
 {
@@ -33,9 +33,6 @@ internal sealed class PeftLoadPlan
 
     /// <summary>What the runtime warns about while loading it.</summary>
     public IReadOnlyList<string> Warnings { get; }
-
-    /// <summary>Shown modules in lists.</summary>
-    private const int Shown = 10;
 
     /// <param name="model">The weights read with <paramref name="config"/> (<see cref="LoraFileModel.Read(string, LoraFileModelOptions)"/> of the folder).</param>
     /// <param name="config">The folder's <c>adapter_config.json</c>.</param>
@@ -69,80 +66,22 @@ internal sealed class PeftLoadPlan
         return new PeftLoadPlan(components, refusals, warnings);
     }
 
+    /// <summary>
+    /// The modules of one component that load (<see cref="PeftTargetSelection"/>, the rule the runtime loads with); its
+    /// refusals and warnings, labelled with the component, join <paramref name="refusals"/> / <paramref name="warnings"/>.
+    /// </summary>
     private static IReadOnlyList<LoraModuleSpec> Select(string component, List<LoraModuleSpec> modules, LoraAdapterConfig config, ILayout? layout,
         List<string> refusals, List<string> warnings)
     {
-        const string configFile = AdapterSourceResolver.PeftConfigName;
-        var kept = new List<LoraModuleSpec>(modules.Count);
-        var ignored = new List<string>();
-        bool? anyTargets = null;
-        foreach (var m in modules)
-        {
-            var names = Names(component, m.ModulePath);
-            bool isLinear = layout != null && layout.TryGetKind(m.ModulePath, out var kind) ? kind != LoraLayerKind.Conv2d : m.Kind != LoraLayerKind.Conv2d;
-            bool? selected = PeftTargetModules.Selects(config, names, isLinear);
-            anyTargets ??= selected.HasValue;
-            if (selected == false)
-            {
-                ignored.Add(m.ModulePath);
-                continue;
-            }
-            int expected = config.RankFor(names);
-            if (m.AKey != null && expected != m.Rank)
-            {
-                refusals.Add($"{component}: the weights of '{m.ModulePath}' have rank {Int(m.Rank)}, but {configFile} gives it rank {Int(expected)} " +
-                             $"(PEFT fails with a size mismatch for {PeftKeyPrefix}.{m.ModulePath}.lora_A.weight)");
-            }
-            if (m.UsesDora != config.UseDora)
-            {
-                refusals.Add($"{component}: {configFile} has use_dora = {(config.UseDora ? "true" : "false")}, but the weights of '{m.ModulePath}' " +
-                             $"{(config.UseDora ? "have no lora_magnitude_vector" : "have a lora_magnitude_vector")}; the config and the weights disagree on DoRA");
-            }
-            kept.Add(m);
-        }
-        if (anyTargets == false)
-        {
-            warnings.Add($"{component}: {configFile} has no target_modules; every module in the weights is loaded");
-            return modules;
-        }
-        string targets = PeftConfigPolicy.Describe(config.GetField("target_modules") ?? config.TargetModules.Cast<object?>().ToList());
-        if (ignored.Count > 0)
-        {
-            warnings.Add($"{component}: {ignored.Count} module(s) in the weights are not selected by {configFile} (target_modules {targets}); " +
-                         $"PEFT ignores their keys, so they are not loaded: {List(ignored)}");
-        }
-        var covered = new HashSet<string>(kept.Select(m => m.ModulePath), StringComparer.Ordinal);
-        var missing = layout == null
-            ? new List<string>()
-            : layout.Modules.Where(b => !covered.Contains(b.Path) && PeftTargetModules.Selects(config, Names(component, b.Path), b.Kind != LoraLayerKind.Conv2d) == true)
-                .Select(b => b.Path).ToList();
-        if (kept.Count == 0 && missing.Count == 0)
-        {
-            refusals.Add($"{component}: target modules {targets} not found in the base model (PEFT: \"Please check the target modules and try again.\")");
-            return kept;
-        }
-        if (missing.Count > 0)
-        {
-            if (!PeftConfigPolicy.MissingLayersAreNoOps(config))
-            {
-                refusals.Add($"{component}: {configFile} targets {missing.Count} layer(s) that the weights do not cover ({List(missing)}); PEFT would give them " +
-                             $"randomly initialised LoRA weights (init_lora_weights = {PeftConfigPolicy.Describe(config.GetField("init_lora_weights"))})");
-            }
-            else if (kept.Count == 0)
-            {
-                refusals.Add($"{component}: the weights cover none of the {missing.Count} layer(s) {configFile} targets; there is nothing to load");
-            }
-            else
-            {
-                warnings.Add($"{component}: {configFile} targets {missing.Count} layer(s) that the weights do not cover ({List(missing)}); PEFT warns " +
-                             "\"Found missing adapter keys\" and gives them a zero delta, so they are left without the adapter");
-            }
-        }
-        return kept;
+        var described = modules.Select(m => new PeftWeightModule(m.ModulePath, Names(component, m.ModulePath),
+            layout != null && layout.TryGetKind(m.ModulePath, out var kind) ? kind != LoraLayerKind.Conv2d : m.Kind != LoraLayerKind.Conv2d,
+            m.Rank, m.AShape, m.UsesDora, m.ModulePath)).ToList();
+        var layers = layout?.Modules.Select(b => new PeftModelLayer(b.Path, Names(component, b.Path), b.Kind != LoraLayerKind.Conv2d)).ToList();
+        var selection = PeftTargetSelection.Select(config, AdapterSourceResolver.PeftConfigName, component, described, layers);
+        foreach (var f in selection.Findings) (f.IsRefusal ? refusals : warnings).Add($"{component}: {f.Message}");
+        var kept = new HashSet<PeftWeightModule>(selection.Kept);
+        return modules.Where((_, i) => kept.Contains(described[i])).ToList();
     }
-
-    /// <summary>The key prefix PEFT's <c>save_pretrained</c> writes before every module path.</summary>
-    private const string PeftKeyPrefix = "base_model.model";
 
     /// <summary>The names PEFT may know a module by (the runtime's rule): its path, and the <c>text_model.</c> form for text encoders.</summary>
     private static IReadOnlyList<string> Names(string component, string path) =>
@@ -153,11 +92,6 @@ internal sealed class PeftLoadPlan
         var all = components.ToList();
         return LoraComponents.All.Where(all.Contains).Concat(all.Where(c => !LoraComponents.All.Contains(c)).OrderBy(c => c, StringComparer.Ordinal));
     }
-
-    private static string List(List<string> items) =>
-        string.Join(", ", items.Take(Shown)) + (items.Count > Shown ? $", ... ({items.Count} in all)" : "");
-
-    private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The layers of one base-model component, as the layouts enumerate them.</summary>
     private interface ILayout

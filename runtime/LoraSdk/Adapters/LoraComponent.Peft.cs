@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using LoraSdk.Core;
@@ -16,7 +15,7 @@ public sealed partial class LoraComponent
     public const string PeftDefaultAdapterName = "default";
 
     /// <summary>The key prefix PEFT's <c>save_pretrained</c> puts before every module path of a <c>PeftModel</c>.</summary>
-    public const string PeftKeyPrefix = "base_model.model";
+    public const string PeftKeyPrefix = PeftTargetSelection.KeyPrefix;
 
     /// <summary>
     /// PEFT's <c>PeftModel.from_pretrained(model, path, subfolder=…, adapter_name=…)</c> / <c>load_adapter</c> on this
@@ -57,96 +56,41 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// What PEFT does with a PEFT folder's weights on this model: only the layers its config selects get the adapter
-    /// (keys of other modules are ignored by PEFT — reported here as a warning); a selected layer must have the
-    /// config's rank (PEFT's size-mismatch error otherwise); a selected layer without keys keeps PEFT's initial
-    /// weights, which are a zero delta (reported) unless <c>init_lora_weights</c> is false, where PEFT leaves random
-    /// weights (refused).
+    /// What PEFT does with a PEFT folder's weights on this model (<see cref="PeftTargetSelection"/>, the rule the build
+    /// task predicts with): only the modules its config selects are kept; the first refusal is thrown as a
+    /// <see cref="LoraException"/> (a rank that is not the config's: <see cref="LoraErrorKind.ShapeMismatch"/>;
+    /// <c>use_dora</c> and the weights disagreeing: <see cref="LoraErrorKind.UnsupportedConfig"/>; targeted layers PEFT
+    /// would leave random: <see cref="LoraErrorKind.AdapterConfigMismatch"/>; nothing selected or covered:
+    /// <see cref="LoraErrorKind.NothingToLoad"/>), the warnings are added to <paramref name="warnings"/>.
     /// </summary>
     internal List<LoraModuleInput> SelectPeftTargets(LoraFileSource source, List<LoraModuleInput> modules, List<string> warnings, string? adapterName)
     {
         var config = source.PeftConfig ?? throw new InvalidOperationException("not a PEFT adapter folder");
         string configFile = Path.GetFileName(source.PeftConfigPath!);
-        var kept = new List<LoraModuleInput>(modules.Count);
-        var ignored = new List<string>();
-        var covered = new HashSet<LayerSite>();
-        bool? anyTargets = null;
+        var described = new List<PeftWeightModule>(modules.Count);
         foreach (var input in modules)
         {
             var slot = ResolveSite(input.Path);
-            var names = PeftNames(input.Path, slot);
-            bool? selected = PeftTargetModules.Selects(config, names, slot is null || !slot.IsConvolution);
-            anyTargets ??= selected.HasValue;
-            if (selected == false)
-            {
-                ignored.Add(input.Path);
-                continue;
-            }
-            int expected = config.RankFor(names);
-            if (input.AShape is { } aShape && expected != input.Rank)
-            {
-                string shape(long[] s) => "[" + string.Join(", ", s.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
-                var model = (long[])aShape.Clone();
-                model[0] = expected;
-                throw new LoraException(LoraErrorKind.ShapeMismatch,
-                    $"{source.SourceName}: size mismatch for {PeftKeyPrefix}.{input.Path}.lora_A.weight: copying a param with shape {shape(aShape)} " +
-                    $"from checkpoint, the shape in current model is {shape(model)} ({configFile} gives '{input.Path}' rank {expected}).",
-                    adapterName: adapterName, modulePath: input.Path, sourceName: source.SourceName, component: Name);
-            }
-            if ((input.MagnitudeKey is not null) != config.UseDora)
-            {
-                // PEFT would give a use_dora layer without a saved magnitude its initial one (a different output), and
-                // would drop a magnitude that a plain-LoRA config does not expect; neither is what the file means.
-                throw new LoraException(LoraErrorKind.UnsupportedConfig,
-                    $"{source.SourceName}: {configFile} has use_dora = {(config.UseDora ? "true" : "false")}, but the weights of '{input.Path}' " +
-                    $"{(config.UseDora ? "have no lora_magnitude_vector" : "have a lora_magnitude_vector")}; the config and the weights disagree on DoRA.",
-                    adapterName: adapterName, modulePath: input.Path, sourceName: source.SourceName, component: Name);
-            }
-            kept.Add(input);
-            if (slot is not null) covered.Add(slot);
+            described.Add(new PeftWeightModule(input.Path, PeftNames(input.Path, slot), slot is null || !slot.IsConvolution, input.Rank, input.AShape,
+                input.MagnitudeKey is not null, slot?.Path));
         }
-        if (anyTargets == false)
+        var layers = _sites.Select(s => new PeftModelLayer(s.Path, PeftNames(s.Path, s), !s.IsConvolution)).ToList();
+        var selection = PeftTargetSelection.Select(config, configFile, Name, described, layers);
+        if (selection.FirstRefusal is { } refusal)
         {
-            warnings.Add($"{source.SourceName}: {configFile} has no target_modules; every module in the weights was loaded.");
-            return modules;
-        }
-        if (ignored.Count > 0)
-        {
-            warnings.Add($"{source.SourceName}: {ignored.Count} module(s) in the weights are not selected by {configFile} (target_modules " +
-                $"{PeftConfigPolicy.Describe(config.GetField("target_modules") ?? config.TargetModules.Cast<object?>().ToList())}); PEFT ignores their keys, so they were not loaded: " +
-                $"{string.Join(", ", ignored.Take(10))}{(ignored.Count > 10 ? ", ..." : "")}");
-        }
-        var missing = _sites.Where(s => !covered.Contains(s) && PeftTargetModules.Selects(config, PeftNames(s.Path, s), !s.IsConvolution) == true)
-            .Select(s => s.Path).ToList();
-        if (kept.Count == 0 && missing.Count == 0)
-        {
-            // PEFT's inject_adapter when the config selects no module of the model.
-            string message = $"Target modules {PeftConfigPolicy.Describe(config.GetField("target_modules") ?? config.TargetModules.Cast<object?>().ToList())} not found in the base model. " +
-                "Please check the target modules and try again.";
-            if (config.GetField("layers_to_transform") is { } layers) message += $" Note: You specified 'layers_to_transform': {PeftConfigPolicy.Describe(layers)}.";
-            if (config.GetField("layers_pattern") is { } pattern) message += $" You also specified 'layers_pattern': {PeftConfigPolicy.Describe(pattern)}.";
-            throw new LoraException(LoraErrorKind.NothingToLoad, $"{source.SourceName}: {message}", adapterName: adapterName, sourceName: source.SourceName, component: Name);
-        }
-        if (missing.Count > 0)
-        {
-            string list = string.Join(", ", missing.Take(10)) + (missing.Count > 10 ? ", ..." : "");
-            if (!PeftConfigPolicy.MissingLayersAreNoOps(config))
+            var kind = refusal.Kind switch
             {
-                throw new LoraException(LoraErrorKind.AdapterConfigMismatch,
-                    $"{source.SourceName}: {configFile} targets {missing.Count} {Name} layer(s) that the weights do not cover ({list}); PEFT would give them " +
-                    $"randomly initialised LoRA weights (init_lora_weights = {PeftConfigPolicy.Describe(config.GetField("init_lora_weights"))}), so the adapter is refused.",
-                    adapterName: adapterName, modulePath: missing[0], sourceName: source.SourceName, component: Name);
-            }
-            warnings.Add($"{source.SourceName}: {configFile} targets {missing.Count} {Name} layer(s) that the weights do not cover ({list}); PEFT warns " +
-                "\"Found missing adapter keys\" and gives them a zero delta, so they were left without the adapter.");
-            if (kept.Count == 0)
-            {
-                throw new LoraException(LoraErrorKind.NothingToLoad,
-                    $"{source.SourceName}: the weights cover none of the {missing.Count} {Name} layer(s) {configFile} targets; there is nothing to load.",
-                    adapterName: adapterName, sourceName: source.SourceName, component: Name);
-            }
+                PeftTargetFindingKind.RankMismatch => LoraErrorKind.ShapeMismatch,
+                PeftTargetFindingKind.DoraMismatch => LoraErrorKind.UnsupportedConfig,
+                PeftTargetFindingKind.UncoveredLayersRandom => LoraErrorKind.AdapterConfigMismatch,
+                _ => LoraErrorKind.NothingToLoad,
+            };
+            throw new LoraException(kind, $"{source.SourceName}: {refusal.Message}", adapterName: adapterName, modulePath: refusal.ModulePath,
+                sourceName: source.SourceName, component: Name);
         }
-        return kept;
+        foreach (var warning in selection.Findings) warnings.Add($"{source.SourceName}: {warning.Message}");
+        var kept = new HashSet<PeftWeightModule>(selection.Kept);
+        return modules.Where((_, i) => kept.Contains(described[i])).ToList();
     }
 
     /// <summary>The names PEFT may know a layer by: its path in the file, the component's path and the original model's path.</summary>

@@ -220,6 +220,36 @@ public sealed class PeftAdapterFolderTests
     }
 
     [Fact]
+    public void TheTargetSelectionsRefusalsAreThrownWithTheirKindAndTheSharedText()
+    {
+        using var dir = new TempDir();
+        using var model = new TinyModel();
+        var c = LoraTestData.Component(model);
+        var before = LoraTestData.Checksums(c);
+
+        // use_dora without lora_magnitude_vector tensors: the config and the weights disagree (named: the first module, by path).
+        string dora = Folder(dir, "dora", new Dictionary<string, string> { ["use_dora"] = "true" });
+        var e = Assert.Throws<LoraException>(() => c.LoadPeftAdapter(dora, adapterName: "a"));
+        Assert.Equal(LoraErrorKind.UnsupportedConfig, e.Kind);
+        Assert.Equal(TinyModel.ProjIn, e.ModulePath);
+        Assert.Equal("unet", e.Component);
+        Assert.Equal("a", e.AdapterName);
+        Assert.Equal($"{e.SourceName}: adapter_config.json has use_dora = true, but the weights of '{TinyModel.ProjIn}' have no lora_magnitude_vector; " +
+                     "the config and the weights disagree on DoRA.", e.Message);
+
+        // The weights cover none of the layers the config targets: each would get a zero delta, so there is nothing to load.
+        string none = Folder(dir, "none", new Dictionary<string, string> { ["target_modules"] = "[\"proj_out\"]", ["init_lora_weights"] = "true" },
+            modules: new[] { TinyModel.ProjIn });
+        e = Assert.Throws<LoraException>(() => c.LoadPeftAdapter(none, adapterName: "a"));
+        Assert.Equal(LoraErrorKind.NothingToLoad, e.Kind);
+        Assert.Null(e.ModulePath);
+        Assert.Equal($"{e.SourceName}: the weights cover none of the 1 unet layer(s) adapter_config.json targets; there is nothing to load.", e.Message);
+
+        Assert.Empty(c.ListAdapters());
+        Assert.Equal(before, LoraTestData.Checksums(c));
+    }
+
+    [Fact]
     public void SavePeftAdaptersWritesPeftsLayoutThatLoadsBackIdentically()
     {
         using var dir = new TempDir();
