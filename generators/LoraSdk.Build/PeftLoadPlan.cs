@@ -13,8 +13,8 @@ namespace LoraSdk.Build;
 /// those the config's <c>target_modules</c> selects; a selected module must have the config's rank and agree with
 /// <c>use_dora</c>; targeted layers the weights do not cover get a zero delta, or are refused when
 /// <c>init_lora_weights</c> is false; a config that selects nothing is refused). Refusals are what the runtime throws
-/// (the runtime stops at the first), warnings what it reports and loads anyway, in the same words, labelled with the
-/// component instead of the folder.
+/// (the runtime stops at the first), warnings what it reports and loads anyway, worded as a prediction
+/// (<see cref="PeftTargetFinding.Prediction"/>) and labelled with the component.
 /// </summary>
 internal sealed class PeftLoadPlan
 {
@@ -78,7 +78,7 @@ internal sealed class PeftLoadPlan
             m.Rank, m.AShape, m.UsesDora, m.ModulePath)).ToList();
         var layers = layout?.Modules.Select(b => new PeftModelLayer(b.Path, Names(component, b.Path), b.Kind != LoraLayerKind.Conv2d)).ToList();
         var selection = PeftTargetSelection.Select(config, AdapterSourceResolver.PeftConfigName, component, described, layers);
-        foreach (var f in selection.Findings) (f.IsRefusal ? refusals : warnings).Add($"{component}: {f.Message}");
+        foreach (var f in selection.Findings) (f.IsRefusal ? refusals : warnings).Add($"{component}: {f.Prediction}");
         var kept = new HashSet<PeftWeightModule>(selection.Kept);
         return modules.Where((_, i) => kept.Contains(described[i])).ToList();
     }

@@ -29,16 +29,18 @@ internal enum PeftTargetFindingKind
 }
 
 /// <summary>
-/// One finding of <see cref="PeftTargetSelection"/>: its kind, whether the load is refused for it, and the one text
-/// both the engine (which throws the first refusal, prefixed with the source's name) and the build task (LSDK019 /
-/// LSDK020, prefixed with the component) report.
+/// One finding of <see cref="PeftTargetSelection"/>: its kind, whether the load is refused for it, and its two
+/// renderings, made in one place: <see cref="Message"/>, what the engine throws or reports when it loads the folder (PEFT's
+/// own words where PEFT raises), and <see cref="Prediction"/>, what the build task's LSDK019 / LSDK020 say before the
+/// load happens (prefixed with the component).
 /// </summary>
 internal sealed class PeftTargetFinding
 {
-    internal PeftTargetFinding(PeftTargetFindingKind kind, string message, string? modulePath = null)
+    internal PeftTargetFinding(PeftTargetFindingKind kind, string message, string prediction, string? modulePath = null)
     {
         Kind = kind;
         Message = message;
+        Prediction = prediction;
         ModulePath = modulePath;
     }
 
@@ -54,8 +56,11 @@ internal sealed class PeftTargetFinding
         _ => true,
     };
 
-    /// <summary>What is wrong and why (without the source's or component's label).</summary>
+    /// <summary>What is wrong and why, as the engine says it while loading (without the source's label).</summary>
     public string Message { get; }
+
+    /// <summary>The same finding as the build task predicts it for the load to come (without the component's label).</summary>
+    public string Prediction { get; }
 
     /// <summary>The module (rank, DoRA) or the first uncovered layer the finding is about; null when it is about no one module.</summary>
     public string? ModulePath { get; }

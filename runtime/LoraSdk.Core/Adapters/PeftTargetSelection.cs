@@ -82,31 +82,35 @@ internal sealed class PeftTargetSelection
                 findings.Add(new PeftTargetFinding(PeftTargetFindingKind.RankMismatch,
                     $"size mismatch for {KeyPrefix}.{module.Path}.lora_A.weight: copying a param with shape {Shape(aShape)} " +
                     $"from checkpoint, the shape in current model is {Shape(inModel)} ({configFile} gives '{module.Path}' rank {Int(expected)}).",
+                    $"the weights of '{module.Path}' have rank {Int(module.Rank)}, but {configFile} gives it rank {Int(expected)} " +
+                    $"(PEFT fails with a size mismatch for {KeyPrefix}.{module.Path}.lora_A.weight)",
                     module.Path));
             }
             if (module.UsesDora != config.UseDora)
             {
                 // PEFT would give a use_dora layer without a saved magnitude its initial one (a different output), and
                 // would drop a magnitude that a plain-LoRA config does not expect; neither is what the file means.
-                findings.Add(new PeftTargetFinding(PeftTargetFindingKind.DoraMismatch,
-                    $"{configFile} has use_dora = {(config.UseDora ? "true" : "false")}, but the weights of '{module.Path}' " +
-                    $"{(config.UseDora ? "have no lora_magnitude_vector" : "have a lora_magnitude_vector")}; the config and the weights disagree on DoRA.",
-                    module.Path));
+                string dora = $"{configFile} has use_dora = {(config.UseDora ? "true" : "false")}, but the weights of '{module.Path}' " +
+                              $"{(config.UseDora ? "have no lora_magnitude_vector" : "have a lora_magnitude_vector")}; the config and the weights disagree on DoRA";
+                findings.Add(new PeftTargetFinding(PeftTargetFindingKind.DoraMismatch, dora + ".", dora, module.Path));
             }
             kept.Add(module);
         }
         if (anyTargets == false)
         {
             findings.Add(new PeftTargetFinding(PeftTargetFindingKind.NoTargetModules,
-                $"{configFile} has no target_modules; every module in the weights was loaded."));
+                $"{configFile} has no target_modules; every module in the weights was loaded.",
+                $"{configFile} has no target_modules; every module in the weights is loaded"));
             return new PeftTargetSelection(modules.ToList(), ignored, Array.Empty<string>(), findings);
         }
         string targets = PeftConfigPolicy.Describe(config.GetField("target_modules") ?? config.TargetModules.Cast<object?>().ToList());
         if (ignored.Count > 0)
         {
+            string notSelected = $"{Int(ignored.Count)} module(s) in the weights are not selected by {configFile} (target_modules {targets}); PEFT ignores their keys, ";
+            var ignoredPaths = ignored.Select(m => m.Path).ToList();
             findings.Add(new PeftTargetFinding(PeftTargetFindingKind.ModulesNotSelected,
-                $"{Int(ignored.Count)} module(s) in the weights are not selected by {configFile} (target_modules {targets}); PEFT ignores their keys, " +
-                $"so they were not loaded: {List(ignored.Select(m => m.Path).ToList())}"));
+                notSelected + $"so they were not loaded: {List(ignoredPaths)}",
+                notSelected + $"so they are not loaded: {CountedList(ignoredPaths)}"));
         }
         var covered = new HashSet<string>(kept.Where(m => m.LayerPath != null).Select(m => m.LayerPath!), StringComparer.Ordinal);
         var uncovered = layers == null
@@ -118,7 +122,8 @@ internal sealed class PeftTargetSelection
             string message = $"Target modules {targets} not found in the base model. Please check the target modules and try again.";
             if (config.GetField("layers_to_transform") is { } indexes) message += $" Note: You specified 'layers_to_transform': {PeftConfigPolicy.Describe(indexes)}.";
             if (config.GetField("layers_pattern") is { } pattern) message += $" You also specified 'layers_pattern': {PeftConfigPolicy.Describe(pattern)}.";
-            findings.Add(new PeftTargetFinding(PeftTargetFindingKind.TargetModulesNotFound, message));
+            findings.Add(new PeftTargetFinding(PeftTargetFindingKind.TargetModulesNotFound, message,
+                $"target modules {targets} not found in the base model (PEFT: \"Please check the target modules and try again.\")"));
         }
         else if (uncovered.Count > 0)
         {
@@ -128,19 +133,24 @@ internal sealed class PeftTargetSelection
                 findings.Add(new PeftTargetFinding(PeftTargetFindingKind.UncoveredLayersRandom,
                     $"{configFile} targets {Int(uncovered.Count)} {component} layer(s) that the weights do not cover ({list}); PEFT would give them " +
                     $"randomly initialised LoRA weights (init_lora_weights = {PeftConfigPolicy.Describe(config.GetField("init_lora_weights"))}), so the adapter is refused.",
+                    $"{configFile} targets {Int(uncovered.Count)} layer(s) that the weights do not cover ({CountedList(uncovered)}); PEFT would give them " +
+                    $"randomly initialised LoRA weights (init_lora_weights = {PeftConfigPolicy.Describe(config.GetField("init_lora_weights"))})",
                     uncovered[0]));
             }
             else if (kept.Count == 0)
             {
                 // PEFT would load an adapter that computes nothing; the zero-delta warning would go with the refusal.
                 findings.Add(new PeftTargetFinding(PeftTargetFindingKind.NothingCovered,
-                    $"the weights cover none of the {Int(uncovered.Count)} {component} layer(s) {configFile} targets; there is nothing to load."));
+                    $"the weights cover none of the {Int(uncovered.Count)} {component} layer(s) {configFile} targets; there is nothing to load.",
+                    $"the weights cover none of the {Int(uncovered.Count)} layer(s) {configFile} targets; there is nothing to load"));
             }
             else
             {
                 findings.Add(new PeftTargetFinding(PeftTargetFindingKind.UncoveredLayersZeroDelta,
                     $"{configFile} targets {Int(uncovered.Count)} {component} layer(s) that the weights do not cover ({list}); PEFT warns " +
-                    "\"Found missing adapter keys\" and gives them a zero delta, so they were left without the adapter."));
+                    "\"Found missing adapter keys\" and gives them a zero delta, so they were left without the adapter.",
+                    $"{configFile} targets {Int(uncovered.Count)} layer(s) that the weights do not cover ({CountedList(uncovered)}); PEFT warns " +
+                    "\"Found missing adapter keys\" and gives them a zero delta, so they are left without the adapter"));
             }
         }
         return new PeftTargetSelection(kept, ignored, uncovered, findings);
@@ -148,6 +158,10 @@ internal sealed class PeftTargetSelection
 
     private static string List(IReadOnlyList<string> items) =>
         string.Join(", ", items.Take(Shown)) + (items.Count > Shown ? ", ..." : "");
+
+    /// <summary>A list for the build task's messages, which also say how many there are in all.</summary>
+    private static string CountedList(IReadOnlyList<string> items) =>
+        string.Join(", ", items.Take(Shown)) + (items.Count > Shown ? $", ... ({Int(items.Count)} in all)" : "");
 
     private static string Shape(IEnumerable<long> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
