@@ -16,10 +16,10 @@ namespace LoraSdk.Build;
 internal static class AdapterSourceResolver
 {
     /// <summary>PEFT's adapter config file name.</summary>
-    public const string PeftConfigName = "adapter_config.json";
+    public const string PeftConfigName = LoraSdk.Core.LoraFileModel.PeftConfigFileName;
 
     /// <summary>PEFT's adapter weights file name.</summary>
-    public const string PeftWeightsName = "adapter_model.safetensors";
+    public const string PeftWeightsName = LoraSdk.Core.LoraFileModel.PeftWeightsFileName;
 
     private const string PickledPeftWeights = "adapter_model.bin";
 

@@ -139,10 +139,10 @@ internal sealed class BaseModelLayouts
                 isFlux = true;
                 hasTe2 = false;
             }
-            if (Read("textEncoderConfig") is string teText) te = TextEncoderLayout.FromConfigJson(teText, "text_encoder");
+            if (Read("textEncoderConfig") is string teText) te = TextEncoderLayout.FromConfigJson(teText, LoraComponents.TextEncoder);
             if (Read("textEncoder2Config") is string te2Text)
             {
-                te2 = TextEncoderLayout.FromConfigJson(te2Text, "text_encoder_2");
+                te2 = TextEncoderLayout.FromConfigJson(te2Text, LoraComponents.TextEncoder2);
                 hasTe2 = true;
             }
         }

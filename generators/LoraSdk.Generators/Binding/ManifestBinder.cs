@@ -418,7 +418,7 @@ internal static class ManifestBinder
             if (!validNames.Contains(name)) return null;
             return new GroupEmitSpec(context, name, NameRules.GroupTypeName(name), targetRank, !group.TargetRank.HasValue,
                 members.Select(m => new GroupMemberSpec(m.Facts.Spec.Name, m.Facts.Spec.TypeName, m.Facts.Spec.MaxRank, m.Facts.DenoiserModuleCount,
-                    _manifest.BaseModel!.Denoiser == LoraComponents.Transformer ? "transformer" : "UNet")).ToEquatableArray(),
+                    _manifest.BaseModel!.Denoiser == LoraComponents.Transformer ? LoraComponents.Transformer : "UNet")).ToEquatableArray(),
                 loadOrder.Select(m => m.Facts.Spec.Name).ToEquatableArray());
         }
 

@@ -39,7 +39,8 @@ internal sealed class MergeCommand : CliCommand
     private readonly Option<int?> _svdRank = CliOptions.Int("--svd-rank", "r",
         "Rank of the merged adapter for the svd types (default: the largest source rank).", 1, 1 << 20);
     private readonly Option<string?> _majoritySign = CliOptions.Choice("--majority-sign", "method",
-        "How ties / dare_ties elect the sign (PEFT's majority_sign_method; default total).", "total", "frequency");
+        "How ties / dare_ties elect the sign (PEFT's majority_sign_method; default total).",
+        Enum.GetValues<MajoritySignMethod>().Select(MajoritySignMethods.PeftName).ToArray());
     private readonly Option<long?> _seed = CliOptions.Long("--seed", "S",
         "Seed of DARE's random masks (dare_* types): the masks PEFT draws after torch.manual_seed(S) (default: random; printed).");
     private readonly Option<string?> _name = new("--name")

@@ -16,10 +16,10 @@ namespace LoraSdk.IO;
 internal static class LoraSourceLocator
 {
     /// <summary>PEFT's adapter config file name.</summary>
-    public const string PeftConfigName = "adapter_config.json";
+    public const string PeftConfigName = LoraSdk.Core.LoraFileModel.PeftConfigFileName;
 
     /// <summary>PEFT's adapter weights file name.</summary>
-    public const string PeftWeightsName = "adapter_model.safetensors";
+    public const string PeftWeightsName = LoraSdk.Core.LoraFileModel.PeftWeightsFileName;
 
     /// <summary>The LoRA file to read, and the PEFT config beside it when <paramref name="path"/> is a PEFT folder.</summary>
     public static (string File, string? PeftConfig) Resolve(string path, string? weightName)
