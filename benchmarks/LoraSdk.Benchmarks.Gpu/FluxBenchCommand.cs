@@ -56,8 +56,19 @@ internal static class FluxBenchCommand
 
         var config = o.Tiny ? FluxWorkload.Tiny() : FluxWorkload.Flux1Dev();
         var sw = Stopwatch.StartNew();
-        using var w = new FluxWorkload(device, o.DType, config, o.Height, o.Width, o.TextTokens);
-        Sync(device);
+        FluxWorkload w;
+        try
+        {
+            w = new FluxWorkload(device, o.DType, config, o.Height, o.Width, o.TextTokens);
+            Sync(device);
+        }
+        catch (Exception e)
+        {
+            // No model (no CUDA, out of memory, ...): one line for the report instead of a stack trace.
+            Console.WriteLine($"FLUXSKIP\tlorasdk\tall\tall\tthe workload could not be built on {o.Device}: {e.GetType().Name}: {FirstLine(e.Message)}");
+            return 1;
+        }
+        using var workload = w;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Flux transformer step (LoraSdk), {(o.Tiny ? "TINY 2+2 blocks" : "FLUX.1-dev-sized 19+38 blocks")}, {w.ParameterCount:N0} parameters, {o.DType}, "
             + $"batch 1, {o.Height}x{o.Width} ({w.ImageTokens} image tokens), {w.TextTokens} text tokens, {w.Layers.Count} adapted layers, rank {o.Rank}; "
