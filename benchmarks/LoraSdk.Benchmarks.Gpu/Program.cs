@@ -17,6 +17,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // usage: LoraSdk.Benchmarks.Gpu graph-check|graph-bench [options]   (CUDA graphs: see GraphCommands.cs)
+//        LoraSdk.Benchmarks.Gpu flux-bench [options]                  (FLUX.1-dev-sized transformer: see FluxBenchCommand.cs)
+//        LoraSdk.Benchmarks.Gpu flux-params [--model <folder>]        (FluxPipeline parameter counts: see FluxParamsCommand.cs)
 //        LoraSdk.Benchmarks.Gpu [--device cuda] [--dtypes float16,bfloat16] [--latent 128] [--iterations 20]
 //        [--rank 32] [--repo <folder holding LoraSdk.sln>] [--skip-parity] [--skip-sdxl]
 // 1. CUDA parity: the tiny prompt pipeline (fp32) on the device vs diffusers' CPU goldens (base and lora_a).
@@ -24,6 +26,8 @@ using static TorchSharp.torch;
 //    projection (to_q/to_k/to_v/to_out.0), unfused (the engine's batched low-rank path) and materialized.
 if (args.Length > 0 && GraphCommands.Names.Contains(args[0])) return GraphCommands.Run(args[0], args[1..]);
 if (args.Length > 0 && args[0] == ProfileStepCommand.Name) return ProfileStepCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == FluxBenchCommand.Name) return FluxBenchCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == FluxParamsCommand.Name) return FluxParamsCommand.Run(args[1..]);
 var o = Options.Parse(args);
 var device = new Device(o.Device);
 Console.WriteLine($"LoraSdk GPU bench on {o.Device}; cuda available: {cuda.is_available()}, devices: {(cuda.is_available() ? cuda.device_count() : 0)}");

@@ -3,15 +3,21 @@
 # graphs: hotswap / weights / runtime scale / schedule replayed without recapture, the pipeline's UseCudaGraphs), runs
 # the LoraSdk and diffusers+PEFT benchmarks interleaved (LoraSdk adds 2 adapters and graph + hotswap, with the
 # hotswap's time against a device memcpy), and writes one report into $OUT (table.md plus the logs).
+# After the first SDXL round it runs the Flux side-by-side (issue 13): a FLUX.1-dev-sized transformer with random bf16
+# weights, 0/1/4 rank-16 adapters, materialized, and graph-captured base / 1 adapter — LoraSdk flux-bench, then
+# benchmarks/gpu/diffusers_flux_bench.py (diffusers + PEFT) — each needing ~24 GiB of GPU memory for the weights.
 #
 # Before the call, here:  benchmarks/gpu/prepare-device.sh      (fills the git-ignored .device/ folder)
 # The call:               run(command="git rev-parse --abbrev-ref HEAD; pwd; bash benchmarks/gpu/device-run.sh",
 #                             carry=[".device"])
 # Options: --quick (fewer steps, one round), --rounds N (process rounds of each bench, default 2),
 #          --budget S (seconds after which no further bench starts, default 420: the call's limit is 600),
-#          --skip-python, --skip-check, --skip-bench
+#          --skip-python, --skip-check, --skip-bench,
+#          --skip-flux (no Flux section), --flux-only (native build + the Flux section only: no graph-check, no SDXL),
+#          --flux-iterations N (steps per round and mode, default 10; 5 with --quick),
+#          --flux-budget S (seconds the Flux section may use in all, default 240: a process is cut at what is left)
 # If the call is cut off anyway, device-run.log still comes back: `python3 benchmarks/gpu/summarize.py device-run.log`.
-# Files back in $OUT: device-run.log (everything), native-build.log, graph-check.log, table.md.
+# Files back in $OUT: device-run.log (everything), native-build.log, graph-check.log, bench.log, flux-bench.log, table.md.
 set -uo pipefail
 OUT="${OUT:-/tmp/lorasdk-device-out}"
 mkdir -p "$OUT"
@@ -19,6 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 exec > >(tee -a "$OUT/device-run.log") 2>&1
 
 quick=0; rounds=2; budget=420; skip_python=0; skip_check=0; skip_bench=0
+skip_flux=0; flux_only=0; flux_iters=""; flux_budget=240
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1; rounds=1; shift ;;
@@ -27,15 +34,58 @@ while [[ $# -gt 0 ]]; do
     --skip-python) skip_python=1; shift ;;
     --skip-check) skip_check=1; shift ;;
     --skip-bench) skip_bench=1; shift ;;
+    --skip-flux) skip_flux=1; shift ;;
+    --flux-only) flux_only=1; shift ;;
+    --flux-iterations) flux_iters="$2"; shift 2 ;;
+    --flux-budget) flux_budget="$2"; shift 2 ;;
     *) echo "unknown option $1"; exit 2 ;;
   esac
 done
 iters=10; inner_rounds=3
 [[ $quick -eq 1 ]] && { iters=5; inner_rounds=2; }
+flux_rounds=2
+[[ $quick -eq 1 ]] && flux_rounds=1
+[[ -z "$flux_iters" ]] && { flux_iters=10; [[ $quick -eq 1 ]] && flux_iters=5; }
+if [[ $flux_only -eq 1 ]]; then
+  [[ $skip_flux -eq 1 ]] && { echo "--flux-only and --skip-flux exclude each other"; exit 2; }
+  skip_check=1; skip_bench=1
+fi
 start=$(date +%s)
 stamp() { echo "== [$(( $(date +%s) - start )) s] $*"; }
 within_budget() {
   if (( $(date +%s) - start > budget )); then echo "SKIP	budget	$1 not started: ${budget}s of the call used"; return 1; fi
+}
+
+# The Flux side-by-side (issue 13): LoraSdk flux-bench, then diffusers + PEFT, inside --flux-budget seconds.
+flux_done=0
+flux_section() {
+  [[ $skip_flux -eq 1 || $flux_done -eq 1 ]] && return 0
+  flux_done=1
+  within_budget "Flux section" || return 0
+  local flux_start left
+  flux_start=$(date +%s)
+  flux_left() { echo $(( flux_budget - ($(date +%s) - flux_start) )); }
+  if [[ -n "$bench" ]]; then
+    left=$(flux_left)
+    if (( left >= 30 )); then
+      stamp "Flux: LoraSdk flux-bench (FLUX.1-dev-sized transformer, bf16; ${left}s left of --flux-budget)"
+      timeout "$left" "$bench" flux-bench --iterations "$flux_iters" --rounds "$flux_rounds" 2>&1 | tee -a "$OUT/flux-bench.log"
+      [[ ${PIPESTATUS[0]} -eq 124 ]] && echo "FLUXSKIP	lorasdk	all	all	cut off by --flux-budget ${flux_budget}s"
+    else
+      echo "FLUXSKIP	lorasdk	all	all	not started: ${flux_budget}s of --flux-budget used"
+    fi
+  fi
+  if [[ $skip_python -eq 0 ]]; then
+    left=$(flux_left)
+    if (( left >= 30 )); then
+      stamp "Flux: diffusers + PEFT (${left}s left of --flux-budget)"
+      PYTHONUNBUFFERED=1 timeout "$left" python3 benchmarks/gpu/diffusers_flux_bench.py --iterations "$flux_iters" --rounds "$flux_rounds" 2>&1 \
+        | tee -a "$OUT/flux-bench.log"
+      [[ ${PIPESTATUS[0]} -eq 124 ]] && echo "FLUXSKIP	diffusers	all	all	cut off by --flux-budget ${flux_budget}s"
+    else
+      echo "FLUXSKIP	diffusers	all	all	not started: ${flux_budget}s of --flux-budget used"
+    fi
+  fi
 }
 
 stamp "environment"
@@ -104,8 +154,10 @@ if [[ $skip_bench -eq 0 ]]; then
       stamp "diffusers + PEFT bench, round $r"
       PYTHONUNBUFFERED=1 timeout 200 python3 benchmarks/gpu/diffusers_bench.py --iterations "$iters" --rounds "$inner_rounds" 2>&1 | tee -a "$OUT/bench.log"
     fi
+    [[ $r -eq 1 ]] && flux_section
   done
 fi
+flux_section
 
 stamp "report"
 python3 benchmarks/gpu/summarize.py "$OUT/device-run.log" > "$OUT/table.md"

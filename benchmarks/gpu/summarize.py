@@ -5,6 +5,8 @@ Times: each bench process reports, per configuration and mode, the median and mi
 in interleaved rounds (LoraSdk, diffusers, LoraSdk, diffusers, ...). The table shows the median of the per-process
 medians and the minimum of the minima, with the per-process medians in brackets. Memory: eager = peak allocated over
 two steps; graph = reserved right after the capture (weights + static tensors + the graph's pool).
+Flux (issue 13): FLUX / FLUXSKIP / FLUXCHECK lines of `flux-bench` and diffusers_flux_bench.py, the same statistics, in
+their own section with LoraSdk / diffusers ratios; a graph row that could not be captured reads "unsupported".
 """
 
 import statistics
@@ -14,6 +16,7 @@ from collections import OrderedDict, defaultdict
 CONFIGS = ["base", "1 adapter unfused", "2 adapters unfused", "4 adapters unfused", "1 adapter materialized",
            "1 adapter graph+hotswap"]
 COLUMNS = [("lorasdk", "eager"), ("lorasdk", "graph"), ("diffusers", "eager"), ("diffusers", "graph")]
+FLUX_ROWS = ["base", "1 adapter unfused", "4 adapters unfused", "4 adapters materialized"]
 
 
 def parse(lines):
@@ -42,6 +45,73 @@ def parse(lines):
         elif parts[0] == "SKIP":
             skips.append(parts[1:])
     return results, profiles, checks, skips, hotswaps
+
+
+def parse_flux(lines):
+    results = defaultdict(list)  # (who, row, mode) -> [(median, min, n, mib)]
+    skips = defaultdict(list)  # (who, row, mode) -> [reason]
+    checks, headers = [], []
+    for line in lines:
+        text = line.rstrip("\n")
+        parts = text.split("\t")
+        if parts[0] == "FLUX" and len(parts) >= 8:
+            _, who, row, mode, med, mn, n, mib = parts[:8]
+            results[(who, row, mode)].append((float(med), float(mn), int(n), float(mib)))
+        elif parts[0] == "FLUXSKIP" and len(parts) >= 5:
+            skips[(parts[1], parts[2], parts[3])].append("\t".join(parts[4:]))
+        elif parts[0] == "FLUXCHECK":
+            checks.append(parts[1:])
+        elif text.startswith("Flux transformer step (") and text not in headers:
+            headers.append(text)
+    return results, skips, checks, headers
+
+
+def flux_section(lines):
+    results, skips, checks, headers = parse_flux(lines)
+    if not results and not skips:
+        return []
+    rows = [r for r in FLUX_ROWS if any(k[1] == r for k in list(results) + list(skips))] + sorted(
+        {k[1] for k in list(results) + list(skips)} - set(FLUX_ROWS) - {"all"})
+
+    def text_and_median(who, row, mode):
+        runs = results.get((who, row, mode), [])
+        if runs:
+            return cell(runs)
+        if (who, row, mode) in skips:
+            return "unsupported", None
+        return "—", None
+
+    out = ["", "## Flux transformer step (issue 13): median / min ms [per-process medians]", ""]
+    out += [f"- {h}" for h in headers]
+    out += ["", "| row | LoraSdk eager | diffusers eager | LoraSdk / diffusers eager | LoraSdk graph | diffusers graph | "
+            "LoraSdk / diffusers graph | LoraSdk eager / LoraSdk eager base | LoraSdk graph / LoraSdk graph base |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    base_eager = text_and_median("lorasdk", "base", "eager")[1]
+    base_graph = text_and_median("lorasdk", "base", "graph")[1]
+    for row in rows:
+        le, lem = text_and_median("lorasdk", row, "eager")
+        de, dem = text_and_median("diffusers", row, "eager")
+        lg, lgm = text_and_median("lorasdk", row, "graph")
+        dg, dgm = text_and_median("diffusers", row, "graph")
+        out.append(f"| {row} | {le} | {de} | {ratio(lem, dem)} | {lg} | {dg} | {ratio(lgm, dgm)} | {ratio(lem, base_eager)} | "
+                   f"{ratio(lgm, base_graph)} |")
+    out += ["", "### Flux memory (MiB): eager = peak allocated over two steps; graph = reserved after capture (-1: not measured)", "",
+            "| row | LoraSdk eager | diffusers eager | LoraSdk graph | diffusers graph |", "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        cells = []
+        for who, mode in [("lorasdk", "eager"), ("diffusers", "eager"), ("lorasdk", "graph"), ("diffusers", "graph")]:
+            runs = results.get((who, row, mode), [])
+            cells.append(f"{max(r[3] for r in runs):.0f}" if runs else ("unsupported" if (who, row, mode) in skips else "—"))
+        out.append(f"| {row} | " + " | ".join(cells) + " |")
+    if checks:
+        out += ["", "### Flux checks", ""]
+        out += [f"- {' — '.join(c)}" for c in checks]
+    if skips:
+        out += ["", "### Flux: unsupported or skipped", ""]
+        for (who, row, mode), reasons in skips.items():
+            for reason in dict.fromkeys(reasons):
+                out.append(f"- {who} — {row} — {mode}: {reason}")
+    return out
 
 
 def cell(runs):
@@ -124,6 +194,7 @@ def main(paths):
     if skips:
         out += ["", "## Skipped", ""]
         out += [f"- {' — '.join(s)}" for s in skips]
+    out += flux_section(lines)
     print("\n".join(out))
     return 0
 

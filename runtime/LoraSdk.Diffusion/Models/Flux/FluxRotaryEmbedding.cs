@@ -35,7 +35,9 @@ public sealed class FluxRotaryEmbedding
         {
             int dim = _axesDims[i];
             Tensor exponent = arange(0, dim, 2, ScalarType.Float64, pos.device) / dim;
-            Tensor freqs = 1.0 / pow(tensor(_theta, ScalarType.Float64, pos.device), exponent);
+            // theta as a 0-d tensor filled on the ids' device (torch::tensor would copy it from the host, a
+            // synchronous copy that invalidates a CUDA graph capture); the same float64 value, the same pow.
+            Tensor freqs = 1.0 / pow(full(Array.Empty<long>(), _theta, ScalarType.Float64, pos.device), exponent);
             Tensor angles = outer(pos.select(1, i).to_type(ScalarType.Float64), freqs);
             cosParts.Add(angles.cos().repeat_interleave(2, 1).to_type(ScalarType.Float32));
             sinParts.Add(angles.sin().repeat_interleave(2, 1).to_type(ScalarType.Float32));
