@@ -14,11 +14,15 @@ internal sealed class HotswapAdapterFacts
     /// <param name="name">The adapter's name (for messages).</param>
     /// <param name="modules">Its modules, in the order messages should meet them.</param>
     /// <param name="config">Its config keys (<see cref="HotswapConfigFacts.Unknown"/> when not known).</param>
-    public HotswapAdapterFacts(string name, IReadOnlyList<HotswapModuleFacts> modules, HotswapConfigFacts? config = null)
+    /// <param name="variants">Its variants when its modules do not say each their own (default: the modules' variants).</param>
+    public HotswapAdapterFacts(string name, IReadOnlyList<HotswapModuleFacts> modules, HotswapConfigFacts? config = null,
+        IEnumerable<string>? variants = null)
     {
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Modules = modules ?? throw new ArgumentNullException(nameof(modules));
         Config = config ?? HotswapConfigFacts.Unknown;
+        Variants = (variants ?? modules.Where(m => m.Variant != null).Select(m => m.Variant!))
+            .Distinct().OrderBy(v => v, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The adapter's name.</summary>
@@ -29,6 +33,9 @@ internal sealed class HotswapAdapterFacts
 
     /// <summary>Its config keys.</summary>
     public HotswapConfigFacts Config { get; }
+
+    /// <summary>Its variants (<see cref="LoraVariants"/> names, distinct, ordinal order).</summary>
+    public IReadOnlyList<string> Variants { get; }
 
     /// <summary>The adapter's rank by PEFT's rule (<see cref="AdapterRank"/>: the largest module rank), 0 without modules.</summary>
     public int Rank => Modules.Count == 0 ? 0 : AdapterRank.FromModules(Modules.Select(m => m.Rank));

@@ -31,7 +31,10 @@ internal static class HotswapCompatibility
     /// </summary>
     /// <param name="slot">The loaded adapter (its module ranks are its stored ranks unless <paramref name="targetRank"/> is set).</param>
     /// <param name="incoming">The adapter to swap in.</param>
-    /// <param name="targetRank">The rank the slot was padded to by <c>enable_lora_hotswap</c>, or null.</param>
+    /// <param name="targetRank">
+    /// The rank <c>enable_lora_hotswap</c> padded the slot to, or null: then every module of the new adapter must fit
+    /// it (as every module of the first adapter had to); without it, a module fits the slot's stored rank at its layer.
+    /// </param>
     public static IReadOnlyList<HotswapFinding> Check(HotswapAdapterFacts slot, HotswapAdapterFacts incoming, int? targetRank = null)
     {
         if (slot is null) throw new ArgumentNullException(nameof(slot));
@@ -40,8 +43,13 @@ internal static class HotswapCompatibility
         if (CompareConfigs(slot.Config, incoming.Config) is HotswapFinding config) findings.Add(config);
         if (CheckVariants(slot, incoming) is HotswapFinding variants) findings.Add(variants);
         if (CheckLayers(slot, incoming) is HotswapFinding layers) findings.Add(layers);
+        if (targetRank is int target)
+        {
+            findings.AddRange(CheckPaddable(incoming, target));
+            return findings;
+        }
         var slotRanks = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var m in slot.Modules) slotRanks[m.Layer] = targetRank ?? m.Rank;
+        foreach (var m in slot.Modules) slotRanks[m.Layer] = m.Rank;
         foreach (var m in incoming.Modules)
         {
             if (slotRanks.TryGetValue(m.Layer, out int slotRank) && CheckRank(m, slotRank) is HotswapFinding rank) findings.Add(rank);
@@ -83,25 +91,27 @@ internal static class HotswapCompatibility
     }
 
     /// <summary>
-    /// Both adapters plain LoRA, else a finding naming the loaded adapter's first other variant (module order), the new
-    /// adapter's other variants and its first module of one; null when both are plain LoRA.
+    /// Both adapters plain LoRA, else a finding naming the loaded adapter's first other variant (module order, else
+    /// its <see cref="HotswapAdapterFacts.Variants"/>), the new adapter's other variants and its first module of one
+    /// (when modules say their variant); null when both are plain LoRA.
     /// </summary>
     public static HotswapFinding? CheckVariants(HotswapAdapterFacts loaded, HotswapAdapterFacts incoming)
     {
         if (loaded is null) throw new ArgumentNullException(nameof(loaded));
         if (incoming is null) throw new ArgumentNullException(nameof(incoming));
-        string? loadedVariant = loaded.Modules.Select(m => m.Variant).FirstOrDefault(v => !LoraVariantPolicy.CanHotswapAndMerge(v));
-        var incomingModule = incoming.Modules.FirstOrDefault(m => !LoraVariantPolicy.CanHotswapAndMerge(m.Variant));
-        if (loadedVariant is null && incomingModule is null) return null;
-        return HotswapFinding.NotPlainLora(loadedVariant, NotPlainVariants(incoming), incomingModule);
+        string? loadedVariant = loaded.Modules.Select(m => m.Variant).FirstOrDefault(v => v != null && !LoraVariantPolicy.CanHotswapAndMerge(v))
+            ?? NotPlainVariants(loaded).FirstOrDefault();
+        var incomingVariants = NotPlainVariants(incoming);
+        if (loadedVariant is null && incomingVariants.Count == 0) return null;
+        var incomingModule = incoming.Modules.FirstOrDefault(m => m.Variant != null && !LoraVariantPolicy.CanHotswapAndMerge(m.Variant));
+        return HotswapFinding.NotPlainLora(loadedVariant, incomingVariants, incomingModule);
     }
 
     /// <summary>The variants of <paramref name="adapter"/> that cannot be hot swapped (ordinal order, distinct; empty for plain LoRA).</summary>
     public static IReadOnlyList<string> NotPlainVariants(HotswapAdapterFacts adapter)
     {
         if (adapter is null) throw new ArgumentNullException(nameof(adapter));
-        return adapter.Modules.Select(m => m.Variant).Where(v => !LoraVariantPolicy.CanHotswapAndMerge(v))
-            .Distinct().OrderBy(v => v, StringComparer.Ordinal).ToList();
+        return adapter.Variants.Where(v => !LoraVariantPolicy.CanHotswapAndMerge(v)).ToList();
     }
 
     /// <summary>
