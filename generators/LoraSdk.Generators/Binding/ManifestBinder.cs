@@ -58,7 +58,7 @@ internal static class ManifestBinder
         /// <summary>
         /// What the hotswap rules need of this adapter: its denoiser modules with their ranks (a swap touches the
         /// denoiser only; text-encoder parts are LSDK014), the variants of every selected component, and the config
-        /// keys the header shows (<c>use_rslora</c>).
+        /// key the sidecar shows (the denoiser's <c>use_rslora</c>).
         /// </summary>
         public HotswapAdapterFacts Hotswap => _hotswap ??= HotswapFactsOf();
 
@@ -75,7 +75,7 @@ internal static class ManifestBinder
                 foreach (var path in denoiser.Modules)
                     modules.Add(new HotswapModuleFacts(path, ranks.TryGetValue(path, out int r) ? r : denoiser.Rank, variant));
             }
-            return new HotswapAdapterFacts(Spec.Name, modules, new HotswapConfigFacts(Sidecar.UsesRsLora, null, null, null), Variants);
+            return new HotswapAdapterFacts(Spec.Name, modules, new HotswapConfigFacts(Denoiser?.UsesRsLora ?? Sidecar.UsesRsLora, null, null, null), Variants);
         }
     }
 

@@ -16,8 +16,8 @@ using static TorchSharp.torch;
 namespace LoraSdk.Engine.Tests.Lora;
 
 /// <summary>
-/// The build and the engine judge hotswap groups alike: the same files go through the real build step (sidecars) and
-/// the generator's binder, and through the engine the way the typed API drives it (<c>EnableLoraHotswap(targetRank)</c>,
+/// The build and the engine judge hotswap groups alike: the same files (every entry with <c>"prefix": "unet"</c>) go
+/// through the real build step (sidecars) and the generator's binder, and through the engine the way the typed API drives it (<c>EnableLoraHotswap(targetRank)</c>,
 /// load the group's first member, swap each other member in). A member gets a hotswap diagnostic (LSDK007, LSDK008,
 /// LSDK018, LSDK021) exactly when the engine refuses it — both ask <see cref="HotswapCompatibility"/>.
 /// </summary>
@@ -46,6 +46,17 @@ public class HotswapAgreementTests
                     [LoraAdapterConfig.MetadataKey] = "{\"unet.r\": 4, \"unet.lora_alpha\": 4, \"unet.use_rslora\": true, \"unet.target_modules\": [\"proj_in\"]}",
                 };
                 break;
+            case "te-rslora+lora4-in":
+                // rsLoRA on the text-encoder part only; the member is loaded with prefix "unet".
+                tensors = LoraTestData.PeftTensors(4, 8, new[] { TinyModel.ProjIn });
+                tensors.Add(new("text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_A.weight", zeros(4, 768)));
+                tensors.Add(new("text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_B.weight", zeros(768, 4)));
+                metadata = new Dictionary<string, string>
+                {
+                    [LoraAdapterConfig.MetadataKey] = "{\"unet.r\": 4, \"unet.lora_alpha\": 4, \"text_encoder.r\": 4, \"text_encoder.lora_alpha\": 4, " +
+                                                      "\"text_encoder.use_rslora\": true}",
+                };
+                break;
             case "loha": tensors = LycorisTestData.KohyaTensors(LycorisTestData.Case("loha")); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
@@ -62,6 +73,7 @@ public class HotswapAgreementTests
         { "A:lora4 B:lora8-in", null, "" },
         { "A:lora4-inout B:lora4-conv", null, "B=LSDK007:HotswapUnexpectedKeys" },
         { "A:lora4 B:rslora4-in", null, "B=LSDK021:HotswapIncompatibleConfig" },
+        { "A:lora4 B:te-rslora+lora4-in", null, "" },
         { "A:lora4 B:loha", null, "B=LSDK018:UnsupportedVariant" },
         { "A:lora8 B:lora2-in", 4, "A=LSDK008:HotswapRankTooLarge" },
         { "A:loha B:lora2-in", null, "A=LSDK018:UnsupportedVariant" },
@@ -89,7 +101,7 @@ public class HotswapAgreementTests
         IReadOnlyList<(string Name, string File)> entries, int? targetRank)
     {
         string manifestPath = Path.Combine(dir.Path, "adapters.manifest");
-        string adapters = string.Join(",\n", entries.Select(e => $"    {{ \"name\": \"{e.Name}\", \"file\": \"{e.File}\", \"triggerWords\": [\"t\"] }}"));
+        string adapters = string.Join(",\n", entries.Select(e => $"    {{ \"name\": \"{e.Name}\", \"file\": \"{e.File}\", \"prefix\": \"unet\", \"triggerWords\": [\"t\"] }}"));
         string group = $"{{ \"name\": \"Slot\", \"members\": [{string.Join(", ", entries.Select(e => "\"" + e.Name + "\""))}], " +
                        $"\"targetRank\": {(targetRank is int r ? r.ToString(System.Globalization.CultureInfo.InvariantCulture) : "\"max\"")} }}";
         File.WriteAllText(manifestPath, "{\n  \"namespace\": \"Demo\",\n  \"baseModel\": \"sdxl\",\n  \"adapters\": [\n" + adapters +
@@ -132,7 +144,7 @@ public class HotswapAgreementTests
         manager.EnableLoraHotswap(targetRank);
         try
         {
-            manager.LoadLoraWeights(Path.Combine(dir.Path, loadOrder[0].File), "Slot");
+            manager.LoadLoraWeights(Path.Combine(dir.Path, loadOrder[0].File), "Slot", prefix: "unet");
         }
         catch (LoraException e)
         {
@@ -143,7 +155,7 @@ public class HotswapAgreementTests
         {
             try
             {
-                manager.LoadLoraWeights(Path.Combine(dir.Path, file), "Slot", hotswap: true);
+                manager.LoadLoraWeights(Path.Combine(dir.Path, file), "Slot", hotswap: true, prefix: "unet");
             }
             catch (LoraException e)
             {
