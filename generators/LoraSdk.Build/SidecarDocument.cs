@@ -38,7 +38,8 @@ internal static class SidecarDocument
     /// Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>;
     /// version 4 adds the components' <c>variants</c> (LoHa and LoKr are modules now, no longer <c>unsupported</c>);
     /// version 5 adds PEFT adapter folders: <c>subfolder</c>, <c>peft</c>, status <c>refused</c>, <c>errorAt</c>, and a
-    /// <c>missing</c> sidecar's <c>error</c> is the whole reason ("was not found at '…'", "has no subfolder …").
+    /// <c>missing</c> sidecar's <c>error</c> is the whole reason ("was not found at '…'", "has no subfolder …"). A
+    /// component's optional <c>rsLora</c> (absent: the file's <c>usesRsLora</c>) reads the same in older version-5 sidecars.
     /// </summary>
     public const int FormatVersion = 5;
 

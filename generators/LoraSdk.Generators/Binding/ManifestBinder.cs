@@ -48,7 +48,7 @@ internal static class ManifestBinder
         public IReadOnlyList<string> Variants { get; }
 
         /// <summary>The variants merges refuse (not plain LoRA), joined with '+', or null for plain LoRA; hotswap groups ask <see cref="HotswapCompatibility"/>.</summary>
-        public string? NotHotswappableOrMergeable =>
+        public string? NotMergeable =>
             Variants.Any(v => !LoraVariantPolicy.CanHotswapAndMerge(v))
                 ? string.Join("+", Variants.Where(v => !LoraVariantPolicy.CanHotswapAndMerge(v)))
                 : null;
@@ -478,7 +478,7 @@ internal static class ManifestBinder
             }
             foreach (var (facts0, location) in adapters)
             {
-                if (facts0.NotHotswappableOrMergeable is string variant)
+                if (facts0.NotMergeable is string variant)
                 {
                     Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Merge '{name}'", facts0.Spec.Name, variant, "add_weighted_adapter");
                     ok = false;
