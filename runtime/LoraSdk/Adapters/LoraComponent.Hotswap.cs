@@ -100,11 +100,10 @@ public sealed partial class LoraComponent
         var incomingModules = new List<HotswapModuleFacts>(modules.Count);
         foreach (var input in modules)
         {
-            // A module whose layer does not carry the old adapter is outside the slot, whatever it resolves to.
+            // The slot's layers are the old adapter's sites; a module is compared by the layer it resolves to.
             var site = ResolveSite(input.Path);
-            if (site?.Adapters is null || !site.Adapters.HasAdapter(old.Name)) site = null;
             sites.Add(site);
-            incomingModules.Add(new HotswapModuleFacts(site?.Path ?? "\0outside:" + input.Path, input.AShape is { } a ? (int)a[0] : input.Rank, input.Variant, input.Path));
+            incomingModules.Add(new HotswapModuleFacts(site?.Path ?? input.Path, input.AShape is { } a ? (int)a[0] : input.Rank, input.Variant, input.Path));
         }
         var incoming = new HotswapAdapterFacts(sourceName, incomingModules, HotswapConfigFacts.Of(prepared.Config));
         var loaded = LoadedHotswapFacts(old);
@@ -139,7 +138,7 @@ public sealed partial class LoraComponent
         for (int i = 0; i < modules.Count; i++)
         {
             var input = modules[i];
-            var slot = sites[i]!;
+            var slot = sites[i]!; // inside the slot (CheckLayers): one of the old adapter's sites
             resolved.Add((input, slot));
             CheckShapes(sourceName, input, slot, old.Name);
             // Both sides are plain LoRA (checked above): the loaded weights are A/B factors.
