@@ -57,6 +57,11 @@ public class HotswapAgreementTests
                                                       "\"text_encoder.use_rslora\": true}",
                 };
                 break;
+            case "dora-in":
+                // PEFT DoRA (diffusers' save_lora_adapter form): lora_A/B plus the magnitude vector of the layer's outputs.
+                tensors = LoraTestData.PeftTensors(4, 9, new[] { TinyModel.ProjIn });
+                tensors.Add(new("unet." + TinyModel.ProjIn + ".lora_magnitude_vector", ones(16)));
+                break;
             case "loha": tensors = LycorisTestData.KohyaTensors(LycorisTestData.Case("loha")); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
@@ -75,6 +80,7 @@ public class HotswapAgreementTests
         { "A:lora4 B:rslora4-in", null, "B=LSDK021:HotswapIncompatibleConfig" },
         { "A:lora4 B:te-rslora+lora4-in", null, "" },
         { "A:lora4 B:loha", null, "B=LSDK018:UnsupportedVariant" },
+        { "A:lora4 B:dora-in", null, "B=LSDK018:UnsupportedVariant" },
         { "A:lora8 B:lora2-in", 4, "A=LSDK008:HotswapRankTooLarge" },
         { "A:loha B:lora2-in", null, "A=LSDK018:UnsupportedVariant" },
     };
