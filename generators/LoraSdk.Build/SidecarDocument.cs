@@ -23,11 +23,13 @@ namespace LoraSdk.Build;
 /// (<c>{variant, keys}</c>: every variant the runtime engine refuses at load, <see cref="LoraVariantPolicy.Refused"/>),
 /// <c>invalid</c> (<c>{component, module, reason}</c>) and
 /// <c>compatibility</c> (<c>{component, module, reason, kind: missing|mismatch}</c> against the base model).</description></item>
-/// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c> —
+/// <item><description><c>components</c>: per component <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?, rsLora?}</c> —
 /// <c>modules</c> is the ordinal-sorted module paths; every module has rank <c>rank</c> and alpha <c>alpha</c> (the
 /// most common values, ties → the larger) except those listed in <c>ranks</c> / <c>alphas</c> (objects path →
 /// value); <c>conv2d</c> lists the Conv2d modules (every other module is Linear); <c>variants</c> the ordinal-sorted
-/// <see cref="LoraVariants"/> of the modules, omitted when every module is plain LoRA. Empty lists are omitted.</description></item>
+/// <see cref="LoraVariants"/> of the modules, omitted when every module is plain LoRA; <c>rsLora</c> the component's
+/// rsLoRA flag, written only where it differs from the file's <c>usesRsLora</c> (a config per component).
+/// Empty lists are omitted.</description></item>
 /// </list>
 /// </summary>
 internal static class SidecarDocument
@@ -36,7 +38,8 @@ internal static class SidecarDocument
     /// Version 1 was the full inspect document; version 2 the slim document above; version 3 adds <c>runtimePath</c>;
     /// version 4 adds the components' <c>variants</c> (LoHa and LoKr are modules now, no longer <c>unsupported</c>);
     /// version 5 adds PEFT adapter folders: <c>subfolder</c>, <c>peft</c>, status <c>refused</c>, <c>errorAt</c>, and a
-    /// <c>missing</c> sidecar's <c>error</c> is the whole reason ("was not found at '…'", "has no subfolder …").
+    /// <c>missing</c> sidecar's <c>error</c> is the whole reason ("was not found at '…'", "has no subfolder …"). A
+    /// component's optional <c>rsLora</c> (absent: the file's <c>usesRsLora</c>) reads the same in older version-5 sidecars.
     /// </summary>
     public const int FormatVersion = 5;
 
@@ -59,7 +62,7 @@ internal static class SidecarDocument
         foreach (var component in model.Components.Keys)
         {
             if (!loaded.TryGetValue(component, out var modules) || modules.Count == 0) continue;
-            WriteComponent(w.Name(component), modules);
+            WriteComponent(w.Name(component), modules, model.UsesRsLora);
         }
         w.EndObject();
         // Keys diffusers drops (kohya Flux non-block layers, T5 keys, ...) will not be applied either: LSDK013 names them.
@@ -139,7 +142,7 @@ internal static class SidecarDocument
         return counts.OrderByDescending(p => p.Value).ThenByDescending(p => p.Key).First().Key;
     }
 
-    private static void WriteComponent(JsonWriter w, IEnumerable<LoraModuleSpec> moduleSpecs)
+    private static void WriteComponent(JsonWriter w, IEnumerable<LoraModuleSpec> moduleSpecs, bool fileUsesRsLora)
     {
         var modules = moduleSpecs.OrderBy(m => m.ModulePath, StringComparer.Ordinal).ToList();
         int rank = Mode(modules.Select(m => m.Rank));
@@ -166,6 +169,9 @@ internal static class SidecarDocument
             Strings(w.Name("conv2d"), modules.Where(m => m.Kind == LoraLayerKind.Conv2d).Select(m => m.ModulePath).ToList());
         var variants = modules.Select(m => m.Variant).Distinct().OrderBy(v => v, StringComparer.Ordinal).ToList();
         if (variants.Count != 1 || variants[0] != LoraVariants.Lora) Strings(w.Name("variants"), variants);
+        // rsLoRA comes from a component's config: written only where it differs from the file's usesRsLora.
+        bool rsLora = modules.Any(m => m.UseRsLora);
+        if (rsLora != fileUsesRsLora) w.Name("rsLora").Value(rsLora);
         w.EndObject();
     }
 

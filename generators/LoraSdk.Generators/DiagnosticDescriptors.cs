@@ -79,6 +79,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor PeftLoadWarning = Create("LSDK020", "PEFT adapter folder loads with a warning",
         "Adapter '{0}': the PEFT adapter folder '{1}': {2}", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor HotswapConfigMismatch = Create("LSDK021", "Hotswap member's adapter config differs from the group's first member",
+        "Hotswap group '{0}': member '{1}' has {2} = {3}, but the group's first member '{4}' has {2} = {5}; hot swapping needs equal values", DiagnosticSeverity.Error);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "#" + id.ToLowerInvariant());

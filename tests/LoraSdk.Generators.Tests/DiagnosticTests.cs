@@ -514,6 +514,31 @@ public class DiagnosticTests
         Assert.Contains(outcome.Sources, s => s.HintName == "Demo.Merges.Mix.g.cs");
     }
 
+    // ---------------- LSDK021 ----------------
+
+    [Fact]
+    public void Lsdk021_HotswapMemberWhoseUseRsLoraDiffersFromTheFirstMembers()
+    {
+        string m = Manifest(Entry("Ikea", "ikea.safetensors") + ",\n" + Entry("Stable", "stable.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Styles\", \"members\": [\"Ikea\", \"Stable\"] } ]");
+        var outcome = Run(m, Lora("ikea.safetensors", blocks: 2), Lora("stable.safetensors", blocks: 1).RsLora());
+        var d = Only(outcome, "LSDK021").Single();
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal("Hotswap group 'Styles': member 'Stable' has use_rslora = True, but the group's first member 'Ikea' has use_rslora = False; " +
+                     "hot swapping needs equal values", d.GetMessage());
+        At(d, m, 8, "\"Stable\"");
+    }
+
+    [Fact]
+    public void Lsdk021_NotReportedWhenEveryMemberAgreesNorOutsideGroups()
+    {
+        string m = Manifest(Entry("Ikea", "ikea.safetensors") + ",\n" + Entry("Stable", "stable.safetensors") + ",\n" + Entry("Plain", "plain.safetensors"),
+            ",\n  \"hotswapGroups\": [ { \"name\": \"Styles\", \"members\": [\"Ikea\", \"Stable\"] } ]");
+        var outcome = Run(m, Lora("ikea.safetensors", blocks: 2).RsLora(), Lora("stable.safetensors", blocks: 1).RsLora(), Lora("plain.safetensors"));
+        Assert.True(outcome.GeneratorDiagnostics.IsEmpty, outcome.Describe());
+        Assert.Empty(outcome.CompilationErrors);
+    }
+
     // ---------------- LSDK019 ----------------
 
     [Fact]

@@ -10,7 +10,7 @@ namespace LoraSdk.Generators.Binding;
 
 /// <summary>
 /// Joins a parsed manifest with the header sidecars of its files, runs every semantic check (LSDK002–LSDK015,
-/// LSDK018–LSDK020) and produces the location-free emission specs.
+/// LSDK018–LSDK021) and produces the location-free emission specs.
 /// </summary>
 internal static class ManifestBinder
 {
@@ -47,13 +47,36 @@ internal static class ManifestBinder
         /// <summary>The variants of the selected components' modules, ordinal-sorted (<c>lora</c> for plain LoRA).</summary>
         public IReadOnlyList<string> Variants { get; }
 
-        /// <summary>The variants the engine can neither hotswap nor merge, joined with '+', or null for plain LoRA.</summary>
-        public string? NotHotswappableOrMergeable =>
+        /// <summary>The variants merges refuse (not plain LoRA), joined with '+', or null for plain LoRA; hotswap groups ask <see cref="HotswapCompatibility"/>.</summary>
+        public string? NotMergeable =>
             Variants.Any(v => !LoraVariantPolicy.CanHotswapAndMerge(v))
                 ? string.Join("+", Variants.Where(v => !LoraVariantPolicy.CanHotswapAndMerge(v)))
                 : null;
 
         public int DenoiserModuleCount => Denoiser?.Modules.Count ?? 0;
+
+        /// <summary>
+        /// What the hotswap rules need of this adapter: its denoiser modules with their ranks (a swap touches the
+        /// denoiser only; text-encoder parts are LSDK014), the variants of every selected component, and the config
+        /// key the sidecar shows (the denoiser's <c>use_rslora</c>).
+        /// </summary>
+        public HotswapAdapterFacts Hotswap => _hotswap ??= HotswapFactsOf();
+
+        private HotswapAdapterFacts? _hotswap;
+
+        private HotswapAdapterFacts HotswapFactsOf()
+        {
+            var modules = new List<HotswapModuleFacts>();
+            if (Denoiser is { } denoiser)
+            {
+                var ranks = denoiser.OtherRanks.ToDictionary(r => r.Module, r => r.Rank, StringComparer.Ordinal);
+                // The sidecar lists a component's variants, not each module's: a module's is known when there is one.
+                string? variant = denoiser.Variants.Count == 1 ? denoiser.Variants[0] : null;
+                foreach (var path in denoiser.Modules)
+                    modules.Add(new HotswapModuleFacts(path, ranks.TryGetValue(path, out int r) ? r : denoiser.Rank, variant));
+            }
+            return new HotswapAdapterFacts(Spec.Name, modules, new HotswapConfigFacts(Denoiser?.UsesRsLora ?? Sidecar.UsesRsLora, null, null, null), Variants);
+        }
     }
 
     private sealed class Binder
@@ -369,7 +392,7 @@ internal static class ManifestBinder
             return new AdapterFacts(entry, index, spec, sidecar, selected, variants);
         }
 
-        // ---- hotswap groups (LSDK007, LSDK008, LSDK014, LSDK018) ----
+        // ---- hotswap groups (LSDK007, LSDK008, LSDK014, LSDK018, LSDK021) ----
 
         private GroupEmitSpec? BindGroup(HotswapGroupEntrySpec group, TypeContext context, Dictionary<string, AdapterFacts> facts, HashSet<string> validNames)
         {
@@ -395,26 +418,38 @@ internal static class ManifestBinder
                 .ThenBy(m => m.Facts.Index)
                 .ToList();
             var first = loadOrder[0].Facts;
-            var firstModules = new HashSet<string>(first.Denoiser?.Modules ?? Enumerable.Empty<string>(), StringComparer.Ordinal);
-            foreach (var (member, location) in members)
-            {
-                if (member.NotHotswappableOrMergeable is string variant)
-                    Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Hotswap group '{name}'", member.Spec.Name, variant, "hot swapping");
-                foreach (var te in member.Components.Where(c => !LoraComponents.IsDenoiser(c.Name)))
-                    Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name, _manifest.BaseModel!.Denoiser);
-                if (member == first) continue;
-                var outside = (member.Denoiser?.Modules ?? Enumerable.Empty<string>()).Where(p => !firstModules.Contains(p)).ToList();
-                if (outside.Count > 0)
-                    Report(DiagnosticDescriptors.HotswapLayersOutside, location, name, member.Spec.Name, outside.Count, first.Spec.Name, outside[0]);
-            }
-
+            // The typed API pads the slot to the group's target rank ("max": the largest member rank), loads the first
+            // member, then swaps the others in: the engine's rules (HotswapCompatibility) decide what it would refuse.
             int maxRank = members.Max(m => m.Facts.Spec.MaxRank);
             int targetRank = group.TargetRank ?? maxRank;
-            if (group.TargetRank.HasValue)
+            var slot = first.Hotswap;
+            var rankReports = new List<(AdapterFacts Member, int Rank)>();
+            foreach (var (member, location) in members)
             {
-                foreach (var (member, _) in members.Where(m => m.Facts.Spec.MaxRank > group.TargetRank.Value))
-                    Report(DiagnosticDescriptors.HotswapRankTooLow, group.TargetRankLocation, name, group.TargetRank.Value, member.Spec.MaxRank, member.Spec.Name);
+                var findings = HotswapCompatibility.Check(slot, member.Hotswap, targetRank);
+                foreach (var finding in findings.Where(f => f.Kind == HotswapFindingKind.NotPlainLora && f.IncomingVariants.Count > 0))
+                    Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Hotswap group '{name}'", member.Spec.Name,
+                        string.Join("+", finding.IncomingVariants), "hot swapping");
+                foreach (var te in member.Components.Where(c => !LoraComponents.IsDenoiser(c.Name)))
+                    Report(DiagnosticDescriptors.HotswapTextEncoder, location, name, member.Spec.Name, te.Name, _manifest.BaseModel!.Denoiser);
+                foreach (var finding in findings)
+                {
+                    switch (finding.Kind)
+                    {
+                        case HotswapFindingKind.LayersOutsideSlot:
+                            Report(DiagnosticDescriptors.HotswapLayersOutside, location, name, member.Spec.Name, finding.Modules.Count, first.Spec.Name,
+                                finding.Modules[0].Name);
+                            break;
+                        case HotswapFindingKind.IncompatibleConfig:
+                            Report(DiagnosticDescriptors.HotswapConfigMismatch, location, name, member.Spec.Name, finding.ConfigKey!, finding.IncomingValue!,
+                                first.Spec.Name, finding.LoadedValue!);
+                            break;
+                    }
+                }
+                if (findings.Any(f => f.Kind == HotswapFindingKind.RankAboveSlot)) rankReports.Add((member, member.Hotswap.Rank));
             }
+            foreach (var (member, rank) in rankReports)
+                Report(DiagnosticDescriptors.HotswapRankTooLow, group.TargetRankLocation, name, targetRank, rank, member.Spec.Name);
             if (!validNames.Contains(name)) return null;
             return new GroupEmitSpec(context, name, NameRules.GroupTypeName(name), targetRank, !group.TargetRank.HasValue,
                 members.Select(m => new GroupMemberSpec(m.Facts.Spec.Name, m.Facts.Spec.TypeName, m.Facts.Spec.MaxRank, m.Facts.DenoiserModuleCount,
@@ -443,7 +478,7 @@ internal static class ManifestBinder
             }
             foreach (var (facts0, location) in adapters)
             {
-                if (facts0.NotHotswappableOrMergeable is string variant)
+                if (facts0.NotMergeable is string variant)
                 {
                     Report(DiagnosticDescriptors.VariantNotHotswappableOrMergeable, location, $"Merge '{name}'", facts0.Spec.Name, variant, "add_weighted_adapter");
                     ok = false;

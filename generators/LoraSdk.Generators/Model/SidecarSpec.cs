@@ -59,7 +59,8 @@ internal sealed record SidecarSpec(
 /// One component of the file model: its module paths (ordinal-sorted) with a baseline rank and alpha, the modules
 /// whose rank or alpha differs from the baseline (<paramref name="OtherRanks"/>, <paramref name="OtherAlphas"/>, in
 /// module order), the Conv2d modules (every other module is Linear) and the variants of its modules
-/// (<paramref name="Variants"/>, ordinal-sorted <see cref="LoraSdk.Core.LoraVariants"/> names; empty = plain LoRA).
+/// (<paramref name="Variants"/>, ordinal-sorted <see cref="LoraSdk.Core.LoraVariants"/> names; empty = plain LoRA) and
+/// whether its modules use rsLoRA (<paramref name="UsesRsLora"/>: its config's <c>use_rslora</c>).
 /// </summary>
 internal sealed record ComponentSpec(
     string Name,
@@ -69,7 +70,8 @@ internal sealed record ComponentSpec(
     EquatableArray<RankEntry> OtherRanks,
     EquatableArray<AlphaEntry> OtherAlphas,
     EquatableArray<string> Conv2dModules,
-    EquatableArray<string> Variants = default)
+    EquatableArray<string> Variants = default,
+    bool UsesRsLora = false)
 {
     /// <summary>The largest module rank: the component's adapter rank by PEFT's rule (<see cref="LoraSdk.Core.AdapterRank"/>).</summary>
     public int MaxRank => Modules.Count == 0 ? 0 : LoraSdk.Core.AdapterRank.FromModules(ModuleRanks());

@@ -50,13 +50,14 @@ internal static class SidecarParser
         }
         try
         {
+            bool rsLora = root["usesRsLora"] is { Kind: JsonValueKind.True };
             var components = new List<ComponentSpec>();
             if (root["components"] is { Kind: JsonValueKind.Object } componentsNode)
             {
                 foreach (var component in componentsNode.Properties)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    components.Add(Component(component.Key, component.Value));
+                    components.Add(Component(component.Key, component.Value, rsLora));
                 }
             }
             components.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -79,7 +80,6 @@ internal static class SidecarParser
                 foreach (var item in invalidNode.Items)
                     invalid.Add(new InvalidModuleSpec(String(item, "component") ?? "", String(item, "module") ?? "", String(item, "reason") ?? ""));
             }
-            bool rsLora = root["usesRsLora"] is { Kind: JsonValueKind.True };
             PeftSourceSpec? peft = null;
             if (root["peft"] is { Kind: JsonValueKind.Object } peftNode)
             {
@@ -95,7 +95,7 @@ internal static class SidecarParser
                 sidecarPath, manifest, file, String(root, "path"), String(root, "fileName") ?? FileNameOf(file), runtimePath ?? "",
                 root["fileSize"] is { Kind: JsonValueKind.Number } size ? size.AsInt64() : 0,
                 String(root, "sha256") ?? "", status, String(root, "error"), String(root, "format") ?? "unknown",
-                components.ToEquatableArray(), components.Select(c => Binding.ComponentFacts.Of(c, rsLora)).ToEquatableArray(),
+                components.ToEquatableArray(), components.Select(c => Binding.ComponentFacts.Of(c, c.UsesRsLora)).ToEquatableArray(),
                 Strings(root["unmapped"]), unsupported.ToEquatableArray(),
                 Strings(root["triggerWords"]),
                 String(root, "declaredArchitecture"),
@@ -117,8 +117,11 @@ internal static class SidecarParser
         return slash < 0 ? path : path.Substring(slash + 1);
     }
 
-    /// <summary><c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?}</c>; the exception lists must name listed modules.</summary>
-    private static ComponentSpec Component(string name, JsonValue node)
+    /// <summary>
+    /// <c>{rank, alpha, modules, ranks?, alphas?, conv2d?, variants?, rsLora?}</c>; the exception lists must name listed
+    /// modules; without <c>rsLora</c> the component has the file's <paramref name="fileRsLora"/>.
+    /// </summary>
+    private static ComponentSpec Component(string name, JsonValue node, bool fileRsLora)
     {
         if (node.Kind != JsonValueKind.Object) throw new InvalidOperationException($"component '{name}' is not an object");
         int rank = checked((int)Required(node, "rank", name).AsInt64());
@@ -165,8 +168,9 @@ internal static class SidecarParser
             variants.Sort(StringComparer.Ordinal);
         }
         if (variants.Count == 0) variants.Add(LoraVariants.Lora);
+        bool rsLora = node["rsLora"] is { Kind: JsonValueKind.True or JsonValueKind.False } flag ? flag.Kind == JsonValueKind.True : fileRsLora;
         return new ComponentSpec(name, rank, alpha, new EquatableArray<string>(System.Collections.Immutable.ImmutableArray.Create(paths)),
-            ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray(), variants.ToEquatableArray());
+            ranks.ToEquatableArray(), alphas.ToEquatableArray(), conv.ToEquatableArray(), variants.ToEquatableArray(), rsLora);
     }
 
     private static SidecarSpec Unreadable(string sidecarPath, string manifest, string file, string error, string? subfolder = null) =>

@@ -418,19 +418,6 @@ public sealed class LoraAdapterConfig
     /// <summary><see cref="ToDict"/> as diffusers writes it: <c>json.dumps(…, indent=2, sort_keys=True)</c>.</summary>
     public string ToJson() => PythonJsonWriter.Dumps(ToDict());
 
-    /// <summary>Python repr of a config value for PEFT's "Configs are incompatible" message.</summary>
-    internal string ReprOf(string key) => key switch
-    {
-        "use_rslora" => UseRsLora ? "True" : "False",
-        "use_dora" => UseDora ? "True" : "False",
-        "lora_dropout" => PythonRepr.Float(LoraDropout),
-        "alpha_pattern" => "{" + string.Join(", ", AlphaPattern.Select(kv => PythonRepr.String(kv.Key) + ": " + AlphaRepr(kv.Value))) + "}",
-        _ => throw new ArgumentOutOfRangeException(nameof(key)),
-    };
-
-    private static string AlphaRepr(double v) =>
-        v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(CultureInfo.InvariantCulture) : PythonRepr.Float(v);
-
     private static T MostCommon<T>(IEnumerable<T> values) where T : notnull
     {
         var counts = new Dictionary<T, int>();

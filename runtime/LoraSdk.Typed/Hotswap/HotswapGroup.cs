@@ -5,8 +5,10 @@ namespace LoraSdk.Typed;
 /// <summary>
 /// A hotswap group declared in <c>adapters.manifest</c>: adapters that take turns in one pipeline slot without
 /// recompiling (diffusers' <c>enable_lora_hotswap(target_rank)</c> + <c>load_lora_weights(…, hotswap=True)</c>).
-/// The build checks that every member targets only layers of the first adapter loaded (LSDK007), has no
-/// text-encoder part (LSDK014), and fits <see cref="TargetRank"/> (LSDK008). The generator emits one sealed subclass
+/// The build checks, with the engine's own rules (<c>HotswapCompatibility</c> in LoraSdk.Core), that every member
+/// targets only layers of the first adapter loaded (LSDK007), fits <see cref="TargetRank"/> (LSDK008), is plain LoRA
+/// (LSDK018) and agrees with the first adapter's <c>use_rslora</c> (LSDK021), and that it has no text-encoder part
+/// (LSDK014). The generator emits one sealed subclass
 /// per group, and makes each member implement <see cref="IHotswapMember{TGroup}"/> of it, so swapping in an adapter
 /// that is not a member does not compile.
 /// </summary>

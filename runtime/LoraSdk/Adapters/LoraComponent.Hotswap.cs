@@ -90,73 +90,64 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// Hotswap checks (PEFT's <c>check_hotswap_configs_compatible</c> and <c>hotswap_adapter_from_state_dict</c>), all
-    /// before any copy: unexpected target layers, shapes, ranks that would need a reallocation.
+    /// Hotswap checks (<see cref="HotswapCompatibility"/>: PEFT's <c>check_hotswap_configs_compatible</c> and
+    /// <c>hotswap_adapter_from_state_dict</c>), all before any copy: config keys, variants, unexpected target layers,
+    /// shapes, ranks that would need a reallocation. Messages are worded as diffusers/PEFT word them.
     /// </summary>
     private void PrepareHotswap(LoraPreparedLoad prepared, string sourceName, IReadOnlyList<LoraModuleInput> modules, LoraAdapterRecord old)
     {
-        foreach (var key in new[] { "use_rslora", "lora_dropout", "alpha_pattern", "use_dora" })
+        var sites = new List<LayerSite?>(modules.Count);
+        var incomingModules = new List<HotswapModuleFacts>(modules.Count);
+        foreach (var input in modules)
         {
-            string a = old.Config.ReprOf(key), b = prepared.Config.ReprOf(key);
-            bool equal = key == "alpha_pattern"
-                ? old.Config.AlphaPattern.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(prepared.Config.AlphaPattern.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                : a == b;
-            if (!equal)
-            {
-                throw new LoraException(LoraErrorKind.HotswapIncompatibleConfig, $"Configs are incompatible: for {key}, {a} != {b}",
-                    adapterName: old.Name, sourceName: sourceName, component: Name);
-            }
+            // The slot's layers are the old adapter's sites; a module is compared by the layer it resolves to.
+            var site = ResolveSite(input.Path);
+            sites.Add(site);
+            incomingModules.Add(new HotswapModuleFacts(site?.Path ?? input.Path, input.AShape is { } a ? (int)a[0] : input.Rank, input.Variant, input.Path));
+        }
+        var incoming = new HotswapAdapterFacts(sourceName, incomingModules, HotswapConfigFacts.Of(prepared.Config));
+        var loaded = LoadedHotswapFacts(old);
+
+        if (HotswapCompatibility.CompareConfigs(loaded.Config, incoming.Config) is HotswapFinding config)
+        {
+            throw new LoraException(LoraErrorKind.HotswapIncompatibleConfig,
+                $"Configs are incompatible: for {config.ConfigKey}, {config.LoadedValue} != {config.IncomingValue}",
+                adapterName: old.Name, sourceName: sourceName, component: Name);
         }
 
         // Hot swapping copies A/B factors into the old adapter's storage: both sides must be plain LoRA.
-        var variantInput = modules.FirstOrDefault(m => !LoraVariantPolicy.CanHotswapAndMerge(m.Variant));
-        var variantLoaded = old.Sites.Select(site => site.Adapters!.GetAdapter(old.Name).Variant).FirstOrDefault(v => !LoraVariantPolicy.CanHotswapAndMerge(v));
-        if (variantInput is not null || variantLoaded is not null)
+        if (HotswapCompatibility.CheckVariants(loaded, incoming) is HotswapFinding variant)
         {
+            var module = variant.Module;
             throw new LoraException(LoraErrorKind.UnsupportedVariant,
-                $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' is {variantLoaded ?? LoraVariants.Lora} and the new weights are " +
-                $"{variantInput?.Variant ?? LoraVariants.Lora}{(variantInput is null ? "" : $" (module '{variantInput.Path}')")}. Load the new adapter under its own name instead.",
-                adapterName: old.Name, modulePath: variantInput?.Path, sourceName: sourceName, component: Name);
+                $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' is {variant.LoadedVariant ?? LoraVariants.Lora} and the new weights are " +
+                $"{module?.Variant ?? LoraVariants.Lora}{(module is null ? "" : $" (module '{module.Name}')")}. Load the new adapter under its own name instead.",
+                adapterName: old.Name, modulePath: module?.Name, sourceName: sourceName, component: Name);
         }
 
-        var unexpected = new List<string>();
-        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>();
-        foreach (var input in modules)
+        if (HotswapCompatibility.CheckLayers(loaded, incoming) is HotswapFinding outside)
         {
-            var slot = ResolveSite(input.Path);
-            if (slot?.Adapters is null || !slot.Adapters.HasAdapter(old.Name))
-            {
-                unexpected.Add(input.Path + ".lora_A.weight");
-                unexpected.Add(input.Path + ".lora_B.weight");
-                continue;
-            }
-            resolved.Add((input, slot));
-        }
-        if (unexpected.Count > 0)
-        {
+            var unexpected = outside.Modules.SelectMany(m => new[] { m.Name + ".lora_A.weight", m.Name + ".lora_B.weight" }).ToList();
             unexpected.Sort(StringComparer.Ordinal);
             string list = string.Join(", ", unexpected.Select(k => InsertAdapterName(k, old.Name)));
             throw new LoraException(LoraErrorKind.HotswapUnexpectedKeys,
                 $"Hot swapping the adapter did not succeed, unexpected keys found: {list}.",
                 adapterName: old.Name, sourceName: sourceName, component: Name);
         }
-        foreach (var (input, slot) in resolved)
+        var resolved = new List<(LoraModuleInput Input, LayerSite Slot)>(modules.Count);
+        for (int i = 0; i < modules.Count; i++)
         {
+            var input = modules[i];
+            var slot = sites[i]!; // inside the slot (CheckLayers): one of the old adapter's sites
+            resolved.Add((input, slot));
             CheckShapes(sourceName, input, slot, old.Name);
-            var loaded = slot.Adapters!.GetAdapter(old.Name);
-            if (loaded is not LowRankWeights w || loaded is DoraWeights || input.MagnitudeKey is not null)
-            {
-                throw new LoraException(LoraErrorKind.UnsupportedVariant,
-                    $"{sourceName}: hot swapping supports plain LoRA adapters; adapter '{old.Name}' at {Name} layer '{slot.Path}' is " +
-                    $"{loaded.Variant} and the new weights are {(input.MagnitudeKey is null ? LoraVariants.Lora : LoraVariants.PeftDora)}. " +
-                    "Load the new adapter under its own name instead.",
-                    adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
-            }
-            if (input.AShape![0] > w.TensorRank)
+            // Both sides are plain LoRA (checked above): the loaded weights are A/B factors.
+            var w = (LowRankWeights)slot.Adapters!.GetAdapter(old.Name);
+            if (HotswapCompatibility.CheckRank(new HotswapModuleFacts(slot.Path, (int)input.AShape![0], input.Variant, input.Path), (int)w.TensorRank) is HotswapFinding rank)
             {
                 throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
-                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {input.AShape[0].ToString(CultureInfo.InvariantCulture)} " +
-                    $"at {Name} layer '{slot.Path}', but its loaded weights have rank {w.TensorRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
+                    $"{sourceName}: hot swapping adapter '{old.Name}' would need rank {rank.Module!.Rank.ToString(CultureInfo.InvariantCulture)} " +
+                    $"at {Name} layer '{slot.Path}', but its loaded weights have rank {rank.SlotRank.ToString(CultureInfo.InvariantCulture)}; swapping in place " +
                     "never reallocates. Call EnableLoraHotswap(targetRank) with the largest rank before loading the first adapter.",
                     adapterName: old.Name, modulePath: slot.Path, sourceName: sourceName, component: Name);
             }
@@ -170,6 +161,17 @@ public sealed partial class LoraComponent
             (module.A, module.B, module.Magnitude) = LoadTensors(input, slot);
         }
     }
+
+    /// <summary>What the hotswap rules need of the loaded adapter <paramref name="old"/>: each layer's stored rank and variant, its config.</summary>
+    private static HotswapAdapterFacts LoadedHotswapFacts(LoraAdapterRecord old) =>
+        new HotswapAdapterFacts(old.Name,
+            old.Sites.Select(site =>
+            {
+                var weights = site.Adapters!.GetAdapter(old.Name);
+                int rank = weights is LowRankWeights w ? (int)w.TensorRank : 0;
+                return new HotswapModuleFacts(site.Path, rank, weights.Variant);
+            }).ToList(),
+            HotswapConfigFacts.Of(old.Config));
 
     private static string InsertAdapterName(string key, string adapterName)
     {

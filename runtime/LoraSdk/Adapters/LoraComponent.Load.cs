@@ -225,13 +225,14 @@ public sealed partial class LoraComponent
         }
     }
 
+    /// <summary>PEFT's <c>prepare_model_for_compiled_hotswap</c>: each module's rank within the target rank (<see cref="HotswapCompatibility.CheckRank"/>).</summary>
     private static void CheckPaddable(long rank, int target, string path)
     {
-        if (rank > target)
+        if (HotswapCompatibility.CheckRank(new HotswapModuleFacts(path, checked((int)rank), LoraVariants.Lora), target) is HotswapFinding f)
         {
             throw new LoraException(LoraErrorKind.HotswapRankTooLarge,
-                $"Trying to pad the adapter to the target rank {target.ToString(CultureInfo.InvariantCulture)}, but the original rank is larger " +
-                $"({rank.ToString(CultureInfo.InvariantCulture)}). This is not possible.", modulePath: path);
+                $"Trying to pad the adapter to the target rank {f.SlotRank.ToString(CultureInfo.InvariantCulture)}, but the original rank is larger " +
+                $"({f.Module!.Rank.ToString(CultureInfo.InvariantCulture)}). This is not possible.", modulePath: path);
         }
     }
 

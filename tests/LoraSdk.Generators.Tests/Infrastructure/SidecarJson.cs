@@ -30,6 +30,7 @@ internal sealed class SidecarJson
     private string? _fileName;
     private string? _subfolder;
     private bool _errorAtSubfolder;
+    private bool _usesRsLora;
     private (long ConfigSize, string ConfigSha, long WeightsSize, string WeightsSha, string[] Warnings)? _peft;
 
     private SidecarJson(string manifest, string file)
@@ -60,6 +61,9 @@ internal sealed class SidecarJson
     public SidecarJson Unet(IEnumerable<string> modules, int rank, double alpha, string kind = "linear") => Component("unet", modules, rank, alpha, kind);
 
     public SidecarJson Format(string format) { _format = format; return this; }
+
+    /// <summary>The file's config turns rsLoRA on (<c>use_rslora</c> in its PEFT config or <c>lora_adapter_metadata</c>).</summary>
+    public SidecarJson RsLora() { _usesRsLora = true; return this; }
 
     /// <summary>The variants of <paramref name="component"/>'s modules (the build step omits them for plain LoRA).</summary>
     public SidecarJson Variants(string component, params string[] variants) { _variants[component] = variants; return this; }
@@ -131,7 +135,7 @@ internal sealed class SidecarJson
             w.EndArray();
             w.Name("declaredArchitecture").Value(_declared);
             w.Name("impliedArchitecture").Value(_implied);
-            w.Name("usesRsLora").Value(false);
+            w.Name("usesRsLora").Value(_usesRsLora);
             w.Name("components").StartObject();
             foreach (var (component, unsorted) in _components)
             {
