@@ -24,9 +24,9 @@ internal static class CliConfigFiles
     public static LoraFileModelOptions ReadBaseConfig(string path, string option, string layoutName)
     {
         string text = ReadText(path, option, "a UNet or Flux transformer config.json");
-        string? className = ClassName(text, path, option);
+        var (className, field) = ClassName(text, path, option);
         if (className is not null && className != UnetClass && className != FluxTransformerClass)
-            throw new CliFailure($"{option} {path}: its _class_name is '{className}'; expected a {UnetClass} or {FluxTransformerClass} config.json " +
+            throw new CliFailure($"{option} {path}: is a config for {className} (its {field}); expected a {UnetClass} or {FluxTransformerClass} config.json " +
                                  "(the pipeline's unet/ or transformer/ config)");
         return Named(path, option, () => LoraFileModelOptions.ForBaseConfigJson(text, layoutName));
     }
@@ -52,8 +52,11 @@ internal static class CliConfigFiles
         }
     }
 
-    /// <summary>The config's <c>_class_name</c>, or null; text that is not a JSON object is refused here.</summary>
-    private static string? ClassName(string text, string path, string option)
+    /// <summary>
+    /// The model class a config names — diffusers' <c>_class_name</c>, else the first of transformers' <c>architectures</c>
+    /// — and the field it came from, or nulls; text that is not a JSON object is refused here.
+    /// </summary>
+    private static (string? ClassName, string? Field) ClassName(string text, string path, string option)
     {
         JsonValue root;
         try
@@ -65,7 +68,10 @@ internal static class CliConfigFiles
             throw new CliFailure($"{option} {path}: not valid JSON: {e.Message}");
         }
         if (root.Kind != JsonValueKind.Object) throw new CliFailure($"{option} {path}: not a config (the JSON is not an object)");
-        return root["_class_name"] is { Kind: JsonValueKind.String } c ? c.AsString() : null;
+        if (root["_class_name"] is { Kind: JsonValueKind.String } c) return (c.AsString(), "_class_name");
+        if (root["architectures"] is { Kind: JsonValueKind.Array } a && a.Items.Count > 0 && a.Items[0].Kind == JsonValueKind.String)
+            return (a.Items[0].AsString(), "architectures");
+        return (null, null);
     }
 
     private static T Named<T>(string path, string option, Func<T> read)
