@@ -48,8 +48,9 @@ internal static class CliPaths
     /// <summary>
     /// Refuses (exit 2, before anything is read or written) an output path that would overwrite or replace one of the
     /// command's inputs: the same file or folder (symbolic links followed), a folder output that holds an input, or an
-    /// existing file inside an input folder. <paramref name="inputs"/> pairs each input path with its option name (or
-    /// a word such as "LoRA" for an argument); null paths are skipped.
+    /// existing file inside an input folder of a kind such folders are read from (<see cref="ReadKinds"/>: weights,
+    /// configs, tokenizer files — not, say, a PNG left in a LoRA folder). <paramref name="inputs"/> pairs each input
+    /// path with its option name (or a word such as "LoRA" for an argument); null paths are skipped.
     /// </summary>
     public static void RequireNotAnInput(string output, string outputOption, IEnumerable<(string? Path, string Option)> inputs)
     {
@@ -62,11 +63,20 @@ internal static class CliPaths
             string reason;
             if (string.Equals(o, i, PathComparison)) reason = "writing it would overwrite that input";
             else if (IsUnder(i, o)) reason = "it holds that input, and writing it would replace it";
-            else if (File.Exists(o) && IsUnder(o, i)) reason = "it is a file inside that input, and writing it would change it";
+            else if (File.Exists(o) && IsUnder(o, i) && ReadKinds.Contains(Path.GetExtension(o))) reason = "it is a file inside that input, and writing it would change it";
             else continue;
             throw new UsageException($"{outputOption} {output} names the {option} input {path}: {reason}; choose another output path");
         }
     }
+
+    /// <summary>
+    /// Extensions of the files a pipeline folder or a LoRA / PEFT adapter folder is read from: weights (also the pickle
+    /// kinds, which are refused but still the user's), configs and tokenizer files.
+    /// </summary>
+    private static readonly HashSet<string> ReadKinds = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".safetensors", ".json", ".txt", ".model", ".bin", ".pt", ".pth", ".ckpt",
+    };
 
     private static StringComparison PathComparison =>
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;

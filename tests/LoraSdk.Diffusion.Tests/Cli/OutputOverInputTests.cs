@@ -129,6 +129,10 @@ public sealed class OutputOverInputTests : IDisposable
         CliPaths.RequireNotAnInput(Path.Combine(peft, "preview.png"), "--out", inputs);
         CliPaths.RequireNotAnInput(peft + "-merged", "--out", inputs);
         CliPaths.RequireNotAnInput(Path.Combine(_temp.Path, "out.safetensors"), "--out", inputs);
+        // An existing file inside an input folder that the folder is not read from (a preview left in a LoRA folder).
+        string preview = Path.Combine(peft, "preview.png");
+        File.WriteAllText(preview, "png");
+        CliPaths.RequireNotAnInput(preview, "--out", inputs);
         // ... while the same paths written differently are.
         Assert.Throws<UsageException>(() => CliPaths.RequireNotAnInput(Path.Combine(peft, "..", "lora_a.safetensors"), "--out", inputs));
         Assert.Throws<UsageException>(() => CliPaths.RequireNotAnInput(Path.Combine(peft, "adapter_config.json"), "--out", inputs));
