@@ -27,7 +27,8 @@ internal sealed class MergeCommand : CliCommand
     private const string DefaultName = "default";
 
     private readonly Option<string[]> _loras = CliOptions.LoraPaths(
-        "A LoRA to merge: a .safetensors file (any supported format), a folder holding one, or a PEFT adapter folder. Repeat for each adapter (at least one).",
+        "A LoRA to merge: a .safetensors file (any supported format), a folder holding one, or a PEFT adapter folder. Repeat for each adapter (at least one). " +
+        "No :weight suffix here; the weights go in --weights.",
         required: true);
     private readonly Option<double[]?> _weights = CliOptions.FiniteList("--weights", "w1,w2,...",
         "The adapters' weights, comma-separated, one per --lora (PEFT's weights; default 1.0 each).");

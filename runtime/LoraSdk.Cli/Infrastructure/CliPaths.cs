@@ -97,11 +97,24 @@ internal static class CliPaths
         foreach (string part in parts)
         {
             string next = Path.Combine(resolved, part);
-            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
             // A link's target may itself hold links; a cycle (too many levels) is left as it is.
-            if (info.Exists && info.LinkTarget is { } target && depth < 40) next = Resolve(Path.GetFullPath(target, resolved), depth + 1);
+            if (depth < 40 && LinkTarget(next) is { } target) next = Resolve(Path.GetFullPath(target, resolved), depth + 1);
             resolved = next;
         }
         return resolved.Length > root.Length ? resolved.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) : resolved;
+    }
+
+    /// <summary>The target of a symbolic link at <paramref name="path"/>; null for anything else (also when it vanished meanwhile).</summary>
+    private static string? LinkTarget(string path)
+    {
+        try
+        {
+            FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
+            return info.Exists ? info.LinkTarget : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
