@@ -4,7 +4,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text;
 using LoraSdk.Adapters;
 using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Core;
@@ -66,11 +65,11 @@ internal sealed class ConvertCommand : CliCommand
         string output = context.Get(_out);
         string? baseConfig = context.Parse.GetValue(_baseConfig);
         CliPaths.RequireFileOrFolder(input, "LoRA", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
-        if (baseConfig is not null) CliPaths.RequireFile(baseConfig, "--base-config", "a UNet or Flux transformer config.json");
+        CliPaths.RequireNotAnInput(output, "--out", new[] { ((string?)input, "LoRA"), (baseConfig, "--base-config") });
         CliPaths.RequireWritableFile(output, "--out", "a .safetensors file path");
         var options = baseConfig is null
             ? LoraLoadOptions.Default
-            : new LoraLoadOptions { FileModelOptions = LoraFileModelOptions.ForBaseConfigJson(File.ReadAllText(baseConfig, Encoding.UTF8), "base") };
+            : new LoraLoadOptions { FileModelOptions = CliConfigFiles.ReadBaseConfig(baseConfig, "--base-config", "base") };
 
         context.EnableProgress(!context.Get(_quiet));
         var progress = context.Progress;

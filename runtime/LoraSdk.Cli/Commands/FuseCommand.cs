@@ -86,8 +86,9 @@ internal sealed class FuseCommand : CliCommand
         foreach (var spec in loras)
             CliPaths.RequireFileOrFolder(spec.Path, "--lora", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
         if (string.IsNullOrWhiteSpace(output)) throw new UsageException("--out needs a folder path");
-        if (File.Exists(output)) throw new CliFailure($"--out {output}: is a file; expected a folder path");
-        if (SameFolder(model, output)) throw new UsageException("--out must not be the --model folder (the saved pipeline replaces --out)");
+        // The whole output is checked here, not minutes later when save_pretrained starts writing.
+        CliPaths.RequireNotAnInput(output, "--out", loras.Select(l => ((string?)l.Path, "--lora")).Prepend((model, "--model")));
+        CliOutputFolder.RequireReplaceable(output, "--out", IsSavedPipeline, "a saved pipeline (model_index.json)");
         // Only SDXL pipelines can be saved: say so before minutes of loading.
         string className = ModelIndex.Load(model).ClassName;
         if (className != "StableDiffusionXLPipeline")
@@ -121,6 +122,5 @@ internal sealed class FuseCommand : CliCommand
         return ExitCodes.Ok;
     }
 
-    private static bool SameFolder(string a, string b) =>
-        string.Equals(Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);
+    private static bool IsSavedPipeline(string folder) => File.Exists(Path.Combine(folder, ModelIndex.FileName));
 }

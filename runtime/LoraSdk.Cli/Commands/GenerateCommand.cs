@@ -300,6 +300,10 @@ internal sealed class GenerateCommand : CliCommand
         foreach (var lora in r.Loras)
             CliPaths.RequireFileOrFolder(lora.Path, "--lora", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
         if (r.LatentsFile is not null) CliPaths.RequireFile(r.LatentsFile, "--latents", "a .safetensors file with a tensor 'latents'");
+        var inputs = new List<(string?, string)> { (r.Model, "--model"), (r.LatentsFile, "--latents") };
+        inputs.AddRange(r.Loras.Select(l => ((string?)l.Path, "--lora")));
+        CliPaths.RequireNotAnInput(r.Out, "--out", inputs);
+        if (r.SaveTensor is not null) CliPaths.RequireNotAnInput(r.SaveTensor, "--save-tensor", inputs);
         CliPaths.RequireWritableFile(r.Out, "--out", "a .png file path");
         if (r.SaveTensor is not null)
         {

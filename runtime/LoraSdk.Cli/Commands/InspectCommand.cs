@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
-using System.Text;
 using LoraSdk.Cli.Infrastructure;
 using LoraSdk.Core;
 
@@ -98,28 +97,16 @@ internal sealed class InspectCommand : CliCommand
         string? te2 = context.Parse.GetValue(_textEncoder2Config);
         if (baseConfig == null && te1 == null && te2 == null) return LoraFileModelOptions.Default;
         var d = LoraFileModelOptions.Default;
-        // ForBaseConfigJson decides UNet or Flux transformer by the config's _class_name; the text encoders are added here.
-        var denoiser = baseConfig == null ? d : LoraFileModelOptions.ForBaseConfigJson(ReadConfig(baseConfig), "custom");
+        // A Flux transformer config (by its _class_name) or a UNet config; the text encoders are added here.
+        string baseOption = context.Parse.GetResult(_baseConfig)?.IdentifierToken?.Value ?? "--base-config";
+        var denoiser = baseConfig == null ? d : CliConfigFiles.ReadBaseConfig(baseConfig, baseOption, "custom");
         return new LoraFileModelOptions
         {
             Unet = denoiser.Unet,
             Transformer = denoiser.Transformer,
-            TextEncoder = te1 == null ? d.TextEncoder : TextEncoderLayout.FromConfigJson(ReadConfig(te1)),
-            TextEncoder2 = te2 == null ? d.TextEncoder2 : TextEncoderLayout.FromConfigJson(ReadConfig(te2)),
+            TextEncoder = te1 == null ? d.TextEncoder : CliConfigFiles.ReadTextEncoderConfig(te1, "--text-encoder-config"),
+            TextEncoder2 = te2 == null ? d.TextEncoder2 : CliConfigFiles.ReadTextEncoderConfig(te2, "--text-encoder-2-config"),
         };
-    }
-
-    private static string ReadConfig(string path)
-    {
-        if (Directory.Exists(path)) throw new LoraSdkFormatException($"{path}: is a directory; expected a config.json file");
-        try
-        {
-            return File.ReadAllText(path, Encoding.UTF8);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
-        {
-            throw new LoraSdkFormatException($"{path}: {e.Message}", e);
-        }
     }
 
     private static void WriteTable(TextWriter o, LoraFileModel m)

@@ -27,7 +27,8 @@ internal sealed class MergeCommand : CliCommand
     private const string DefaultName = "default";
 
     private readonly Option<string[]> _loras = CliOptions.LoraPaths(
-        "A LoRA to merge: a .safetensors file (any supported format), a folder holding one, or a PEFT adapter folder. Repeat for each adapter (at least one).",
+        "A LoRA to merge: a .safetensors file (any supported format), a folder holding one, or a PEFT adapter folder. Repeat for each adapter (at least one). " +
+        "No :weight suffix here; the weights go in --weights.",
         required: true);
     private readonly Option<double[]?> _weights = CliOptions.FiniteList("--weights", "w1,w2,...",
         "The adapters' weights, comma-separated, one per --lora (PEFT's weights; default 1.0 each).");
@@ -197,6 +198,13 @@ internal sealed class MergeCommand : CliCommand
         long? seed = c.Parse.GetValue(_seed);
         string name = c.Parse.GetValue(_name) ?? DefaultName;
 
+        // generate and fuse take path:weight; merge's weights are PEFT's list, so a suffix is a mistake, not a file name.
+        foreach (var lora in loras)
+        {
+            if (!File.Exists(lora) && !Directory.Exists(lora) && LoraSpec.HasWeightSuffix(lora, out string path))
+                throw new UsageException($"--lora {lora}: merge takes no weight after the path; give the adapters' weights with --weights " +
+                                         $"(one per --lora, e.g. --weights 0.5,1.0) and the path alone (--lora {path})");
+        }
         if (weights is not null && weights.Length != loras.Length)
             throw new UsageException($"--weights has {weights.Length} value(s) but there are {loras.Length} --lora; give one weight per adapter");
         string peftName = CombinationTypes.PeftName(type);
@@ -237,6 +245,8 @@ internal sealed class MergeCommand : CliCommand
         foreach (var lora in r.Loras)
             CliPaths.RequireFileOrFolder(lora, "--lora", "a LoRA .safetensors file, a folder holding one, or a PEFT adapter folder");
         if (r.Model is not null) CliPaths.RequireFolder(r.Model, "--model", "a diffusers pipeline folder with model_index.json");
+        var inputs = r.Loras.Select(l => ((string?)l, "--lora")).Append((r.Model, "--model")).ToList();
+        CliPaths.RequireNotAnInput(r.Out, "--out", inputs);
         if (r.Peft)
             CliOutputFolder.RequireReplaceable(r.Out, "--out", IsPeftFolder, "a PEFT adapter folder");
         else

@@ -42,6 +42,21 @@ internal readonly record struct LoraSpec(string Path, double Weight)
         return true;
     }
 
+    /// <summary>
+    /// True when <paramref name="spec"/> ends in a weight (<c>:&lt;number&gt;</c>, finite or not), which <see cref="TryParse"/>
+    /// would split off; <paramref name="path"/> is the part before it.
+    /// </summary>
+    public static bool HasWeightSuffix(string spec, out string path)
+    {
+        path = spec;
+        int colon = spec.LastIndexOf(':');
+        if (colon <= 0) return false;
+        string suffix = spec.Substring(colon + 1);
+        if (!double.TryParse(suffix, NumberStyles.Float, CultureInfo.InvariantCulture, out _) && !IsNonFiniteSpelling(suffix)) return false;
+        path = spec.Substring(0, colon);
+        return true;
+    }
+
     /// <summary>Parses a spec or throws <see cref="FormatException"/>.</summary>
     public static LoraSpec Parse(string spec) =>
         TryParse(spec, out var result, out var error) ? result : throw new FormatException("--lora " + error);

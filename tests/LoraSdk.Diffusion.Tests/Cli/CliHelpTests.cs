@@ -66,6 +66,7 @@ public sealed class CliHelpTests
     [Theory]
     [InlineData("merge", "--combination", "(REQUIRED)")]
     [InlineData("merge", "--lora", "(REQUIRED)")]
+    [InlineData("merge", "--lora", "No :weight suffix here; the weights go in --weights.")]
     [InlineData("merge", "--combination", "dare_linear")]
     [InlineData("merge", "--majority-sign", "One of: total, frequency.")]
     [InlineData("fuse", "--lora-scale", "[default: 1]")]

@@ -95,7 +95,8 @@ public sealed class FuseCommandTests
     {
         var result = CliRun.InProcess("fuse", "--model", RepoPaths.TinySdxlPrompt, "--lora", Lora("lora_a"), "--out", RepoPaths.TinySdxlPrompt + "/");
         Assert.Equal(2, result.Code);
-        Assert.Contains("--out must not be the --model folder", result.ErrLines[0]);
+        Assert.Equal($"lorasdk fuse: --out {RepoPaths.TinySdxlPrompt}/ names the --model input {RepoPaths.TinySdxlPrompt}: writing it would overwrite that input; " +
+                     "choose another output path", result.ErrLines[0]);
     }
 
     [Fact]
@@ -120,11 +121,19 @@ public sealed class FuseCommandTests
         Fails(new[] { "fuse", "--model", RepoPaths.TinySdxlPrompt, "--lora", Lora("lora_a"), "--out", file }, "is a file; expected a folder path");
         Assert.Equal("keep", File.ReadAllText(file));
 
-        // A non-empty folder that is not a saved pipeline is never replaced.
+        // An --out under a file: refused before loading (no progress line), not after fusing with a bare "file exists".
+        Fails(new[] { "fuse", "--model", RepoPaths.TinySdxlPrompt, "--lora", Lora("lora_a"), "--out", Path.Combine(file, "fused") },
+            $"--out {Path.Combine(file, "fused")}: {file} is a file, not a folder");
+        Assert.Equal("keep", File.ReadAllText(file));
+
+        // A non-empty folder that is not a saved pipeline is never replaced, and that is known before the slow load:
+        // without -q the one line shows that no "loading model" stage ran.
         string unrelated = Path.Combine(temp.Path, "photos");
         Directory.CreateDirectory(unrelated);
         File.WriteAllText(Path.Combine(unrelated, "cat.jpg"), "not a model");
-        Fails(new[] { "fuse", "--model", RepoPaths.TinySdxlPrompt, "--lora", Lora("lora_a"), "--out", unrelated, "-q" }, unrelated);
+        Fails(new[] { "fuse", "--model", RepoPaths.TinySdxlPrompt, "--lora", Lora("lora_a"), "--out", unrelated },
+            $"--out {unrelated}: the folder exists and is not a saved pipeline (model_index.json); refusing to replace it");
         Assert.Equal(new[] { Path.Combine(unrelated, "cat.jpg") }, Directory.GetFileSystemEntries(unrelated));
+        Assert.Empty(Directory.GetDirectories(temp.Path, ".*"));
     }
 }

@@ -37,7 +37,7 @@ public sealed class GenerateProgressTests
     {
         using var temp = new TempFolder();
         var result = CliRun.InProcess(true, null, Args(Path.Combine(temp.Path, "x.png")));
-        Assert.Equal(0, result.Code);
+        Assert.True(result.Code == 0, result.Err);
         Assert.DoesNotContain('\n', result.Err);
         Assert.Contains("\r", result.Err, StringComparison.Ordinal);
         Assert.Contains("] step 2/2", result.Err, StringComparison.Ordinal);

@@ -230,6 +230,36 @@ public sealed class MergeCommandTests
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
 
+    [Theory]
+    [InlineData(":0.5")]
+    [InlineData(":1")]
+    [InlineData(":nan")]
+    public void AWeightAfterTheLoraPathIsAUsageErrorPointingToWeights(string suffix)
+    {
+        using var temp = new TempFolder();
+        string output = Path.Combine(temp.Path, "merged.safetensors");
+        var result = CliRun.InProcess("merge", "--lora", Lora("lora_a") + suffix, "--lora", Lora("lora_d"), "--combination", "linear", "--out", output);
+        Assert.Equal(2, result.Code);
+        Assert.Equal(2, result.ErrLines.Length);
+        Assert.Equal($"lorasdk merge: --lora {Lora("lora_a")}{suffix}: merge takes no weight after the path; give the adapters' weights with --weights " +
+                     $"(one per --lora, e.g. --weights 0.5,1.0) and the path alone (--lora {Lora("lora_a")})", result.ErrLines[0]);
+        Assert.StartsWith("usage: lorasdk merge ", result.ErrLines[1]);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [Fact]
+    public void AnExistingFileWhoseNameEndsLikeAWeightIsAPath()
+    {
+        if (System.OperatingSystem.IsWindows()) return; // ':' cannot be in a Windows file name
+        using var temp = new TempFolder();
+        string odd = Path.Combine(temp.Path, "lora_a.safetensors:0.5");
+        File.Copy(Lora("lora_a"), odd);
+        string output = Path.Combine(temp.Path, "merged.safetensors");
+        var result = CliRun.InProcess("merge", "--lora", odd, "--lora", Lora("lora_d"), "--combination", "linear", "--out", output, "-q");
+        Assert.True(result.Code == 0, result.Err);
+        Assert.True(File.Exists(output));
+    }
+
     [Fact]
     public void UnequalRanksAreRefusedWithPeftsMessageAndNothingWritten()
     {
