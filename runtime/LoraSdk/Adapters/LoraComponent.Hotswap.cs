@@ -182,12 +182,21 @@ public sealed partial class LoraComponent
     {
         var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
+        // Pinned for graphs: the factors of layers whose low-rank plan holds the adapter are views of the component's
+        // flat factor store; the new factors are staged and copied in at once (GraphFactorStore.Hotswap).
+        var inStore = _forward.Graph?.Hotswap(prepared.AdapterName,
+            prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!)),
+            prepared.ZeroFill.Select(s => s.Adapters!).ToList()) ?? new HashSet<LayerAdapters>();
         foreach (var m in prepared.Modules)
         {
             var core = m.Slot.Adapters!;
             var w = (LowRankWeights)core.GetAdapter(prepared.AdapterName);
             long r = m.A!.shape[0];
-            if (r == w.TensorRank)
+            if (inStore.Contains(core))
+            {
+                // written by the store
+            }
+            else if (r == w.TensorRank)
             {
                 w.A.copy_(m.A);
                 w.B.copy_(m.B!);
@@ -212,8 +221,11 @@ public sealed partial class LoraComponent
         foreach (var slot in prepared.ZeroFill)
         {
             var w = (LowRankWeights)slot.Adapters!.GetAdapter(prepared.AdapterName);
-            w.A.zero_();
-            w.B.zero_();
+            if (!inStore.Contains(slot.Adapters))
+            {
+                w.A.zero_();
+                w.B.zero_();
+            }
             w.Touch();
             slot.Adapters.Touch();
         }
