@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using LoraSdk.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -50,9 +51,22 @@ public sealed partial class LoraComponent
     {
         if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
         if (definition == null) throw new ArgumentNullException(nameof(definition));
-        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), definition.Config, adapterName, hotswap: true);
+        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), ConfigOf(definition), adapterName, hotswap: true);
         Commit(prepared);
     }
+
+    private readonly ConditionalWeakTable<LoraAdapterDefinition, LoraAdapterConfig> _derivedConfigs = new ConditionalWeakTable<LoraAdapterDefinition, LoraAdapterConfig>();
+
+    /// <summary>
+    /// The config of an in-memory adapter: its own, or the one derived from its modules (as a load without metadata
+    /// would), derived once per definition and component. Deriving condenses the target modules against every module
+    /// name of the component, which for a UNet's 560 layers costs more than the hotswap's copies; a definition's paths,
+    /// ranks and alphas are immutable, so swapping the same definitions back and forth need not derive again.
+    /// </summary>
+    private LoraAdapterConfig ConfigOf(LoraAdapterDefinition definition) =>
+        definition.Config ?? _derivedConfigs.GetValue(definition, d => LoraAdapterConfig.Derive(
+            d.Modules.Select(m => (m.ModulePath, m.Rank, m.Alpha, m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15)).ToList(),
+            d.UseRsLora, _moduleNames, Kind == LoraComponentKind.Denoiser));
 
     /// <summary>True while <see cref="EnableLoraHotswap"/> waits for the first load.</summary>
     public bool IsHotswapPending => _pendingHotswapRank is not null;

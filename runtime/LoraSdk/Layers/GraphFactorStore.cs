@@ -12,15 +12,16 @@ namespace LoraSdk.Layers;
 /// ranks) form a group, stored as three dense blocks of the flat tensor:
 /// <list type="bullet">
 /// <item>A: (L, Σr, in·kh·kw) — layer i's stacked A is row block i, contiguous, the GEMM operand of <c>h = x·Aᵀ</c>;</item>
-/// <item>B: (L, out, Σr), unscaled — layer i's stacked B; adapter k's own B is its column block;</item>
+/// <item>B: (out, L, Σr), unscaled — layer i's stacked B is [:, i, :]; adapter k's own B is its column block there.
+/// This order makes a hotswap's source of a group one <c>cat</c> of the new (out, r) factors along dim 1;</item>
 /// <item>B scaled: (L, out, Σr) — B with each rank column multiplied by its effective scale (adapter weight × alpha/r ×
 /// runtime scale, 0 when inactive or disabled), the operand of <c>y += h·B_scaledᵀ</c>.</item>
 /// </list>
 /// The A and B blocks of all groups come first (the factor region), then the scaled blocks. Every pinned adapter's
 /// <see cref="LowRankWeights.A"/> / <see cref="LowRankWeights.B"/> is a view into the factor region while the store
-/// lives, so a hotswap writes one place: it stages the new factors (zero-padded to the stored rank, zero-filled where the
-/// new weights lack a layer) in one tensor and copies it in with one <c>copy_</c> — one per group when several adapters
-/// share the layers. The per-rank-column scales live in a float32 <see cref="GraphScaleBuffer"/> laid out like the groups'
+/// lives, so a hotswap writes one place: per group it stages the new factors (zero-padded to the stored rank,
+/// zero-filled where the new weights lack a layer) with one <c>cat</c> of the A and one of the B factors — no per-layer
+/// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32 <see cref="GraphScaleBuffer"/> laid out like the groups'
 /// rank columns; after a scale or factor change <see cref="Update"/> uploads them (one host-to-device copy) and recomputes
 /// every group's scaled B in place (a copy and a broadcast multiply per group), outside any graph. Nothing is reallocated
 /// while the store lives; <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
@@ -58,7 +59,7 @@ internal sealed class GraphFactorStore : IDisposable
     /// <summary>Number of groups (distinct layer shape × pinned slots).</summary>
     public int GroupCount => _groups.Count;
 
-    /// <summary>The device copies the last <see cref="Hotswap"/> issued into the factor region (1, or one per group and factor).</summary>
+    /// <summary>The device copies the last <see cref="Hotswap"/> issued into the factor region (one per group and factor).</summary>
     public int LastHotswapCopies { get; private set; }
 
     /// <summary>Registers a low-rank plan of <paramref name="layer"/> (before <see cref="Allocate"/>).</summary>
@@ -101,7 +102,7 @@ internal sealed class GraphFactorStore : IDisposable
         {
             long l = g.Layers.Count;
             g.A = Block(_flat, g.AOffset, l, g.SumRank, g.Width);
-            g.B = Block(_flat, g.BOffset, l, g.Out, g.SumRank);
+            g.B = Block(_flat, g.BOffset, g.Out, l, g.SumRank);
             g.Scaled = Block(_flat, g.ScaledOffset, l, g.Out, g.SumRank);
             g.Scale = Block(Scales.Values, g.ScaleOffset, l, 1, g.SumRank);
             for (int i = 0; i < g.Layers.Count; i++)
@@ -109,7 +110,7 @@ internal sealed class GraphFactorStore : IDisposable
                 var (layer, plan) = g.Layers[i];
                 using var scope = torch.NewDisposeScope();
                 var aBlock = g.A[i];
-                var bBlock = g.B[i];
+                var bBlock = g.B.select(1, i);
                 for (int k = 0; k < plan.Slots.Length; k++)
                 {
                     var w = plan.Slots[k];
@@ -159,7 +160,8 @@ internal sealed class GraphFactorStore : IDisposable
         using var noGrad = torch.no_grad();
         foreach (var g in _groups)
         {
-            g.Scaled!.copy_(g.B!);
+            using var unscaled = g.B!.permute(1, 0, 2);
+            g.Scaled!.copy_(unscaled);
             g.Scaled.mul_(g.Scale!);
         }
         _scaledStale = false;
@@ -189,8 +191,10 @@ internal sealed class GraphFactorStore : IDisposable
                 bool has = modules.TryGetValue(layer, out var m);
                 if (has == zero.Contains(layer))
                     throw new InvalidOperationException($"hotswap of '{adapterName}': layer '{layer.ModulePath}' needs exactly one source (new factors or zero fill)");
-                if (has && (m.A.shape[0] > r || m.A.shape[0] != m.B.shape[1] || m.A.numel() != m.A.shape[0] * g.Width || m.B.numel() != g.Out * m.B.shape[1]))
-                    throw new InvalidOperationException($"hotswap of '{adapterName}': layer '{layer.ModulePath}' factors [{string.Join(", ", m.A.shape)}] / [{string.Join(", ", m.B.shape)}] do not fit the stored rank {r}");
+                if (!has) continue;
+                long[] sa = m.A.shape, sb = m.B.shape;
+                if (sa[0] > r || sb.Length < 2 || sa[0] != sb[1] || Numel(sa) != sa[0] * g.Width || Numel(sb) != g.Out * sb[1] || sa.Length != sb.Length)
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': layer '{layer.ModulePath}' factors [{string.Join(", ", sa)}] / [{string.Join(", ", sb)}] do not fit the stored rank {r}");
             }
             parts.Add((g, k));
         }
@@ -208,66 +212,78 @@ internal sealed class GraphFactorStore : IDisposable
     public void Hotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
     {
         var parts = CheckHotswap(adapterName, modules, zeroFill);
-        long maxPiece = 0;
-        foreach (var (g, k) in parts) maxPiece = Math.Max(maxPiece, Math.Max(g.Slots[k].Rank * g.Width, g.Out * g.Slots[k].Rank));
         LastHotswapCopies = 0;
         if (parts.Count == 0) return;
+        long maxPiece = 0;
+        foreach (var (g, k) in parts) maxPiece = Math.Max(maxPiece, Math.Max(g.Slots[k].Rank * g.Width, g.Out * g.Slots[k].Rank));
 
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var zeros = torch.zeros(maxPiece, DType, Device);
-        var pieces = new List<Tensor>();
-        foreach (var (g, k) in parts)
+        Tensor? zeros = null;
+        Tensor Zeros(long[] shape)  // a zero block of this shape, a view of one shared zero tensor
         {
-            long r = g.Slots[k].Rank;
-            foreach (var (layer, _) in g.Layers)
-            {
-                if (!modules.TryGetValue(layer, out var m)) { pieces.Add(zeros.narrow(0, 0, r * g.Width)); continue; }
-                long rNew = m.A.shape[0];
-                pieces.Add(m.A.reshape(-1));
-                if (rNew < r) pieces.Add(zeros.narrow(0, 0, (r - rNew) * g.Width));
-            }
+            zeros ??= torch.zeros(maxPiece, DType, Device);
+            long n = 1;
+            foreach (long d in shape) n *= d;
+            return zeros.narrow(0, 0, n).view(shape);
         }
-        foreach (var (g, k) in parts)
+        static long[] With(long[] shape, int dim, long size)
         {
-            long r = g.Slots[k].Rank;
-            foreach (var (layer, _) in g.Layers)
-            {
-                if (!modules.TryGetValue(layer, out var m)) { pieces.Add(zeros.narrow(0, 0, g.Out * r)); continue; }
-                long rNew = m.A.shape[0];
-                var b = m.B.reshape(g.Out, rNew);
-                // A smaller rank: B's columns are padded (one small kernel for this layer; swaps at the stored rank need none).
-                pieces.Add(rNew == r ? b.reshape(-1) : torch.cat(new[] { b, zeros.narrow(0, 0, g.Out * (r - rNew)).view(g.Out, r - rNew) }, 1).reshape(-1));
-            }
+            shape[dim] = size;
+            return shape;
         }
-        var staging = torch.cat(pieces, 0);
-        if (staging.dtype != DType) staging = staging.to(DType);
 
-        bool soleSlot = parts.Count == _groups.Count && _groups.All(g => g.Slots.Length == 1);
-        if (soleSlot)
+        // Stage every group first (nothing is written until all sources are gathered), then copy each in.
+        var staged = new List<(Group Group, int Slot, Tensor A, Tensor B)>();
+        foreach (var (g, k) in parts)
         {
-            Factors.copy_(staging);  // the new adapter is the whole factor region: one copy
-            LastHotswapCopies = 1;
+            long r = g.Slots[k].Rank;
+            var aPieces = new List<Tensor>(g.Layers.Count);
+            var bPieces = new List<Tensor>(g.Layers.Count);
+            foreach (var (layer, plan) in g.Layers)
+            {
+                var w = plan.Slots[k];
+                if (!modules.TryGetValue(layer, out var m))
+                {
+                    aPieces.Add(Zeros(With(w.A.shape, 0, r)));
+                    bPieces.Add(Zeros(With(w.B.shape, 1, r)));
+                    continue;
+                }
+                aPieces.Add(m.A);
+                bPieces.Add(m.B);
+                long rNew = m.A.shape[0];
+                if (rNew < r)
+                {
+                    // A smaller rank is zero-padded to the stored rank (only then is there a per-layer tensor).
+                    aPieces.Add(Zeros(With(w.A.shape, 0, r - rNew)));
+                    bPieces.Add(Zeros(With(w.B.shape, 1, r - rNew)));
+                }
+            }
+            // A: (L·r, in[, kh, kw]) rows in layer order; B: (out, L·r[, 1, 1]) — exactly the (out, L, r) block.
+            var a = torch.cat(aPieces, 0);
+            var b = torch.cat(bPieces, 1);
+            if (a.numel() != g.Layers.Count * r * g.Width || b.numel() != g.Layers.Count * r * g.Out)
+                throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {g.Layers.Count * r * g.Width} / {g.Layers.Count * r * g.Out}");
+            staged.Add((g, k, a, b));
         }
-        else
+        foreach (var (g, k, a, b) in staged)
         {
-            long at = 0;
-            foreach (var (g, k) in parts)
-            {
-                long r = g.Slots[k].Rank, l = g.Layers.Count;
-                g.A!.narrow(1, g.SlotOffset(k), r).copy_(staging.narrow(0, at, l * r * g.Width).view(l, r, g.Width));
-                at += l * r * g.Width;
-                LastHotswapCopies++;
-            }
-            foreach (var (g, k) in parts)
-            {
-                long r = g.Slots[k].Rank, l = g.Layers.Count;
-                g.B!.narrow(2, g.SlotOffset(k), r).copy_(staging.narrow(0, at, l * g.Out * r).view(l, g.Out, r));
-                at += l * g.Out * r;
-                LastHotswapCopies++;
-            }
+            long r = g.Slots[k].Rank, l = g.Layers.Count;
+            bool sole = g.Slots.Length == 1;
+            var aTarget = sole ? g.A! : g.A!.narrow(1, g.SlotOffset(k), r);
+            var bTarget = sole ? g.B! : g.B!.narrow(2, g.SlotOffset(k), r);
+            aTarget.copy_(a.view(l, r, g.Width));
+            bTarget.copy_(b.view(g.Out, l, r));
+            LastHotswapCopies += 2;
         }
         _scaledStale = true;
+    }
+
+    private static long Numel(long[] shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n *= d;
+        return n;
     }
 
     /// <summary>Gives every aliased adapter owned, contiguous copies of its factors, then frees the flat tensor.</summary>

@@ -154,7 +154,7 @@ public sealed class GraphFactorStoreTests
     }
 
     [Fact]
-    public void A_hotswap_after_pinning_is_one_copy_into_the_same_flat_buffer_and_equals_a_fresh_load()
+    public void A_hotswap_after_pinning_is_one_copy_per_group_into_the_same_flat_buffer_and_equals_a_fresh_load()
     {
         using var p = new Pair();
         p.P.EnableLoraHotswap(8);
@@ -167,7 +167,7 @@ public sealed class GraphFactorStoreTests
         // rank 6 ≤ 8 on proj_in and proj_out; conv1 is zero-filled.
         var swap = LoraTestData.Adapter(6, 3, 11, new[] { TinyModel.ProjIn, TinyModel.ProjOut });
         p.P.HotswapAdapter("a", swap);
-        Assert.Equal(1, store.LastHotswapCopies);
+        Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);  // one staged copy of A and one of B per group, none per layer
         Assert.Equal(flat, Storage(store.Flat));
         Assert.Equal(scales, Storage(store.Scales.Values));
         p.P.SetAdapters(new[] { "a" }, new[] { 0.6 });  // a hotswap resets the adapter's scaling to the new alpha / r (as PEFT)
