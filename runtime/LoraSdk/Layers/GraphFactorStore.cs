@@ -211,9 +211,20 @@ internal sealed class GraphFactorStore : IDisposable
     /// </summary>
     public void Hotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
     {
+        using var staged = Stage(adapterName, modules, zeroFill);
+        Apply(staged);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Hotswap"/>: checks the sources and gathers them per group into new tensors in the
+    /// store's layout (A: (L·r, in…), B: (out, L·r…)); writes nothing to the store. The result can be applied any number
+    /// of times while this store lives (a swap prepared ahead of time).
+    /// </summary>
+    public StagedFactors Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
         var parts = CheckHotswap(adapterName, modules, zeroFill);
-        LastHotswapCopies = 0;
-        if (parts.Count == 0) return;
+        var staged = new StagedFactors(this);
+        if (parts.Count == 0) return staged;
         long maxPiece = 0;
         foreach (var (g, k) in parts) maxPiece = Math.Max(maxPiece, Math.Max(g.Slots[k].Rank * g.Width, g.Out * g.Slots[k].Rank));
 
@@ -233,50 +244,92 @@ internal sealed class GraphFactorStore : IDisposable
             return shape;
         }
 
-        // Stage every group first (nothing is written until all sources are gathered), then copy each in.
-        var staged = new List<(Group Group, int Slot, Tensor A, Tensor B)>();
-        foreach (var (g, k) in parts)
+        try
         {
-            long r = g.Slots[k].Rank;
-            var aPieces = new List<Tensor>(g.Layers.Count);
-            var bPieces = new List<Tensor>(g.Layers.Count);
-            foreach (var (layer, plan) in g.Layers)
+            foreach (var (g, k) in parts)
             {
-                var w = plan.Slots[k];
-                if (!modules.TryGetValue(layer, out var m))
+                long r = g.Slots[k].Rank;
+                var aPieces = new List<Tensor>(g.Layers.Count);
+                var bPieces = new List<Tensor>(g.Layers.Count);
+                foreach (var (layer, plan) in g.Layers)
                 {
-                    aPieces.Add(Zeros(With(w.A.shape, 0, r)));
-                    bPieces.Add(Zeros(With(w.B.shape, 1, r)));
-                    continue;
+                    var w = plan.Slots[k];
+                    if (!modules.TryGetValue(layer, out var m))
+                    {
+                        aPieces.Add(Zeros(With(w.A.shape, 0, r)));
+                        bPieces.Add(Zeros(With(w.B.shape, 1, r)));
+                        continue;
+                    }
+                    aPieces.Add(m.A);
+                    bPieces.Add(m.B);
+                    long rNew = m.A.shape[0];
+                    if (rNew < r)
+                    {
+                        // A smaller rank is zero-padded to the stored rank (only then is there a per-layer tensor).
+                        aPieces.Add(Zeros(With(w.A.shape, 0, r - rNew)));
+                        bPieces.Add(Zeros(With(w.B.shape, 1, r - rNew)));
+                    }
                 }
-                aPieces.Add(m.A);
-                bPieces.Add(m.B);
-                long rNew = m.A.shape[0];
-                if (rNew < r)
-                {
-                    // A smaller rank is zero-padded to the stored rank (only then is there a per-layer tensor).
-                    aPieces.Add(Zeros(With(w.A.shape, 0, r - rNew)));
-                    bPieces.Add(Zeros(With(w.B.shape, 1, r - rNew)));
-                }
+                // A: (L·r, in[, kh, kw]) rows in layer order; B: (out, L·r[, 1, 1]) — exactly the (out, L, r) block.
+                var a = torch.cat(aPieces, 0);
+                var b = torch.cat(bPieces, 1);
+                if (a.dtype != DType) a = a.to(DType);
+                if (b.dtype != DType) b = b.to(DType);
+                if (a.numel() != g.Layers.Count * r * g.Width || b.numel() != g.Layers.Count * r * g.Out)
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {g.Layers.Count * r * g.Width} / {g.Layers.Count * r * g.Out}");
+                staged.Parts.Add((g, k, a.DetachFromDisposeScope(), b.DetachFromDisposeScope()));
             }
-            // A: (L·r, in[, kh, kw]) rows in layer order; B: (out, L·r[, 1, 1]) — exactly the (out, L, r) block.
-            var a = torch.cat(aPieces, 0);
-            var b = torch.cat(bPieces, 1);
-            if (a.numel() != g.Layers.Count * r * g.Width || b.numel() != g.Layers.Count * r * g.Out)
-                throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {g.Layers.Count * r * g.Width} / {g.Layers.Count * r * g.Out}");
-            staged.Add((g, k, a, b));
+            return staged;
         }
-        foreach (var (g, k, a, b) in staged)
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes staged factors into the store: one <c>copy_</c> per group and factor (the whole block when the adapter is
+    /// the group's only slot, else its rows of A / columns of B), then marks the scaled B stale.
+    /// </summary>
+    public void Apply(StagedFactors staged)
+    {
+        if (!ReferenceEquals(staged.Store, this) || _flat is null) throw new InvalidOperationException("the staged factors belong to another factor store");
+        using var noGrad = torch.no_grad();
+        LastHotswapCopies = 0;
+        foreach (var (g, k, a, b) in staged.Parts)
         {
             long r = g.Slots[k].Rank, l = g.Layers.Count;
             bool sole = g.Slots.Length == 1;
-            var aTarget = sole ? g.A! : g.A!.narrow(1, g.SlotOffset(k), r);
-            var bTarget = sole ? g.B! : g.B!.narrow(2, g.SlotOffset(k), r);
-            aTarget.copy_(a.view(l, r, g.Width));
-            bTarget.copy_(b.view(g.Out, l, r));
+            using var aTarget = sole ? g.A!.alias() : g.A!.narrow(1, g.SlotOffset(k), r);
+            using var bTarget = sole ? g.B!.alias() : g.B!.narrow(2, g.SlotOffset(k), r);
+            using var aSource = a.view(l, r, g.Width);
+            using var bSource = b.view(g.Out, l, r);
+            aTarget.copy_(aSource);
+            bTarget.copy_(bSource);
             LastHotswapCopies += 2;
         }
         _scaledStale = true;
+    }
+
+    /// <summary>One adapter's new factors gathered per group in a store's layout (see <see cref="Stage"/>).</summary>
+    internal sealed class StagedFactors : IDisposable
+    {
+        public StagedFactors(GraphFactorStore store) => Store = store;
+
+        public GraphFactorStore Store { get; }
+
+        public List<(Group Group, int Slot, Tensor A, Tensor B)> Parts { get; } = new List<(Group, int, Tensor, Tensor)>();
+
+        public void Dispose()
+        {
+            foreach (var (_, _, a, b) in Parts)
+            {
+                a.Dispose();
+                b.Dispose();
+            }
+            Parts.Clear();
+        }
     }
 
     private static long Numel(long[] shape)

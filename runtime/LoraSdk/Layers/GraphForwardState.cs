@@ -63,27 +63,62 @@ internal sealed class GraphForwardState : IDisposable
     /// <summary>
     /// Writes new factors of <paramref name="adapterName"/> into the stores (see <see cref="GraphFactorStore.Hotswap"/>)
     /// for every layer whose low-rank plan holds it; returns those layers (the caller copies the others' factors itself).
-    /// Each store checks its sources before it copies anything. The caller refreshes afterwards.
+    /// Every store checks and stages its sources before any copies. The caller refreshes afterwards.
     /// </summary>
     public HashSet<LayerAdapters> Hotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
     {
-        var handled = new HashSet<LayerAdapters>();
-        var work = new List<(GraphFactorStore Store, Dictionary<LayerAdapters, (Tensor A, Tensor B)> Modules, List<LayerAdapters> Zero)>();
-        foreach (var store in _stores.Values)
+        using var staged = Stage(adapterName, modules, zeroFill);
+        Apply(staged);
+        return staged.Layers;
+    }
+
+    /// <summary>Checks and stages an adapter's new factors in every store that holds it; writes nothing (see <see cref="GraphFactorStore.Stage"/>).</summary>
+    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        var staged = new StagedHotswap(this);
+        try
         {
-            var mine = modules.Where(kv => store.Holds(kv.Key, adapterName)).ToDictionary(kv => kv.Key, kv => kv.Value);
-            var zero = zeroFill.Where(l => store.Holds(l, adapterName)).ToList();
-            if (mine.Count == 0 && zero.Count == 0) continue;
-            store.CheckHotswap(adapterName, mine, zero);  // every store checks before any copies
-            work.Add((store, mine, zero));
+            foreach (var store in _stores.Values)
+            {
+                var mine = modules.Where(kv => store.Holds(kv.Key, adapterName)).ToDictionary(kv => kv.Key, kv => kv.Value);
+                var zero = zeroFill.Where(l => store.Holds(l, adapterName)).ToList();
+                if (mine.Count == 0 && zero.Count == 0) continue;
+                staged.Stores.Add(store.Stage(adapterName, mine, zero));
+                staged.Layers.UnionWith(mine.Keys);
+                staged.Layers.UnionWith(zero);
+            }
+            return staged;
         }
-        foreach (var (store, mine, zero) in work)
+        catch
         {
-            store.Hotswap(adapterName, mine, zero);
-            handled.UnionWith(mine.Keys);
-            handled.UnionWith(zero);
+            staged.Dispose();
+            throw;
         }
-        return handled;
+    }
+
+    /// <summary>Writes staged factors into their stores (the caller refreshes afterwards).</summary>
+    public void Apply(StagedHotswap staged)
+    {
+        if (!ReferenceEquals(staged.State, this)) throw new InvalidOperationException("the staged hotswap belongs to another pin state");
+        foreach (var part in staged.Stores) part.Store.Apply(part);
+    }
+
+    /// <summary>An adapter's new factors staged in every store that holds it, and the layers they cover.</summary>
+    internal sealed class StagedHotswap : IDisposable
+    {
+        public StagedHotswap(GraphForwardState state) => State = state;
+
+        public GraphForwardState State { get; }
+
+        public List<GraphFactorStore.StagedFactors> Stores { get; } = new List<GraphFactorStore.StagedFactors>();
+
+        public HashSet<LayerAdapters> Layers { get; } = new HashSet<LayerAdapters>();
+
+        public void Dispose()
+        {
+            foreach (var s in Stores) s.Dispose();
+            Stores.Clear();
+        }
     }
 
     /// <summary>Ends every layer's plan and frees the buffers.</summary>

@@ -257,4 +257,51 @@ public sealed class GraphFactorStoreTests
         Assert.True(Same(store.Flat, before), "a refused hotswap changed the flat factor buffer");
         Assert.True(Same(store.Scales.Values, scalesBefore), "a refused hotswap changed the scales");
     }
+
+    [Fact]
+    public void A_staged_hotswap_is_checked_ahead_applied_with_per_group_copies_reusable_and_refused_after_the_pin_ends()
+    {
+        using var p = new Pair();
+        p.Both(c => c.EnableLoraHotswap(8));
+        p.Both(c => c.AddAdapter("a", LoraTestData.Adapter(4, 8, 1)));
+        var pin = p.P.PinForGraphs();
+        var store = OnlyStore(p.P);
+        IntPtr flat = Storage(store.Flat);
+        using var before = store.Flat.clone();
+
+        var tooLarge = Assert.Throws<LoraException>(() => p.P.StageHotswap("a", LoraTestData.Adapter(9, 9, 3)));
+        Assert.Equal(LoraErrorKind.HotswapRankTooLarge, tooLarge.Kind);
+        var x = LoraTestData.Adapter(6, 3, 11, new[] { TinyModel.ProjIn, TinyModel.ProjOut });
+        var y = LoraTestData.Adapter(8, 8, 12);
+        using var sx = p.P.StageHotswap("a", x);
+        using var sy = p.P.StageHotswap("a", y);
+        Assert.True(Same(store.Flat, before), "staging wrote into the factor store");
+        Assert.Equal("a", sx.AdapterName);
+        Assert.True(sx.CanApply);
+
+        foreach (var (staged, definition, step) in new[] { (sx, x, "staged x"), (sy, y, "staged y"), (sx, x, "staged x again") })
+        {
+            p.P.ApplyHotswap(staged);
+            Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);
+            p.N.HotswapAdapter("a", definition);  // the reference: the same swap, unpinned
+            foreach (var (path, w) in p.N.GetAdapterWeights("a"))
+            {
+                var pinned = (LowRankWeights)p.P.GetAdapterWeights("a").Single(kv => kv.Key == path).Value;
+                Assert.True(Same(pinned.A, ((LowRankWeights)w).A), $"{step}, {path}: A differs from the unpinned hotswap");
+                Assert.True(Same(pinned.B, ((LowRankWeights)w).B), $"{step}, {path}: B differs from the unpinned hotswap");
+                Assert.Equal(w.Scaling, pinned.Scaling);
+            }
+            p.AssertClose(step);
+        }
+        Assert.Equal(flat, Storage(store.Flat));
+
+        pin.Dispose();
+        Assert.False(sx.CanApply);
+        var stale = Assert.Throws<LoraException>(() => p.P.ApplyHotswap(sx));
+        Assert.Equal(LoraErrorKind.GraphUnsupported, stale.Kind);
+        Assert.Contains("has ended", stale.Message);
+        var notPinned = Assert.Throws<LoraException>(() => p.P.StageHotswap("a", x));
+        Assert.Equal(LoraErrorKind.GraphUnsupported, notPinned.Kind);
+        p.AssertClose("unpinned after staged swaps");
+    }
 }
