@@ -21,10 +21,11 @@ namespace LoraSdk.Layers;
 /// <see cref="LowRankWeights.A"/> / <see cref="LowRankWeights.B"/> is a view into the factor region while the store
 /// lives, so a hotswap writes one place: per group it stages the new factors (zero-padded to the stored rank,
 /// zero-filled where the new weights lack a layer) with one <c>cat</c> of the A and one of the B factors — no per-layer
-/// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32 <see cref="GraphScaleBuffer"/> laid out like the groups'
-/// rank columns; after a scale or factor change <see cref="Update"/> uploads them (one host-to-device copy) and recomputes
-/// every group's scaled B in place (a copy and a broadcast multiply per group), outside any graph. Nothing is reallocated
-/// while the store lives; <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
+/// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32
+/// <see cref="GraphScaleBuffer"/> laid out like the groups' rank columns; after a scale or factor change
+/// <see cref="Update"/> uploads them (one host-to-device copy) and recomputes every group's scaled B in place (a copy and
+/// a broadcast multiply per group), outside any graph. Nothing is reallocated while the store lives;
+/// <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
 /// </summary>
 internal sealed class GraphFactorStore : IDisposable
 {
@@ -59,7 +60,7 @@ internal sealed class GraphFactorStore : IDisposable
     /// <summary>Number of groups (distinct layer shape × pinned slots).</summary>
     public int GroupCount => _groups.Count;
 
-    /// <summary>The device copies the last <see cref="Hotswap"/> issued into the factor region (one per group and factor).</summary>
+    /// <summary>The device copies the last <see cref="Apply"/> issued into the factor region (one per group and factor).</summary>
     public int LastHotswapCopies { get; private set; }
 
     /// <summary>Registers a low-rank plan of <paramref name="layer"/> (before <see cref="Allocate"/>).</summary>
@@ -68,8 +69,9 @@ internal sealed class GraphFactorStore : IDisposable
         if (_flat is not null) throw new InvalidOperationException("the factor store is already allocated");
         var first = plan.Slots[0];
         long width = first.A.numel() / first.TensorRank;
-        string key = string.Join("|", new[] { width.ToString(System.Globalization.CultureInfo.InvariantCulture), outFeatures.ToString(System.Globalization.CultureInfo.InvariantCulture), first.A.dim().ToString(System.Globalization.CultureInfo.InvariantCulture) }
-            .Concat(plan.Slots.Select(s => s.AdapterName + ":" + s.TensorRank.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string key = string.Join("|", new[] { width.ToString(inv), outFeatures.ToString(inv), first.A.dim().ToString(inv) }
+            .Concat(plan.Slots.Select(s => s.AdapterName + ":" + s.TensorRank.ToString(inv))));
         if (!_byKey.TryGetValue(key, out var group))
         {
             group = new Group(width, outFeatures, plan.Slots.Select(s => (s.AdapterName, (long)s.TensorRank)).ToArray(), plan.Rank);
