@@ -34,7 +34,6 @@ internal sealed class GraphFactorStore : IDisposable
     private readonly Dictionary<LayerAdapters, (Group Group, int Index)> _entries = new Dictionary<LayerAdapters, (Group, int)>();
     private readonly List<LowRankWeights> _aliased = new List<LowRankWeights>();
     private Tensor? _flat;
-    private Tensor? _factors;
     private bool _scaledStale = true;
 
     public GraphFactorStore(Device device, ScalarType dtype)
@@ -53,9 +52,6 @@ internal sealed class GraphFactorStore : IDisposable
 
     /// <summary>The flat device tensor (factor region, then the scaled B blocks).</summary>
     public Tensor Flat => _flat ?? throw new InvalidOperationException("the factor store is not allocated");
-
-    /// <summary>The factor region of <see cref="Flat"/> (every group's A then every group's unscaled B).</summary>
-    public Tensor Factors => _factors ?? throw new InvalidOperationException("the factor store is not allocated");
 
     /// <summary>Number of groups (distinct layer shape × pinned slots).</summary>
     public int GroupCount => _groups.Count;
@@ -93,12 +89,10 @@ internal sealed class GraphFactorStore : IDisposable
         long offset = 0;
         foreach (var g in _groups) { g.AOffset = offset; offset += g.Layers.Count * g.SumRank * g.Width; }
         foreach (var g in _groups) { g.BOffset = offset; offset += g.Layers.Count * g.Out * g.SumRank; }
-        long factorLength = offset;
         foreach (var g in _groups) { g.ScaledOffset = offset; offset += g.Layers.Count * g.Out * g.SumRank; }
         foreach (var g in _groups) g.ScaleOffset = Scales.Reserve(g.Layers.Count * g.SumRank);
         using var noGrad = torch.no_grad();
         _flat = torch.zeros(Math.Max(1, offset), DType, Device).DetachFromDisposeScope();
-        _factors = _flat.narrow(0, 0, Math.Max(1, factorLength)).DetachFromDisposeScope();
         Scales.Allocate();
         foreach (var g in _groups)
         {
@@ -361,9 +355,7 @@ internal sealed class GraphFactorStore : IDisposable
             foreach (var (_, plan) in g.Layers) plan.ReleaseViews();
             g.Dispose();
         }
-        _factors?.Dispose();
         _flat?.Dispose();
-        _factors = null;
         _flat = null;
         Scales.Dispose();
     }
