@@ -22,7 +22,8 @@ public sealed partial class LoraComponent
 
     /// <summary>
     /// Pins the component for CUDA graphs: every LoRA layer's forward becomes a fixed plan over device tensors (the
-    /// adapters' A/B, a stacked copy for several adapters, one float32 scale per rank column) so that a graph captured
+    /// pinned adapters' A stacked, and their B stacked with each rank column's scale folded in, all views of one flat
+    /// device tensor per device and dtype; the adapters' own A/B become views of it while pinned) so that a graph captured
     /// afterwards replays, without recapture, every change made while the pin lasts: hotswaps (copied into the same
     /// storage), <c>SetAdapters</c> weights and activation within <paramref name="adapterNames"/> (an inactive pinned
     /// adapter runs at scale 0), runtime scales, per-step scale schedules and enable/disable. In
@@ -118,17 +119,24 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// While the component is pinned for graphs: the tensors its pinned forward reads, by name — every pinned adapter's
-    /// A and B per layer (<c>adapter/path.A</c>), the stacked factors of layers with several adapters
-    /// (<c>path.stackedA</c>) and the scale buffers (<c>scales@device</c>). A diagnostic: a hotswap, a weight or scale
-    /// change keeps every one of them in its storage (compare their data pointers). Read only; empty when not pinned.
+    /// While the component is pinned for graphs: the tensors its pinned forward reads, by name — the factor stores
+    /// (<c>factors@device/dtype</c>: one flat tensor holding every pinned adapter's A and B, and the scaled B the forward
+    /// reads), their scale buffers (<c>scales@device/dtype</c>), every pinned adapter's A and B per layer
+    /// (<c>adapter/path.A</c>, views of the store) and each layer's stacked A and scaled B (<c>path.stackedA</c>,
+    /// <c>path.scaledB</c>). A diagnostic: a hotswap, a weight or scale change keeps every one of them in its storage
+    /// (compare their data pointers). Read only; empty when not pinned.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> GetGraphPinnedTensors()
     {
         var result = new List<KeyValuePair<string, TorchSharp.torch.Tensor>>();
         var state = _forward.Graph;
         if (state is null) return result;
-        foreach (var buffer in state.Buffers) result.Add(new("scales@" + buffer.Device, buffer.Values));
+        foreach (var store in state.Stores)
+        {
+            string where = store.Device + "/" + store.DType;
+            result.Add(new("factors@" + where, store.Flat));
+            result.Add(new("scales@" + where, store.Scales.Values));
+        }
         foreach (var layer in state.Layers)
         {
             var plan = layer.GraphPlan;
@@ -138,8 +146,9 @@ public sealed partial class LoraComponent
                 result.Add(new($"{w.AdapterName}/{layer.ModulePath}.A", w.A));
                 result.Add(new($"{w.AdapterName}/{layer.ModulePath}.B", w.B));
             }
-            if (plan.StackedA is not null) result.Add(new(layer.ModulePath + ".stackedA", plan.StackedA));
-            if (plan.StackedB is not null) result.Add(new(layer.ModulePath + ".stackedB", plan.StackedB));
+            if (plan.Kind != GraphPlanKind.LowRank) continue;
+            result.Add(new(layer.ModulePath + ".stackedA", plan.A));
+            result.Add(new(layer.ModulePath + ".scaledB", plan.B));
         }
         return result;
     }

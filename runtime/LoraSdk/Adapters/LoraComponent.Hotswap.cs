@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using LoraSdk.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -50,9 +51,99 @@ public sealed partial class LoraComponent
     {
         if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
         if (definition == null) throw new ArgumentNullException(nameof(definition));
-        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), definition.Config, adapterName, hotswap: true);
+        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), ConfigOf(definition), adapterName, hotswap: true);
         Commit(prepared);
     }
+
+    /// <summary>
+    /// The first half of <see cref="HotswapAdapter"/>, done ahead of time while the component is pinned for CUDA graphs:
+    /// every check of a hotswap of <paramref name="definition"/> into adapter <paramref name="adapterName"/> (a refusal
+    /// changes nothing), and its factors gathered on the device in the layout of the pin's factor store. Nothing the
+    /// graphs read changes until <see cref="ApplyHotswap"/>, which then costs one device copy per group of same-shaped
+    /// layers and factor, plus the scale refresh — no per-layer work. The staged swap can be applied any number of times
+    /// while the pin lasts (swapping between prepared adapters); it holds a device copy of the adapter's factors until
+    /// disposed. The caller keeps its tensors.
+    /// </summary>
+    /// <exception cref="LoraException">The refusals of <see cref="HotswapAdapter"/>; <see cref="LoraErrorKind.GraphUnsupported"/>
+    /// when the component is not pinned or a layer of the adapter is not a low-rank layer of the pin (materialized mode,
+    /// fused adapters).</exception>
+    public LoraStagedHotswap StageHotswap(string adapterName, LoraAdapterDefinition definition)
+    {
+        if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
+        if (definition == null) throw new ArgumentNullException(nameof(definition));
+        var state = _forward.Graph ?? throw new LoraException(LoraErrorKind.GraphUnsupported,
+            $"StageHotswap prepares a swap into the factor store of a component pinned for CUDA graphs, and {Name} is not pinned. " +
+            "Call PinForGraphs() first, or use HotswapAdapter.", adapterName: adapterName, component: Name);
+        var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), ConfigOf(definition), adapterName, hotswap: true);
+        GraphForwardState.StagedHotswap? staged = null;
+        try
+        {
+            var modules = prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!));
+            var zero = prepared.ZeroFill.Select(s => s.Adapters!).ToList();
+            var outside = prepared.Modules.Select(m => m.Slot).Concat(prepared.ZeroFill)
+                .FirstOrDefault(slot => !state.Stores.Any(store => store.Holds(slot.Adapters!, adapterName)));
+            if (outside is not null)
+            {
+                throw new LoraException(LoraErrorKind.GraphUnsupported,
+                    $"StageHotswap: layer '{outside.Path}' of {Name} does not run adapter '{adapterName}' as a low-rank layer of the pin " +
+                    $"(forward mode {_forward.Mode}, or fused adapters there), so it has no place in the factor store. Use HotswapAdapter.",
+                    adapterName: adapterName, modulePath: outside.Path, component: Name);
+            }
+            staged = state.Stage(adapterName, modules, zero);
+            foreach (var m in prepared.Modules)
+            {
+                m.A!.Dispose();
+                m.B!.Dispose();
+                m.A = null;
+                m.B = null;
+            }
+            return new LoraStagedHotswap(this, prepared, staged);
+        }
+        catch
+        {
+            staged?.Dispose();
+            prepared.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Applies a hotswap staged by <see cref="StageHotswap"/>: the staged factors are copied into the pin's factor store
+    /// (one copy per group and factor), the adapter takes the new ranks, alphas and config, and the scales are refreshed —
+    /// the next replay computes the new adapter. Only while the pin the swap was staged for lasts.
+    /// </summary>
+    /// <exception cref="LoraException"><see cref="LoraErrorKind.GraphUnsupported"/>: the pin it was staged for has ended
+    /// (stage again); <see cref="LoraErrorKind.GraphCaptureUnderway"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The staged swap was disposed.</exception>
+    /// <exception cref="ArgumentException">It was staged by another component.</exception>
+    public void ApplyHotswap(LoraStagedHotswap staged)
+    {
+        if (staged == null) throw new ArgumentNullException(nameof(staged));
+        if (!ReferenceEquals(staged.Owner, this)) throw new ArgumentException($"the staged hotswap belongs to component {staged.Owner.Name}, not {Name}", nameof(staged));
+        var (prepared, parts) = staged.Parts();
+        if (!ReferenceEquals(_forward.Graph, parts.State))
+        {
+            throw new LoraException(LoraErrorKind.GraphUnsupported,
+                $"The hotswap of '{prepared.AdapterName}' was staged for a graph pin of {Name} that has ended; nothing was changed. Stage it again " +
+                "for the current pin (or use HotswapAdapter).", adapterName: prepared.AdapterName, component: Name);
+        }
+        CheckGraphChange("Hotswap", null);
+        CommitHotswap(prepared, parts);
+        RefreshGraph();
+    }
+
+    private readonly ConditionalWeakTable<LoraAdapterDefinition, LoraAdapterConfig> _derivedConfigs = new ConditionalWeakTable<LoraAdapterDefinition, LoraAdapterConfig>();
+
+    /// <summary>
+    /// The config of an in-memory adapter: its own, or the one derived from its modules (as a load without metadata
+    /// would), derived once per definition and component. Deriving condenses the target modules against every module
+    /// name of the component, which for a UNet's 560 layers costs more than the hotswap's copies; a definition's paths,
+    /// ranks and alphas are immutable, so swapping the same definitions back and forth need not derive again.
+    /// </summary>
+    private LoraAdapterConfig ConfigOf(LoraAdapterDefinition definition) =>
+        definition.Config ?? _derivedConfigs.GetValue(definition, d => LoraAdapterConfig.Derive(
+            d.Modules.Select(m => (m.ModulePath, m.Rank, m.Alpha, m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15)).ToList(),
+            d.UseRsLora, _moduleNames, Kind == LoraComponentKind.Denoiser));
 
     /// <summary>True while <see cref="EnableLoraHotswap"/> waits for the first load.</summary>
     public bool IsHotswapPending => _pendingHotswapRank is not null;
@@ -180,22 +271,41 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
-    private void CommitHotswap(LoraPreparedLoad prepared)
+    private void CommitHotswap(LoraPreparedLoad prepared, GraphForwardState.StagedHotswap? staged = null)
     {
         var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
+        // Pinned for graphs: the factors of layers whose low-rank plan holds the adapter are views of the component's
+        // flat factor store; the new factors are staged per group and copied in (GraphFactorStore.Hotswap), or were
+        // staged ahead of time (StageHotswap).
+        HashSet<LayerAdapters> inStore;
+        if (staged is not null)
+        {
+            _forward.Graph!.Apply(staged);
+            inStore = staged.Layers;
+        }
+        else
+        {
+            inStore = _forward.Graph?.Hotswap(prepared.AdapterName,
+                prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!)),
+                prepared.ZeroFill.Select(s => s.Adapters!).ToList()) ?? new HashSet<LayerAdapters>();
+        }
         foreach (var m in prepared.Modules)
         {
             var core = m.Slot.Adapters!;
             var w = (LowRankWeights)core.GetAdapter(prepared.AdapterName);
-            long r = m.A!.shape[0];
-            if (r == w.TensorRank)
+            if (inStore.Contains(core))
+            {
+                // written by the store
+            }
+            else if (m.A!.shape[0] == w.TensorRank)
             {
                 w.A.copy_(m.A);
                 w.B.copy_(m.B!);
             }
             else
             {
+                long r = m.A.shape[0];
                 w.A.zero_();
                 using (var slice = w.A.narrow(0, 0, r)) slice.copy_(m.A);
                 w.B.zero_();
@@ -206,16 +316,19 @@ public sealed partial class LoraComponent
             w.SetScaling(w.ScalingFor(1.0));
             w.Touch();
             core.Touch();
-            m.A.Dispose();
-            m.B!.Dispose();
+            m.A?.Dispose();
+            m.B?.Dispose();
             m.A = null;
             m.B = null;
         }
         foreach (var slot in prepared.ZeroFill)
         {
             var w = (LowRankWeights)slot.Adapters!.GetAdapter(prepared.AdapterName);
-            w.A.zero_();
-            w.B.zero_();
+            if (!inStore.Contains(slot.Adapters))
+            {
+                w.A.zero_();
+                w.B.zero_();
+            }
             w.Touch();
             slot.Adapters.Touch();
         }

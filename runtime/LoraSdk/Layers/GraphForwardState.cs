@@ -1,20 +1,22 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Layers;
 
 /// <summary>
 /// A component's graph-stable forward state while it is pinned for CUDA graphs: the pinned adapter set, every layer's
-/// fixed <see cref="LayerGraphPlan"/> and the scale buffers they read. <see cref="Refresh"/> pushes host-side changes
-/// (scalings, runtime scale, active set within the pin, disable, hotswapped factors) into those device tensors in place;
-/// the component calls it after every change it allows while pinned.
+/// fixed <see cref="LayerGraphPlan"/> and the <see cref="GraphFactorStore"/>s (one per device and dtype) whose views the
+/// low-rank plans read. <see cref="Refresh"/> pushes host-side changes (scalings, runtime scale, active set within the
+/// pin, disable, hotswapped factors) into those device tensors in place; the component calls it after every change it
+/// allows while pinned. <see cref="Hotswap"/> writes an adapter's new factors into the stores.
 /// </summary>
 internal sealed class GraphForwardState : IDisposable
 {
     private readonly ComponentForwardState _host;
     private readonly List<LayerAdapters> _layers = new List<LayerAdapters>();
-    private readonly Dictionary<string, GraphScaleBuffer> _buffers = new Dictionary<string, GraphScaleBuffer>(StringComparer.Ordinal);
+    private readonly Dictionary<string, GraphFactorStore> _stores = new Dictionary<string, GraphFactorStore>(StringComparer.Ordinal);
 
     /// <summary>Pins <paramref name="layers"/> with <paramref name="adapters"/>; on failure nothing stays pinned.</summary>
     public GraphForwardState(ComponentForwardState host, IReadOnlyList<string> adapters, IEnumerable<LayerAdapters> layers)
@@ -26,10 +28,9 @@ internal sealed class GraphForwardState : IDisposable
             foreach (var layer in layers)
             {
                 _layers.Add(layer);
-                layer.PinForGraphs(adapters, host.Mode, BufferFor);
+                layer.PinForGraphs(adapters, host.Mode, StoreFor);
             }
-            foreach (var buffer in _buffers.Values) buffer.Allocate();
-            foreach (var layer in _layers) layer.AttachGraphScale();
+            foreach (var store in _stores.Values) store.Allocate();
             Refresh();
         }
         catch
@@ -42,8 +43,11 @@ internal sealed class GraphForwardState : IDisposable
     /// <summary>The pinned adapters, in the order their rank blocks are stacked.</summary>
     public IReadOnlyList<string> Adapters { get; }
 
-    /// <summary>The scale buffers, one per device (tests read their storage).</summary>
-    public IEnumerable<GraphScaleBuffer> Buffers => _buffers.Values;
+    /// <summary>The scale buffers, one per factor store (tests read their storage).</summary>
+    public IEnumerable<GraphScaleBuffer> Buffers => _stores.Values.Select(s => s.Scales);
+
+    /// <summary>The factor stores, one per device and dtype of the pinned adapters.</summary>
+    public IEnumerable<GraphFactorStore> Stores => _stores.Values;
 
     /// <summary>The pinned layers.</summary>
     public IReadOnlyList<LayerAdapters> Layers => _layers;
@@ -53,7 +57,68 @@ internal sealed class GraphForwardState : IDisposable
     {
         double runtime = _host.RuntimeScale;
         foreach (var layer in _layers) layer.RefreshGraph(runtime);
-        foreach (var buffer in _buffers.Values) buffer.Upload();
+        foreach (var store in _stores.Values) store.Update();
+    }
+
+    /// <summary>
+    /// Writes new factors of <paramref name="adapterName"/> into the stores (see <see cref="GraphFactorStore.Hotswap"/>)
+    /// for every layer whose low-rank plan holds it; returns those layers (the caller copies the others' factors itself).
+    /// Every store checks and stages its sources before any copies. The caller refreshes afterwards.
+    /// </summary>
+    public HashSet<LayerAdapters> Hotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        using var staged = Stage(adapterName, modules, zeroFill);
+        Apply(staged);
+        return staged.Layers;
+    }
+
+    /// <summary>Checks and stages an adapter's new factors in every store that holds it; writes nothing (see <see cref="GraphFactorStore.Stage"/>).</summary>
+    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        var staged = new StagedHotswap(this);
+        try
+        {
+            foreach (var store in _stores.Values)
+            {
+                var mine = modules.Where(kv => store.Holds(kv.Key, adapterName)).ToDictionary(kv => kv.Key, kv => kv.Value);
+                var zero = zeroFill.Where(l => store.Holds(l, adapterName)).ToList();
+                if (mine.Count == 0 && zero.Count == 0) continue;
+                staged.Stores.Add(store.Stage(adapterName, mine, zero));
+                staged.Layers.UnionWith(mine.Keys);
+                staged.Layers.UnionWith(zero);
+            }
+            return staged;
+        }
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes staged factors into their stores (the caller refreshes afterwards).</summary>
+    public void Apply(StagedHotswap staged)
+    {
+        if (!ReferenceEquals(staged.State, this)) throw new InvalidOperationException("the staged hotswap belongs to another pin state");
+        foreach (var part in staged.Stores) part.Store.Apply(part);
+    }
+
+    /// <summary>An adapter's new factors staged in every store that holds it, and the layers they cover.</summary>
+    internal sealed class StagedHotswap : IDisposable
+    {
+        public StagedHotswap(GraphForwardState state) => State = state;
+
+        public GraphForwardState State { get; }
+
+        public List<GraphFactorStore.StagedFactors> Stores { get; } = new List<GraphFactorStore.StagedFactors>();
+
+        public HashSet<LayerAdapters> Layers { get; } = new HashSet<LayerAdapters>();
+
+        public void Dispose()
+        {
+            foreach (var s in Stores) s.Dispose();
+            Stores.Clear();
+        }
     }
 
     /// <summary>Ends every layer's plan and frees the buffers.</summary>
@@ -61,18 +126,18 @@ internal sealed class GraphForwardState : IDisposable
     {
         foreach (var layer in _layers) layer.UnpinForGraphs();
         _layers.Clear();
-        foreach (var buffer in _buffers.Values) buffer.Dispose();
-        _buffers.Clear();
+        foreach (var store in _stores.Values) store.Dispose();
+        _stores.Clear();
     }
 
-    private GraphScaleBuffer BufferFor(Device device)
+    private GraphFactorStore StoreFor(Device device, ScalarType dtype)
     {
-        string key = device.ToString();
-        if (!_buffers.TryGetValue(key, out var buffer))
+        string key = device + "/" + dtype;
+        if (!_stores.TryGetValue(key, out var store))
         {
-            buffer = new GraphScaleBuffer(device);
-            _buffers.Add(key, buffer);
+            store = new GraphFactorStore(device, dtype);
+            _stores.Add(key, store);
         }
-        return buffer;
+        return store;
     }
 }

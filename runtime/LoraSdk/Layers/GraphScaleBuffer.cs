@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace LoraSdk.Layers;
 
 /// <summary>
-/// The effective LoRA scales of every pinned layer of one component on one device, in one float32 device tensor: each
-/// layer's forward multiplies its low-rank hidden state by its view of this buffer (one entry per rank column), so a
-/// captured CUDA graph reads the scales where they are and a scale change is one host-to-device copy of the whole
-/// buffer — never a change of the graph. The host keeps a mirror that layers write into; <see cref="Upload"/> sends it.
-/// Allocated once when the component is pinned and never reallocated while it is.
+/// The effective LoRA scales of the pinned layers of one <see cref="GraphFactorStore"/>, one float32 per rank column,
+/// in one device tensor: the store multiplies its unscaled B blocks by it (outside any graph) into the scaled B the
+/// pinned forward reads, so a scale change is one host-to-device copy of the whole buffer plus that recompute — never a
+/// change of the graph. The host keeps a mirror that layers write into; <see cref="Upload"/> sends it. Allocated once
+/// when the component is pinned and never reallocated while it is.
 /// </summary>
 internal sealed class GraphScaleBuffer : IDisposable
 {

@@ -40,10 +40,10 @@ internal sealed partial class LayerAdapters
     /// <summary>
     /// Fixes this layer's forward plan for <paramref name="pinned"/> under <paramref name="mode"/>: the normal caches are
     /// dropped (a materialized fold is undone), a disabled layer with fused adapters is unfused (as its next forward
-    /// would), stacked factors are allocated for two or more adapters and scale entries are reserved in the buffer of
-    /// the adapters' device. Values are written by <see cref="RefreshGraph"/>.
+    /// would), and a low-rank plan is registered with the factor store of the adapters' device and dtype, which lays its
+    /// stacked factors out when it is allocated. Values are written by <see cref="RefreshGraph"/>.
     /// </summary>
-    internal void PinForGraphs(IReadOnlyList<string> pinned, LoraForwardMode mode, Func<Device, GraphScaleBuffer> bufferFor)
+    internal void PinForGraphs(IReadOnlyList<string> pinned, LoraForwardMode mode, Func<Device, ScalarType, GraphFactorStore> storeFor)
     {
         Unbuild();
         _batched.Release();
@@ -54,33 +54,16 @@ internal sealed partial class LayerAdapters
         var kind = _merged.Count > 0 || slots.Count == 0 ? GraphPlanKind.BaseOnly
             : mode == LoraForwardMode.Materialized ? GraphPlanKind.Folded : GraphPlanKind.LowRank;
         var plan = new LayerGraphPlan(kind, kind == GraphPlanKind.BaseOnly ? Array.Empty<LowRankWeights>() : slots.ToArray());
-        if (kind == GraphPlanKind.LowRank)
-        {
-            var a = slots[0].A;
-            if (slots.Count > 1)
-            {
-                long[] aShape = (long[])a.shape.Clone();
-                aShape[0] = plan.Rank;
-                plan.StackedA = torch.zeros(aShape, a.dtype, a.device).DetachFromDisposeScope();
-                plan.StackedB = torch.zeros(new[] { _layer.OutFeatures, plan.Rank }, a.dtype, a.device).DetachFromDisposeScope();
-            }
-            plan.Buffer = bufferFor(a.device);
-            plan.BufferOffset = plan.Buffer.Reserve(plan.Rank);
-        }
         _graph = plan;
-    }
-
-    /// <summary>Takes this layer's view of its (now allocated) scale buffer.</summary>
-    internal void AttachGraphScale()
-    {
-        if (_graph?.Buffer is { } buffer) _graph.Scale = buffer.View(_graph.BufferOffset, _graph.Rank);
+        if (kind == GraphPlanKind.LowRank) storeFor(slots[0].A.device, slots[0].A.dtype).Register(this, plan, _layer.OutFeatures);
     }
 
     /// <summary>
-    /// Brings the pinned plan up to date with the host state, in place: stacked factors of adapters whose factors
-    /// changed (a hotswap), the effective scales into the host mirror of the scale buffer (uploaded by the caller), and
-    /// for a folded plan the weight (exact original copied back, then the active adapters folded in the active order,
-    /// exactly as the materialized mode folds). Never allocates a tensor the plan's forward reads.
+    /// Brings the pinned plan up to date with the host state, in place: the effective scales into the host mirror of
+    /// the store's scale buffer (the store uploads them and recomputes the scaled B), a changed factor version (a
+    /// hotswap) marks the scaled B stale; for a folded plan the weight (exact original copied back, then the active
+    /// adapters folded in the active order, exactly as the materialized mode folds). Never allocates a tensor the plan's
+    /// forward reads.
     /// </summary>
     internal void RefreshGraph(double runtimeScale)
     {
@@ -92,24 +75,21 @@ internal sealed partial class LayerAdapters
 
     private void RefreshLowRank(LayerGraphPlan plan, double runtimeScale)
     {
-        using var noGrad = torch.no_grad();
+        var store = plan.Store!;
         for (int i = 0; i < plan.Slots.Length; i++)
         {
             var w = plan.Slots[i];
-            if (plan.StackedA is not null && plan.FactorVersions[i] != w.FactorVersion)
+            if (plan.FactorVersions[i] != w.FactorVersion)
             {
-                using var scope = torch.NewDisposeScope();
-                long r = w.TensorRank;
-                plan.StackedA.narrow(0, plan.Offsets[i], r).copy_(w.A);
-                plan.StackedB!.narrow(1, plan.Offsets[i], r).copy_(w.B.reshape(_layer.OutFeatures, r));
+                plan.FactorVersions[i] = w.FactorVersion;
+                store.MarkFactorsChanged();
             }
-            plan.FactorVersions[i] = w.FactorVersion;
             double scale = EffectiveGraphScale(w, runtimeScale);
             if (plan.Scales[i].Equals(scale)) continue;
             plan.Scales[i] = scale;
-            long start = plan.BufferOffset + plan.Offsets[i];
-            Array.Fill(plan.Buffer!.Host, (float)scale, (int)start, w.TensorRank);
-            plan.Buffer.Dirty = true;
+            long start = plan.ScaleOffset + plan.Offsets[i];
+            Array.Fill(store.Scales.Host, (float)scale, (int)start, w.TensorRank);
+            store.Scales.Dirty = true;
         }
     }
 

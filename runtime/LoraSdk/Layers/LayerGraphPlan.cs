@@ -19,10 +19,11 @@ internal enum GraphPlanKind
 
 /// <summary>
 /// The forward plan of one layer of a component pinned for CUDA graphs: fixed for as long as the pin lasts, and made
-/// only of device tensors whose storage never changes — the adapters' own A/B (hotswap copies into them), a stacked
-/// copy of them for several adapters (rebuilt in place), and a view of the component's <see cref="GraphScaleBuffer"/>
-/// holding each rank column's effective scale (adapter scaling × runtime scale, 0 for an inactive adapter or a disabled
-/// layer). A graph captured over the forward replays correctly after any change the pin allows.
+/// only of device tensors whose storage never changes. A low-rank plan reads two views of its component's
+/// <see cref="GraphFactorStore"/>: the stacked A of its pinned adapters (Σr, in[, kh, kw]) and their stacked B with
+/// each rank column's effective scale (adapter scaling × runtime scale, 0 for an inactive adapter or a disabled layer)
+/// folded in (out, Σr[, 1, 1]) — so its forward is two GEMMs (or convolutions) whatever the number of adapters, and a
+/// graph captured over it replays correctly after any change the pin allows (the store rewrites those views in place).
 /// </summary>
 internal sealed class LayerGraphPlan : IDisposable
 {
@@ -55,42 +56,40 @@ internal sealed class LayerGraphPlan : IDisposable
     /// <summary>The total rank of the product (sum of the slots' stored ranks).</summary>
     public long Rank { get; }
 
-    /// <summary>The factor version of each slot as last copied into the stacked factors.</summary>
+    /// <summary>The factor version of each slot as last seen by a refresh.</summary>
     public int[] FactorVersions { get; }
 
     /// <summary>The effective scale of each slot as last written (NaN before the first refresh).</summary>
     public double[] Scales { get; }
 
-    /// <summary>Stacked A (R, in[, kh, kw]) for two or more slots, else null (the single slot's A is read).</summary>
-    public Tensor? StackedA { get; set; }
+    /// <summary>The factor store whose views this plan reads (LowRank only).</summary>
+    public GraphFactorStore? Store { get; set; }
 
-    /// <summary>Stacked B (out, R) for two or more slots, else null.</summary>
-    public Tensor? StackedB { get; set; }
+    /// <summary>This layer's first entry in the store's scale buffer (LowRank only).</summary>
+    public long ScaleOffset { get; set; }
 
-    /// <summary>The scale buffer and this layer's first entry in it (LowRank only).</summary>
-    public GraphScaleBuffer? Buffer { get; set; }
-
-    public long BufferOffset { get; set; }
-
-    /// <summary>This layer's (R) view of the scale buffer (LowRank only).</summary>
+    /// <summary>This layer's (Σr) view of the store's scales (diagnostics; the forward reads <see cref="B"/>, which has them folded in).</summary>
     public Tensor? Scale { get; set; }
 
     /// <summary>For <see cref="GraphPlanKind.Folded"/>: what the weight holds now (adapter, factor version, scale), in fold order.</summary>
     public (AdapterWeights Adapter, int FactorVersion, double Scale)[] Folded { get; set; } = Array.Empty<(AdapterWeights, int, double)>();
 
-    /// <summary>The A the forward reads.</summary>
-    public Tensor A => StackedA ?? Slots[0].A;
+    /// <summary>The stacked A the forward reads: (Σr, in[, kh, kw]), a view of the store (LowRank only).</summary>
+    public Tensor A { get; set; } = null!;
 
-    /// <summary>The B the forward reads.</summary>
-    public Tensor B => StackedB ?? Slots[0].B;
+    /// <summary>The stacked, scaled B the forward reads: (out, Σr[, 1, 1]), a view of the store (LowRank only).</summary>
+    public Tensor B { get; set; } = null!;
 
-    public void Dispose()
+    /// <summary>Frees the views (the store frees its tensor).</summary>
+    public void ReleaseViews()
     {
-        StackedA?.Dispose();
-        StackedB?.Dispose();
+        A?.Dispose();
+        B?.Dispose();
         Scale?.Dispose();
-        StackedA = null;
-        StackedB = null;
+        A = null!;
+        B = null!;
         Scale = null;
     }
+
+    public void Dispose() => ReleaseViews();
 }

@@ -101,14 +101,6 @@ public sealed class LoraConv2d : LoraLayer
         result.add_(LowRankOutput(input, a, b), scale);
     }
 
-    internal override void AddLowRankScaled(Tensor input, Tensor result, Tensor a, Tensor b, Tensor scale)
-    {
-        using var scope = torch.NewDisposeScope();
-        var hidden = nn.functional.conv2d(input, a, null, new[] { Stride.H, Stride.W }, new[] { Padding.H, Padding.W });
-        hidden.mul_(scale.view(1, -1, 1, 1));
-        result.add_(nn.functional.conv2d(hidden, b.dim() == 4 ? b : b.view(b.shape[0], b.shape[1], 1, 1)));
-    }
-
     internal override void AddDense(Tensor input, Tensor result, Tensor delta, double scale)
     {
         using var scope = torch.NewDisposeScope();

@@ -93,13 +93,15 @@ public abstract class LoraLayer : Module<Tensor, Tensor>
 
     // The pinned (graph-stable) forward: reads only device tensors whose storage is fixed while the component is
     // pinned, and decides nothing on the host that a later change could alter (no scale as a host number, no branch on
-    // a scale of 0), so a CUDA graph captured over it replays every change the pin allows.
+    // a scale of 0), so a CUDA graph captured over it replays every change the pin allows. The plan's B already holds
+    // every rank column's effective scale (GraphFactorStore), so a low-rank layer adds two kernels to its base output,
+    // h = x·A_catᵀ and y += h·B_scaledᵀ, for any number of pinned adapters.
     private Tensor GraphStableForward(Tensor input, LayerGraphPlan plan)
     {
         if (plan.Kind != GraphPlanKind.LowRank) return BaseOutput(input);
         using var scope = torch.NewDisposeScope();
         var result = BaseOutput(input);
-        AddLowRankScaled(input, result, plan.A, plan.B, plan.Scale!);
+        AddLowRank(input, result, plan.A, plan.B, 1.0);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -108,12 +110,6 @@ public abstract class LoraLayer : Module<Tensor, Tensor>
 
     /// <summary><paramref name="result"/> += <paramref name="scale"/> · B(A(<paramref name="input"/>)), the LoRA update of this layer's kind.</summary>
     internal abstract void AddLowRank(Tensor input, Tensor result, Tensor a, Tensor b, double scale);
-
-    /// <summary>
-    /// <paramref name="result"/> += B(diag(<paramref name="scale"/>) · A(<paramref name="input"/>)): the LoRA update with
-    /// one float32 device scale per rank column (the graph-stable forward; the scale multiplies the rank-R hidden state).
-    /// </summary>
-    internal abstract void AddLowRankScaled(Tensor input, Tensor result, Tensor a, Tensor b, Tensor scale);
 
     /// <summary>
     /// <paramref name="result"/> += <paramref name="scale"/> · the layer's operation (F.linear, or F.conv2d with its stride

@@ -76,16 +76,6 @@ public sealed class LoraLinear : LoraLayer
         flatResult.addmm_(hidden, b.t(), 1f, (float)scale);
     }
 
-    internal override void AddLowRankScaled(Tensor input, Tensor result, Tensor a, Tensor b, Tensor scale)
-    {
-        using var scope = torch.NewDisposeScope();
-        var flatInput = input.reshape(-1, InFeatures);
-        var flatResult = result.view(-1, OutFeatures);
-        var hidden = flatInput.mm(a.t());
-        hidden.mul_(scale);
-        flatResult.addmm_(hidden, b.t());
-    }
-
     internal override void AddDense(Tensor input, Tensor result, Tensor delta, double scale)
     {
         using var scope = torch.NewDisposeScope();

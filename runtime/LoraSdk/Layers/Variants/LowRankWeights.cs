@@ -60,7 +60,8 @@ public class LowRankWeights : AdapterWeights
     {
         // Hotswap storage is zero-padded to the target rank; the padding is not part of the adapter.
         Tensor a = TensorRank == ConfiguredRank ? A : A.narrow(0, 0, ConfiguredRank).contiguous();
-        Tensor b = TensorRank == ConfiguredRank ? B : B.narrow(1, 0, ConfiguredRank).contiguous();
+        // While a graph pin holds the adapter, B may be a strided view of the pin's factor store.
+        Tensor b = TensorRank == ConfiguredRank ? (B.is_contiguous() ? B : B.contiguous()) : B.narrow(1, 0, ConfiguredRank).contiguous();
         yield return new KeyValuePair<string, Tensor>(SavedTensorNames.For(LoraTensorRole.A)!, upcast ? a.to(ScalarType.Float32) : a);
         yield return new KeyValuePair<string, Tensor>(SavedTensorNames.For(LoraTensorRole.B)!, upcast ? b.to(ScalarType.Float32) : b);
     }

@@ -1,0 +1,422 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Layers;
+
+/// <summary>
+/// The LoRA factors of every low-rank pinned layer of one component on one device and dtype, in ONE flat device tensor
+/// (docs/gpu-graphs.md, "After run 3"). Layers with the same shape and the same pinned slots (adapter names and stored
+/// ranks) form a group, stored as three dense blocks of the flat tensor:
+/// <list type="bullet">
+/// <item>A: (L, Σr, in·kh·kw) — layer i's stacked A is row block i, contiguous, the GEMM operand of <c>h = x·Aᵀ</c>;</item>
+/// <item>B: (out, L, Σr), unscaled — layer i's stacked B is [:, i, :]; adapter k's own B is its column block there.
+/// This order makes a hotswap's source of a group one <c>cat</c> of the new (out, r) factors along dim 1;</item>
+/// <item>B scaled: (L, out, Σr) — B with each rank column multiplied by its effective scale (adapter weight × alpha/r ×
+/// runtime scale, 0 when inactive or disabled), the operand of <c>y += h·B_scaledᵀ</c>.</item>
+/// </list>
+/// The A and B blocks of all groups come first (the factor region), then the scaled blocks. Every pinned adapter's
+/// <see cref="LowRankWeights.A"/> / <see cref="LowRankWeights.B"/> is a view into the factor region while the store
+/// lives, so a hotswap writes one place: per group it stages the new factors (zero-padded to the stored rank,
+/// zero-filled where the new weights lack a layer) with one <c>cat</c> of the A and one of the B factors — no per-layer
+/// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32
+/// <see cref="GraphScaleBuffer"/> laid out like the groups' rank columns; after a scale or factor change
+/// <see cref="Update"/> uploads them (one host-to-device copy) and recomputes every group's scaled B in place (a copy and
+/// a broadcast multiply per group), outside any graph. Nothing is reallocated while the store lives;
+/// <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
+/// </summary>
+internal sealed class GraphFactorStore : IDisposable
+{
+    private readonly List<Group> _groups = new List<Group>();
+    private readonly Dictionary<string, Group> _byKey = new Dictionary<string, Group>(StringComparer.Ordinal);
+    private readonly Dictionary<LayerAdapters, (Group Group, int Index)> _entries = new Dictionary<LayerAdapters, (Group, int)>();
+    private readonly List<LowRankWeights> _aliased = new List<LowRankWeights>();
+    private Tensor? _flat;
+    private bool _scaledStale = true;
+
+    public GraphFactorStore(Device device, ScalarType dtype)
+    {
+        Device = device;
+        DType = dtype;
+        Scales = new GraphScaleBuffer(device);
+    }
+
+    public Device Device { get; }
+
+    public ScalarType DType { get; }
+
+    /// <summary>The effective scale of every rank column (float32; host mirror + device tensor).</summary>
+    public GraphScaleBuffer Scales { get; }
+
+    /// <summary>The flat device tensor (factor region, then the scaled B blocks).</summary>
+    public Tensor Flat => _flat ?? throw new InvalidOperationException("the factor store is not allocated");
+
+    /// <summary>Number of groups (distinct layer shape × pinned slots).</summary>
+    public int GroupCount => _groups.Count;
+
+    /// <summary>The device copies the last <see cref="Apply"/> issued into the factor region (one per group and factor).</summary>
+    public int LastHotswapCopies { get; private set; }
+
+    /// <summary>Registers a low-rank plan of <paramref name="layer"/> (before <see cref="Allocate"/>).</summary>
+    public void Register(LayerAdapters layer, LayerGraphPlan plan, long outFeatures)
+    {
+        if (_flat is not null) throw new InvalidOperationException("the factor store is already allocated");
+        var first = plan.Slots[0];
+        long width = first.A.numel() / first.TensorRank;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string key = string.Join("|", new[] { width.ToString(inv), outFeatures.ToString(inv), first.A.dim().ToString(inv) }
+            .Concat(plan.Slots.Select(s => s.AdapterName + ":" + s.TensorRank.ToString(inv))));
+        if (!_byKey.TryGetValue(key, out var group))
+        {
+            group = new Group(width, outFeatures, plan.Slots.Select(s => (s.AdapterName, (long)s.TensorRank)).ToArray(), plan.Rank);
+            _byKey.Add(key, group);
+            _groups.Add(group);
+        }
+        _entries.Add(layer, (group, group.Layers.Count));
+        group.Layers.Add((layer, plan));
+        plan.Store = this;
+    }
+
+    /// <summary>
+    /// Allocates the flat tensor and the scale buffer, copies every registered adapter's factors in, makes the adapters'
+    /// A/B views of it and gives every plan its views (stacked A, scaled B, scales).
+    /// </summary>
+    public void Allocate()
+    {
+        if (_flat is not null) return;
+        long offset = 0;
+        foreach (var g in _groups) { g.AOffset = offset; offset += g.Layers.Count * g.SumRank * g.Width; }
+        foreach (var g in _groups) { g.BOffset = offset; offset += g.Layers.Count * g.Out * g.SumRank; }
+        foreach (var g in _groups) { g.ScaledOffset = offset; offset += g.Layers.Count * g.Out * g.SumRank; }
+        foreach (var g in _groups) g.ScaleOffset = Scales.Reserve(g.Layers.Count * g.SumRank);
+        using var noGrad = torch.no_grad();
+        _flat = torch.zeros(Math.Max(1, offset), DType, Device).DetachFromDisposeScope();
+        Scales.Allocate();
+        foreach (var g in _groups)
+        {
+            long l = g.Layers.Count;
+            g.A = Block(_flat, g.AOffset, l, g.SumRank, g.Width);
+            g.B = Block(_flat, g.BOffset, g.Out, l, g.SumRank);
+            g.Scaled = Block(_flat, g.ScaledOffset, l, g.Out, g.SumRank);
+            g.Scale = Block(Scales.Values, g.ScaleOffset, l, 1, g.SumRank);
+            for (int i = 0; i < g.Layers.Count; i++)
+            {
+                var (layer, plan) = g.Layers[i];
+                using var scope = torch.NewDisposeScope();
+                var aBlock = g.A[i];
+                var bBlock = g.B.select(1, i);
+                for (int k = 0; k < plan.Slots.Length; k++)
+                {
+                    var w = plan.Slots[k];
+                    long r = w.TensorRank, start = plan.Offsets[k];
+                    var aView = aBlock.narrow(0, start, r);
+                    var bView = bBlock.narrow(1, start, r);
+                    aView.copy_(w.A.reshape(r, g.Width));
+                    bView.copy_(w.B.reshape(g.Out, r));
+                    var newA = aView.view(w.A.shape).DetachFromDisposeScope();
+                    var newB = (w.B.dim() == 4 ? bView.unsqueeze(-1).unsqueeze(-1) : bView).DetachFromDisposeScope();
+                    w.ReplaceFactors(newA, newB);
+                    _aliased.Add(w);
+                }
+                var aShape = (long[])plan.Slots[0].A.shape.Clone();
+                aShape[0] = plan.Rank;
+                plan.A = aBlock.view(aShape).DetachFromDisposeScope();
+                var scaled = g.Scaled[i];
+                plan.B = (aShape.Length == 4 ? scaled.unsqueeze(-1).unsqueeze(-1) : scaled).DetachFromDisposeScope();
+                plan.ScaleOffset = g.ScaleOffset + i * g.SumRank;
+                plan.Scale = Scales.View(plan.ScaleOffset, plan.Rank);
+            }
+        }
+        _scaledStale = true;
+    }
+
+    /// <summary>A (d0, d1, d2) view of d0·d1·d2 elements of <paramref name="flat"/> at <paramref name="offset"/>.</summary>
+    private static Tensor Block(Tensor flat, long offset, long d0, long d1, long d2)
+    {
+        using var slice = flat.narrow(0, offset, d0 * d1 * d2);
+        return slice.view(d0, d1, d2).DetachFromDisposeScope();
+    }
+
+    /// <summary>The factors of a registered adapter changed (a hotswap): the scaled B must be recomputed.</summary>
+    public void MarkFactorsChanged() => _scaledStale = true;
+
+    /// <summary>
+    /// Uploads changed scales (one host-to-device copy) and, when scales or factors changed, recomputes every group's
+    /// scaled B in place: <c>B_scaled = B · scale</c> per rank column (a copy and a broadcast multiply per group), in the
+    /// factors' dtype with float32 scales. Outside any capture; ordered on the stream before the next replay.
+    /// </summary>
+    public void Update()
+    {
+        if (_flat is null) return;
+        bool scalesChanged = Scales.Dirty;
+        Scales.Upload();
+        if (!scalesChanged && !_scaledStale) return;
+        using var noGrad = torch.no_grad();
+        foreach (var g in _groups)
+        {
+            using var unscaled = g.B!.permute(1, 0, 2);
+            g.Scaled!.copy_(unscaled);
+            g.Scaled.mul_(g.Scale!);
+        }
+        _scaledStale = false;
+    }
+
+    /// <summary>True when <paramref name="layer"/>'s plan reads this store and holds adapter <paramref name="adapterName"/>.</summary>
+    public bool Holds(LayerAdapters layer, string adapterName) =>
+        _entries.TryGetValue(layer, out var e) && e.Group.SlotIndex(adapterName) >= 0;
+
+    /// <summary>
+    /// Checks a <see cref="Hotswap"/> without changing anything: every layer of the store holding
+    /// <paramref name="adapterName"/> has exactly one source (new factors or zero fill) and its factors fit the stored
+    /// rank and shape. Returns the groups (and slot) the swap writes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A source is missing, doubled or does not fit.</exception>
+    public List<(Group Group, int Slot)> CheckHotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        var zero = new HashSet<LayerAdapters>(zeroFill);
+        var parts = new List<(Group Group, int Slot)>();
+        foreach (var g in _groups)
+        {
+            int k = g.SlotIndex(adapterName);
+            if (k < 0) continue;
+            long r = g.Slots[k].Rank;
+            foreach (var (layer, _) in g.Layers)
+            {
+                bool has = modules.TryGetValue(layer, out var m);
+                if (has == zero.Contains(layer))
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': layer '{layer.ModulePath}' needs exactly one source (new factors or zero fill)");
+                if (!has) continue;
+                long[] sa = m.A.shape, sb = m.B.shape;
+                if (sa[0] > r || sb.Length < 2 || sa[0] != sb[1] || Numel(sa) != sa[0] * g.Width || Numel(sb) != g.Out * sb[1] || sa.Length != sb.Length)
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': layer '{layer.ModulePath}' factors [{string.Join(", ", sa)}] / [{string.Join(", ", sb)}] do not fit the stored rank {r}");
+            }
+            parts.Add((g, k));
+        }
+        return parts;
+    }
+
+    /// <summary>
+    /// Writes new factors of <paramref name="adapterName"/> into the store: for every layer of the store that holds the
+    /// adapter, its new A (r, …) and B (out, r[, 1, 1]) from <paramref name="modules"/> zero-padded to the stored rank,
+    /// or zeros when the layer is in <paramref name="zeroFill"/>. Everything is checked first (each such layer has exactly
+    /// one source, ranks fit, shapes match): a refusal changes nothing. The sources are staged in one tensor in the
+    /// factor region's order and copied in with one <c>copy_</c> when the adapter is the store's only slot (else one per
+    /// group and factor). The caller then refreshes scales (<see cref="Update"/> recomputes the scaled B).
+    /// </summary>
+    public void Hotswap(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        using var staged = Stage(adapterName, modules, zeroFill);
+        Apply(staged);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Hotswap"/>: checks the sources and gathers them per group into new tensors in the
+    /// store's layout (A: (L·r, in…), B: (out, L·r…)); writes nothing to the store. The result can be applied any number
+    /// of times while this store lives (a swap prepared ahead of time).
+    /// </summary>
+    public StagedFactors Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    {
+        var parts = CheckHotswap(adapterName, modules, zeroFill);
+        var staged = new StagedFactors(this);
+        if (parts.Count == 0) return staged;
+        long maxPiece = 0;
+        foreach (var (g, k) in parts) maxPiece = Math.Max(maxPiece, Math.Max(g.Slots[k].Rank * g.Width, g.Out * g.Slots[k].Rank));
+
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        Tensor? zeros = null;
+        Tensor Zeros(long[] shape)  // a zero block of this shape, a view of one shared zero tensor
+        {
+            zeros ??= torch.zeros(maxPiece, DType, Device);
+            long n = 1;
+            foreach (long d in shape) n *= d;
+            return zeros.narrow(0, 0, n).view(shape);
+        }
+        static long[] With(long[] shape, int dim, long size)
+        {
+            shape[dim] = size;
+            return shape;
+        }
+
+        try
+        {
+            foreach (var (g, k) in parts)
+            {
+                long r = g.Slots[k].Rank;
+                var aPieces = new List<Tensor>(g.Layers.Count);
+                var bPieces = new List<Tensor>(g.Layers.Count);
+                foreach (var (layer, plan) in g.Layers)
+                {
+                    var w = plan.Slots[k];
+                    if (!modules.TryGetValue(layer, out var m))
+                    {
+                        aPieces.Add(Zeros(With(w.A.shape, 0, r)));
+                        bPieces.Add(Zeros(With(w.B.shape, 1, r)));
+                        continue;
+                    }
+                    aPieces.Add(m.A);
+                    bPieces.Add(m.B);
+                    long rNew = m.A.shape[0];
+                    if (rNew < r)
+                    {
+                        // A smaller rank is zero-padded to the stored rank (only then is there a per-layer tensor).
+                        aPieces.Add(Zeros(With(w.A.shape, 0, r - rNew)));
+                        bPieces.Add(Zeros(With(w.B.shape, 1, r - rNew)));
+                    }
+                }
+                // A: (L·r, in[, kh, kw]) rows in layer order; B: (out, L·r[, 1, 1]) — exactly the (out, L, r) block.
+                var a = torch.cat(aPieces, 0);
+                var b = torch.cat(bPieces, 1);
+                if (a.dtype != DType) a = a.to(DType);
+                if (b.dtype != DType) b = b.to(DType);
+                if (a.numel() != g.Layers.Count * r * g.Width || b.numel() != g.Layers.Count * r * g.Out)
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {g.Layers.Count * r * g.Width} / {g.Layers.Count * r * g.Out}");
+                staged.Parts.Add((g, k, a.DetachFromDisposeScope(), b.DetachFromDisposeScope()));
+            }
+            return staged;
+        }
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes staged factors into the store: one <c>copy_</c> per group and factor (the whole block when the adapter is
+    /// the group's only slot, else its rows of A / columns of B), then marks the scaled B stale.
+    /// </summary>
+    public void Apply(StagedFactors staged)
+    {
+        if (!ReferenceEquals(staged.Store, this) || _flat is null) throw new InvalidOperationException("the staged factors belong to another factor store");
+        using var noGrad = torch.no_grad();
+        LastHotswapCopies = 0;
+        foreach (var (g, k, a, b) in staged.Parts)
+        {
+            long r = g.Slots[k].Rank, l = g.Layers.Count;
+            bool sole = g.Slots.Length == 1;
+            using var aTarget = sole ? g.A!.alias() : g.A!.narrow(1, g.SlotOffset(k), r);
+            using var bTarget = sole ? g.B!.alias() : g.B!.narrow(2, g.SlotOffset(k), r);
+            using var aSource = a.view(l, r, g.Width);
+            using var bSource = b.view(g.Out, l, r);
+            aTarget.copy_(aSource);
+            bTarget.copy_(bSource);
+            LastHotswapCopies += 2;
+        }
+        _scaledStale = true;
+    }
+
+    /// <summary>One adapter's new factors gathered per group in a store's layout (see <see cref="Stage"/>).</summary>
+    internal sealed class StagedFactors : IDisposable
+    {
+        public StagedFactors(GraphFactorStore store) => Store = store;
+
+        public GraphFactorStore Store { get; }
+
+        public List<(Group Group, int Slot, Tensor A, Tensor B)> Parts { get; } = new List<(Group, int, Tensor, Tensor)>();
+
+        public void Dispose()
+        {
+            foreach (var (_, _, a, b) in Parts)
+            {
+                a.Dispose();
+                b.Dispose();
+            }
+            Parts.Clear();
+        }
+    }
+
+    private static long Numel(long[] shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n *= d;
+        return n;
+    }
+
+    /// <summary>Gives every aliased adapter owned, contiguous copies of its factors, then frees the flat tensor.</summary>
+    public void Dispose()
+    {
+        using (torch.no_grad())
+        {
+            foreach (var w in _aliased)
+            {
+                var a = torch.empty(w.A.shape, w.A.dtype, w.A.device).DetachFromDisposeScope();
+                var b = torch.empty(w.B.shape, w.B.dtype, w.B.device).DetachFromDisposeScope();
+                a.copy_(w.A);
+                b.copy_(w.B);
+                w.ReplaceFactors(a, b);
+            }
+        }
+        _aliased.Clear();
+        foreach (var g in _groups)
+        {
+            foreach (var (_, plan) in g.Layers) plan.ReleaseViews();
+            g.Dispose();
+        }
+        _flat?.Dispose();
+        _flat = null;
+        Scales.Dispose();
+    }
+
+    internal sealed class Group
+    {
+        public Group(long width, long outFeatures, (string Name, long Rank)[] slots, long sumRank)
+        {
+            Width = width;
+            Out = outFeatures;
+            Slots = slots;
+            SumRank = sumRank;
+        }
+
+        public long Width { get; }
+
+        public long Out { get; }
+
+        public (string Name, long Rank)[] Slots { get; }
+
+        public long SumRank { get; }
+
+        public List<(LayerAdapters Layer, LayerGraphPlan Plan)> Layers { get; } = new List<(LayerAdapters, LayerGraphPlan)>();
+
+        public long AOffset { get; set; }
+
+        public long BOffset { get; set; }
+
+        public long ScaledOffset { get; set; }
+
+        public long ScaleOffset { get; set; }
+
+        public Tensor? A { get; set; }
+
+        public Tensor? B { get; set; }
+
+        public Tensor? Scaled { get; set; }
+
+        public Tensor? Scale { get; set; }
+
+        public int SlotIndex(string name)
+        {
+            for (int i = 0; i < Slots.Length; i++)
+                if (string.Equals(Slots[i].Name, name, StringComparison.Ordinal)) return i;
+            return -1;
+        }
+
+        public long SlotOffset(int k)
+        {
+            long offset = 0;
+            for (int i = 0; i < k; i++) offset += Slots[i].Rank;
+            return offset;
+        }
+
+        public void Dispose()
+        {
+            A?.Dispose();
+            B?.Dispose();
+            Scaled?.Dispose();
+            Scale?.Dispose();
+            A = B = Scaled = Scale = null;
+        }
+    }
+}
