@@ -54,7 +54,8 @@ internal static class FluxProfileStepCommand
         }
         catch (Exception e)
         {
-            Console.WriteLine($"FLUXSKIP\tlorasdk\tprofile-step\teager\tthe workload could not be built on {o.Device}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            // Not a FLUXSKIP line: summarize.py would take it for a bench row.
+            Console.WriteLine($"flux-profile-step: the workload could not be built on {o.Device}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
             return 1;
         }
         using var workload = w;
