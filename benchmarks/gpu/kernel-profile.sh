@@ -42,7 +42,7 @@ run() {
   t0=$(date +%s)
   # SIGINT first (ncu may still print what it measured), SIGKILL 10 s later.
   timeout -s INT -k 10 "$ncu_timeout" "$ncu" --profile-from-start off --metrics gpu__time_duration.sum --clock-control none \
-    --cache-control none "${ncu_extra[@]}" --csv "$@" > "/tmp/k-$who.out" 2> "/tmp/k-$who.err"
+    --cache-control none ${ncu_extra[@]+"${ncu_extra[@]}"} --csv "$@" > "/tmp/k-$who.out" 2> "/tmp/k-$who.err"
   rc=$?
   echo "$who: exit $rc, $(grep -c gpu__time_duration "/tmp/k-$who.out") kernels measured in $(( $(date +%s) - t0 )) s"
   grep -v '^"' "/tmp/k-$who.out" | grep -v '^==PROF==' | tail -n 2
