@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using LoraSdk.Layers;
 using static TorchSharp.torch;
 
@@ -8,17 +7,11 @@ using static TorchSharp.torch;
 /// <c>profile-step [--adapters N] [--materialized] [--dtype fp16] [--latent 128] [--rank 32]</c>: builds the graph-bench
 /// workload, runs three eager warm-up steps, then one eager step between <c>cuProfilerStart</c> and
 /// <c>cuProfilerStop</c> — what <c>ncu --profile-from-start off</c> (benchmarks/gpu/kernel-profile.sh) measures, kernel
-/// by kernel. The CUDA driver's profiler API is called directly (TorchSharp has none).
+/// by kernel. The CUDA driver's profiler API is called through <see cref="CudaProfilerRange"/>.
 /// </summary>
 internal static class ProfileStepCommand
 {
     public const string Name = "profile-step";
-
-    [DllImport("libcuda.so.1")]
-    private static extern int cuProfilerStart();
-
-    [DllImport("libcuda.so.1")]
-    private static extern int cuProfilerStop();
 
     public static int Run(string[] args)
     {
@@ -55,10 +48,10 @@ internal static class ProfileStepCommand
         var inputs = w.Inputs;
         for (int i = 0; i < 3; i++) w.Step(inputs).Dispose();
         cuda.synchronize(device);
-        int started = cuProfilerStart();
+        int started = CudaProfilerRange.Start();
         w.Step(inputs).Dispose();
         cuda.synchronize(device);
-        int stopped = cuProfilerStop();
+        int stopped = CudaProfilerRange.Stop();
         Console.WriteLine($"profile-step: {adapters} adapter(s){(materialized ? " materialized" : "")}, {dtype}, latent {latent}; cuProfilerStart {started}, cuProfilerStop {stopped}");
         return started == 0 && stopped == 0 ? 0 : 1;
     }

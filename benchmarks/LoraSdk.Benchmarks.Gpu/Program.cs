@@ -18,6 +18,7 @@ using static TorchSharp.torch;
 
 // usage: LoraSdk.Benchmarks.Gpu graph-check|graph-bench [options]   (CUDA graphs: see GraphCommands.cs)
 //        LoraSdk.Benchmarks.Gpu flux-bench [options]                  (FLUX.1-dev-sized transformer: see FluxBenchCommand.cs)
+//        LoraSdk.Benchmarks.Gpu flux-profile-step [--adapters N] [--tiny]  (one Flux step for ncu: see FluxProfileStepCommand.cs)
 //        LoraSdk.Benchmarks.Gpu flux-params [--model <folder>]        (FluxPipeline parameter counts: see FluxParamsCommand.cs)
 //        LoraSdk.Benchmarks.Gpu [--device cuda] [--dtypes float16,bfloat16] [--latent 128] [--iterations 20]
 //        [--rank 32] [--repo <folder holding LoraSdk.sln>] [--skip-parity] [--skip-sdxl]
@@ -27,6 +28,7 @@ using static TorchSharp.torch;
 if (args.Length > 0 && GraphCommands.Names.Contains(args[0])) return GraphCommands.Run(args[0], args[1..]);
 if (args.Length > 0 && args[0] == ProfileStepCommand.Name) return ProfileStepCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == FluxBenchCommand.Name) return FluxBenchCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == FluxProfileStepCommand.Name) return FluxProfileStepCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == FluxParamsCommand.Name) return FluxParamsCommand.Run(args[1..]);
 var o = Options.Parse(args);
 var device = new Device(o.Device);

@@ -16,8 +16,14 @@
 #          --skip-flux (no Flux section), --flux-only (native build + the Flux section only: no graph-check, no SDXL),
 #          --flux-iterations N (steps per round and mode, default 10; 5 with --quick),
 #          --flux-budget S (seconds the Flux section may use in all, default 240: a process is cut at what is left)
+#          --flux-profile (default off): right after the Flux benches, benchmarks/gpu/kernel-profile.sh --flux — one
+#            eager base step of each side under Nsight Compute (~200 s: each ncu run is cut at min(100 s, half of what
+#            is left of a 580 s call)); not started once --budget is used. Files: kernels-flux-lorasdk.csv,
+#            kernels-flux-diffusers.csv, kernels-flux.md (shares scaled by the base eager medians of flux-bench.log).
+#            e.g. bash benchmarks/gpu/device-run.sh --flux-only --flux-profile
 # If the call is cut off anyway, device-run.log still comes back: `python3 benchmarks/gpu/summarize.py device-run.log`.
-# Files back in $OUT: device-run.log (everything), native-build.log, graph-check.log, bench.log, flux-bench.log, table.md.
+# Files back in $OUT: device-run.log (everything), native-build.log, graph-check.log, bench.log, flux-bench.log, table.md
+# (and with --flux-profile the kernels-flux-* files).
 set -uo pipefail
 OUT="${OUT:-/tmp/lorasdk-device-out}"
 mkdir -p "$OUT"
@@ -25,7 +31,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 exec > >(tee -a "$OUT/device-run.log") 2>&1
 
 quick=0; rounds=2; budget=420; skip_python=0; skip_check=0; skip_bench=0
-skip_flux=0; flux_only=0; flux_iters=""; flux_budget=240
+skip_flux=0; flux_only=0; flux_iters=""; flux_budget=240; flux_profile=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1; rounds=1; shift ;;
@@ -38,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --flux-only) flux_only=1; shift ;;
     --flux-iterations) flux_iters="$2"; shift 2 ;;
     --flux-budget) flux_budget="$2"; shift 2 ;;
+    --flux-profile) flux_profile=1; shift ;;
     *) echo "unknown option $1"; exit 2 ;;
   esac
 done
@@ -86,6 +93,20 @@ flux_section() {
       echo "FLUXSKIP	diffusers	all	all	not started: ${flux_budget}s of --flux-budget used"
     fi
   fi
+  [[ $flux_profile -eq 1 ]] && flux_kernel_profile
+}
+
+# --flux-profile: per-kernel GPU time of one eager Flux base step, LoraSdk vs diffusers (Nsight Compute).
+flux_kernel_profile() {
+  within_budget "Flux kernel profile" || return 0
+  local left per_run ours theirs
+  left=$(( 580 - ($(date +%s) - start) ))
+  per_run=$(( (left - 20) / 2 )); (( per_run > 100 )) && per_run=100
+  if (( per_run < 40 )); then echo "SKIP	kernels-flux	not started: ${left}s of the call left"; return 0; fi
+  ours=$(awk -F'\t' '$1=="FLUX" && $2=="lorasdk" && $3=="base" && $4=="eager" {print $5}' "$OUT/flux-bench.log" 2>/dev/null | tail -n 1)
+  theirs=$(awk -F'\t' '$1=="FLUX" && $2=="diffusers" && $3=="base" && $4=="eager" {print $5}' "$OUT/flux-bench.log" 2>/dev/null | tail -n 1)
+  stamp "Flux kernel profile: ncu over one eager base step per side (${per_run}s per side at most)"
+  OUT="$OUT" FLUX_NCU_TIMEOUT="$per_run" OURS_MS="$ours" THEIRS_MS="$theirs" bash benchmarks/gpu/kernel-profile.sh --flux
 }
 
 stamp "environment"

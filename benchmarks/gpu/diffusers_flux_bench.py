@@ -17,6 +17,10 @@ Prints tab-separated lines in the format of the C# bench, for benchmarks/gpu/sum
   FLUXSKIP   diffusers  <row>  eager|graph|all  <reason>
   FLUXCHECK  diffusers  <row>  graph==eager bitwise or not
 Exits 0 with a FLUXSKIP line when torch with CUDA, diffusers or PEFT cannot be imported.
+
+--profile-step N: no timing; N adapters (0: base), three eager warm-up steps, then one eager step between
+torch.cuda.profiler.start()/stop() (for ncu --profile-from-start off: benchmarks/gpu/kernel-profile.sh --flux), next to
+`LoraSdk.Benchmarks.Gpu flux-profile-step --adapters N`.
 """
 
 import argparse
@@ -69,7 +73,12 @@ def main() -> int:
     ap.add_argument("--adapter-dtype", default="peft", choices=["peft", "model"],
                     help="peft: PEFT's default (autocast_adapter_dtype upcasts fp16/bf16 adapter weights to fp32), "
                          "model: cast the adapter weights to the model's dtype, as LoraSdk keeps them")
+    ap.add_argument("--profile-step", type=int, default=None, metavar="ADAPTERS",
+                    help="only profile: ADAPTERS adapters, 3 warm-up steps, then one step between "
+                         "torch.cuda.profiler.start()/stop() (for ncu --profile-from-start off)")
     args = ap.parse_args()
+    if args.profile_step is not None and args.profile_step < 0:
+        ap.error("--profile-step needs 0 or more adapters")
     if args.height % 16 or args.width % 16:
         ap.error("--height and --width must be multiples of 16")
 
@@ -139,10 +148,12 @@ def main() -> int:
     img_ids[..., 2] += torch.arange(w2)[None, :]
     img_ids = img_ids.reshape(tokens, 3).to(dev, dtype)
     txt_ids = torch.zeros(text, 3, dtype=dtype, device=dev)
-    print(f"Flux transformer step (diffusers), {'TINY 2+2 blocks' if args.tiny else 'FLUX.1-dev-sized 19+38 blocks'}, "
-          f"{n_params:,} parameters, {dtype}, batch 1, {args.height}x{args.width} ({tokens} image tokens), {text} text tokens, "
-          f"{len(targets)} adapted layers, rank {args.rank}; {args.rounds} rounds of {args.iterations} steps per mode; "
-          f"built and initialised on the GPU in {time.perf_counter() - t0:.1f} s")
+    # (Not printed by --profile-step: summarize.py reads these header lines from device-run.log.)
+    if args.profile_step is None:
+        print(f"Flux transformer step (diffusers), {'TINY 2+2 blocks' if args.tiny else 'FLUX.1-dev-sized 19+38 blocks'}, "
+              f"{n_params:,} parameters, {dtype}, batch 1, {args.height}x{args.width} ({tokens} image tokens), {text} text tokens, "
+              f"{len(targets)} adapted layers, rank {args.rank}; {args.rounds} rounds of {args.iterations} steps per mode; "
+              f"built and initialised on the GPU in {time.perf_counter() - t0:.1f} s")
 
     def step():
         return model(hidden_states=hidden, encoder_hidden_states=context, pooled_projections=pooled, timestep=timestep,
@@ -224,6 +235,22 @@ def main() -> int:
             del graph, static_out
             torch.cuda.synchronize()
             torch.cuda.empty_cache()
+
+    if args.profile_step is not None:
+        if args.profile_step > 0:
+            add_adapters(args.profile_step)
+            model.enable_adapters()
+        with torch.no_grad():
+            for _ in range(3):
+                step()
+            torch.cuda.synchronize()
+            torch.cuda.profiler.start()
+            step()
+            torch.cuda.synchronize()
+            torch.cuda.profiler.stop()
+        print(f"profile-step: {args.profile_step} adapter(s), {dtype}, {args.height}x{args.width} ({tokens} image tokens), "
+              f"{text} text tokens")
+        return 0
 
     only = set(args.only.split(",")) if args.only else None
     for row in ROWS:

@@ -16,6 +16,7 @@ FAMILIES = [
     ("gemm", r"gemm|cutlass|sm90_xmma|sm80_xmma|cublas|ampere_|hopper_|nvjet"),
     ("conv", r"conv|implicit_convolve|winograd|cudnn|fprop|dgrad|wgrad|xmma_fprop"),
     ("group norm", r"group_?norm|GroupNorm"),
+    ("rms norm", r"rms_?norm|RmsNorm|RMSNorm"),
     ("layer norm", r"layer_?norm|LayerNorm"),
     ("softmax", r"softmax"),
     ("reduce", r"reduce"),
@@ -74,7 +75,7 @@ def main() -> int:
     for who, rows in runs.items():
         print(f"{who}: {sum(n for _, _, n in rows)} kernel launches, {sum(t for _, t, _ in rows) / 1e6:.2f} ms of kernel time measured")
     print()
-    print("## GPU time by kernel family (share of each run's kernel time" + ("; ms per step = share x graph step ms" if ours_ms and theirs_ms else "") + ")\n")
+    print("## GPU time by kernel family (share of each run's kernel time" + ("; ms per step = share x the given step ms" if ours_ms and theirs_ms else "") + ")\n")
     print("| family | LoraSdk share | diffusers share | LoraSdk ms/step | diffusers ms/step |")
     print("| --- | --- | --- | --- | --- |")
     for fam in sorted(fams, key=lambda k: -max(v[0] for v in fams[k].values())):
