@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Version of this C ABI; the managed wrapper refuses a library whose number it does not know. */
-#define LSG_ABI_VERSION 1
+#define LSG_ABI_VERSION 2
 
 /* Status codes. */
 #define LSG_OK 0
@@ -98,6 +98,12 @@ LSG_API int32_t lsg_graph_pool(void* graph, uint64_t* first, uint64_t* second);
 /* Frees the graph. Safe from any thread: while any capture is under way in the process the destruction is deferred
    until the last one ends. */
 LSG_API int32_t lsg_graph_destroy(void* graph);
+
+/* Kernels TorchSharp does not bind (ABI 2). libtorch's rms_norm over the last dimension of `input` (an at::Tensor*
+   handle), with an optional `weight` handle (null: none): on CUDA one fused kernel that accumulates in float32 and
+   rounds once, as torch.nn.functional.rms_norm does for diffusers. `*result` receives a new at::Tensor* handle that
+   the caller owns (TorchSharp: Tensor.UnsafeCreateTensor). */
+LSG_API int32_t lsg_rms_norm(const void* input, const void* weight, double eps, void** result);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 
 #include <ATen/Tensor.h>
 #include <ATen/Version.h>
+#include <ATen/ops/rms_norm.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -500,6 +501,24 @@ LSG_API int32_t lsg_graph_destroy(void* graph) {
             }
         }
         destroy_now(g);
+        return LSG_OK;
+    });
+}
+
+LSG_API int32_t lsg_rms_norm(const void* input, const void* weight, double eps, void** result) {
+    return guarded([&]() -> int32_t {
+        if (input == nullptr || result == nullptr) return fail(LSG_INVALID_ARGUMENT, "input handle or result is null");
+        const auto& x = *static_cast<const at::Tensor*>(input);
+        if (!x.defined() || x.dim() < 1) return fail(LSG_INVALID_ARGUMENT, "the input is undefined or has no dimension");
+        std::optional<at::Tensor> w;
+        if (weight != nullptr) {
+            const auto& given = *static_cast<const at::Tensor*>(weight);
+            if (!given.defined() || given.dim() != 1 || given.size(0) != x.size(-1))
+                return fail(LSG_INVALID_ARGUMENT, "the weight must be a defined 1-D tensor of the input's last dimension");
+            w = given;
+        }
+        at::Tensor out = at::rms_norm(x, {x.size(-1)}, w, eps);
+        *result = new at::Tensor(std::move(out));
         return LSG_OK;
     });
 }

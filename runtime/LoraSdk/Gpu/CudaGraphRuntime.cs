@@ -21,6 +21,7 @@ public sealed class CudaGraphRuntime
 
     private static readonly object Gate = new();
     private static CudaGraphRuntime? s_loaded;
+    private static bool s_tryLoadFailed;
 
     private readonly NativeCudaGraphBackend _native;
 
@@ -92,6 +93,45 @@ public sealed class CudaGraphRuntime
             s_loaded = LoadCore(libraryPath);
             return s_loaded;
         }
+    }
+
+    /// <summary>
+    /// The loaded library, loading it on the first call (as <see cref="Load"/> without a path); null when it is not
+    /// there or cannot be used — remembered, so later calls cost nothing. For optional native kernels such as
+    /// <see cref="RmsNorm"/>, whose callers fall back to composite TorchSharp ops.
+    /// </summary>
+    public static CudaGraphRuntime? TryLoad()
+    {
+        lock (Gate)
+        {
+            if (s_loaded is not null) return s_loaded;
+            if (s_tryLoadFailed) return null;
+            try
+            {
+                s_loaded = LoadCore(null);
+                return s_loaded;
+            }
+            catch (CudaGraphException)
+            {
+                s_tryLoadFailed = true;
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// libtorch's <c>rms_norm</c> over the last dimension of <paramref name="input"/>, which TorchSharp does not bind:
+    /// <c>x · rsqrt(mean(x²) + eps) · weight</c>, on CUDA one fused kernel that accumulates in float32 and rounds once
+    /// (what <c>torch.nn.functional.rms_norm</c> runs for diffusers).
+    /// </summary>
+    /// <param name="input">The tensor to normalise (any device libtorch supports).</param>
+    /// <param name="weight">The per-feature scale (1-D, the last dimension's size), or null.</param>
+    /// <param name="eps">Added to the mean square.</param>
+    /// <exception cref="CudaGraphException">Invalid arguments (<see cref="CudaGraphErrorKind.InvalidArgument"/>) or libtorch's error.</exception>
+    public torch.Tensor RmsNorm(torch.Tensor input, torch.Tensor? weight, double eps)
+    {
+        if (input is null) throw new ArgumentNullException(nameof(input));
+        return _native.RmsNorm(input, weight, eps);
     }
 
     /// <summary>libtorch's CUDA caching-allocator counts for <paramref name="device"/>.</summary>

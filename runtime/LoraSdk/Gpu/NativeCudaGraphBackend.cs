@@ -12,7 +12,7 @@ namespace LoraSdk.Gpu;
 internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
 {
     /// <summary>The C ABI version this wrapper speaks (<c>LSG_ABI_VERSION</c>).</summary>
-    internal const int AbiVersion = 1;
+    internal const int AbiVersion = 2;
 
     /// <summary>Every export of the C ABI (native/include/lorasdk_cuda_graph.h), all required.</summary>
     internal static readonly string[] ExportNames =
@@ -40,6 +40,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
         "lsg_graph_reset",
         "lsg_graph_pool",
         "lsg_graph_destroy",
+        "lsg_rms_norm",
     };
 
     private readonly string _libraryPath;
@@ -65,6 +66,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
     private readonly delegate* unmanaged[Cdecl]<IntPtr, int> _reset;
     private readonly delegate* unmanaged[Cdecl]<IntPtr, ulong*, ulong*, int> _graphPool;
     private readonly delegate* unmanaged[Cdecl]<IntPtr, int> _destroy;
+    private readonly delegate* unmanaged[Cdecl]<IntPtr, IntPtr, double, IntPtr*, int> _rmsNorm;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct TensorInfo
@@ -103,6 +105,7 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
         _reset = (delegate* unmanaged[Cdecl]<IntPtr, int>)Export(library, "lsg_graph_reset");
         _graphPool = (delegate* unmanaged[Cdecl]<IntPtr, ulong*, ulong*, int>)Export(library, "lsg_graph_pool");
         _destroy = (delegate* unmanaged[Cdecl]<IntPtr, int>)Export(library, "lsg_graph_destroy");
+        _rmsNorm = (delegate* unmanaged[Cdecl]<IntPtr, IntPtr, double, IntPtr*, int>)Export(library, "lsg_rms_norm");
     }
 
     /// <summary>Binds every export of the library; a missing export or another ABI version is a <see cref="CudaGraphErrorKind.NativeAbiMismatch"/>.</summary>
@@ -156,6 +159,13 @@ internal sealed unsafe class NativeCudaGraphBackend : ICudaGraphBackend
         long allocated, peakAllocated, reserved, peakReserved;
         Check(_memoryStats(deviceIndex, &allocated, &peakAllocated, &reserved, &peakReserved), "reading CUDA memory statistics");
         return new CudaMemoryStats(allocated, peakAllocated, reserved, peakReserved);
+    }
+
+    internal Tensor RmsNorm(Tensor input, Tensor? weight, double eps)
+    {
+        IntPtr result;
+        Check(_rmsNorm(input.Handle, weight is null ? IntPtr.Zero : weight.Handle, eps, &result), "computing rms_norm");
+        return Tensor.UnsafeCreateTensor(result);
     }
 
     internal void ResetPeakMemory(int deviceIndex) => Check(_resetPeak(deviceIndex), "resetting CUDA peak memory statistics");

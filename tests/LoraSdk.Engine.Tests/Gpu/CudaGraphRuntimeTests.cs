@@ -57,6 +57,19 @@ public sealed class CudaGraphRuntimeTests
     }
 
     [Fact]
+    public void TryLoad_without_a_built_library_is_null_and_stays_null()
+    {
+        // Optional native kernels (RmsNorm on CUDA) ask TryLoad and fall back to TorchSharp ops when it is null.
+        if (Environment.GetEnvironmentVariable(CudaGraphRuntime.LibraryPathVariable) is { Length: > 0 }) return;
+        if (CudaGraphRuntime.CandidatePaths().Any(File.Exists)) return;  // a machine with the library built
+        Assert.Null(CudaGraphRuntime.TryLoad());
+        Assert.Null(CudaGraphRuntime.TryLoad());
+        // Load still looks again and says why.
+        var e = Assert.Throws<CudaGraphException>(() => CudaGraphRuntime.Load());
+        Assert.Equal(CudaGraphErrorKind.NativeLibraryMissing, e.Kind);
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_loadable_library_is_reported_with_the_loaders_reason()
     {
         string dir = Path.Combine(Path.GetTempPath(), "lorasdk-bad-lib-" + Guid.NewGuid().ToString("N"));

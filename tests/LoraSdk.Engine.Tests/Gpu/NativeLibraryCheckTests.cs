@@ -46,7 +46,7 @@ public sealed class NativeLibraryCheckTests
     }
 
     [Theory]
-    [InlineData("abi2", "-DSTUB_ABI=2", CudaGraphErrorKind.NativeAbiMismatch, "C ABI version 2")]
+    [InlineData("abi3", "-DSTUB_ABI=3", CudaGraphErrorKind.NativeAbiMismatch, "C ABI version 3")]
     [InlineData("no-replay", "-DSTUB_OMIT_REPLAY", CudaGraphErrorKind.NativeAbiMismatch, "does not export lsg_graph_replay")]
     [InlineData("torch-2.9", "-DSTUB_BUILD=\"2.9.0\"", CudaGraphErrorKind.TorchVersionMismatch, "built against libtorch 2.9.0, but this process runs libtorch 2.11.0+cu130")]
     [InlineData("handles", "-DSTUB_NUMEL=31", CudaGraphErrorKind.NativeAbiMismatch, "reads TorchSharp's tensor handles differently")]

@@ -1,3 +1,4 @@
+using LoraSdk.Gpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,9 @@ namespace LoraSdk.Diffusion.Models.Common;
 /// dtype, as PyTorch's fused <c>rms_norm</c> (what diffusers' Flux attention calls) does.
 /// </summary>
 /// <remarks>
-/// TorchSharp binds no <c>rms_norm</c>. Written out (upcast, pow, mean, add, rsqrt, multiply, downcast, weight) it is
+/// TorchSharp binds no <c>rms_norm</c>. On CUDA, when LoraSdk's native library (<c>native/</c>, the one CUDA graphs
+/// use) is there, the norm is libtorch's own fused <c>rms_norm</c> through it (<see cref="CudaGraphRuntime.RmsNorm"/>):
+/// the kernel diffusers runs. Otherwise (the CPU, or no native library) it is composed from TorchSharp ops. Written out (upcast, pow, mean, add, rsqrt, multiply, downcast, weight) it is
 /// eight kernels and three float32 round trips over the tensor — for the FLUX.1-dev step (q and k of every block,
 /// ~1.6 G elements) ~58 GB of memory traffic, ~15 ms on an H200, most of the measured gap to diffusers. Instead it is
 /// <c>layer_norm</c> over the row <c>[x, −x]</c> of twice the width: that row's mean is 0 and its (biased) variance is
@@ -34,6 +37,8 @@ public sealed class RmsNorm : DiffusersModule<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
+        if (input.device_type == DeviceType.CUDA && CudaGraphRuntime.TryLoad() is { } native)
+            return native.RmsNorm(input, _weight, _eps);
         using var scope = NewDisposeScope();
         long dim = input.shape[^1];
         Tensor mirrored = cat(new[] { input, input.neg() }, -1);

@@ -9,7 +9,7 @@
 #define API __attribute__((visibility("default")))
 
 #ifndef STUB_ABI
-#define STUB_ABI 1
+#define STUB_ABI 2
 #endif
 #ifndef STUB_BUILD
 #define STUB_BUILD "2.11.0"
@@ -69,3 +69,4 @@ API int32_t lsg_graph_replay(void* g) { (void)g; return 1; }
 API int32_t lsg_graph_reset(void* g) { (void)g; return 1; }
 API int32_t lsg_graph_pool(void* g, uint64_t* f, uint64_t* s) { (void)g; (void)f; (void)s; return 1; }
 API int32_t lsg_graph_destroy(void* g) { (void)g; return 0; }
+API int32_t lsg_rms_norm(const void* x, const void* w, double eps, void** r) { (void)x; (void)w; (void)eps; (void)r; return 1; }
