@@ -89,7 +89,10 @@ public sealed partial class LoraComponent
                     $"(forward mode {_forward.Mode}, or fused adapters there), so it has no place in the factor store. Use HotswapAdapter.",
                     adapterName: adapterName, modulePath: outside.Path, component: Name);
             }
-            staged = state.Stage(adapterName, modules, zero);
+            // Each layer's scaling after the swap (what CommitHotswap sets: weight 1 × the new alpha / rank).
+            var scalings = prepared.Modules.ToDictionary(m => m.Slot.Adapters!,
+                m => AdapterWeights.ScalingOf(1.0, m.Alpha, m.Rank, m.Slot.Adapters!.GetAdapter(adapterName).UseRsLora));
+            staged = state.Stage(adapterName, modules, zero, scalings);
             foreach (var m in prepared.Modules)
             {
                 m.A!.Dispose();
@@ -128,6 +131,16 @@ public sealed partial class LoraComponent
                 "for the current pin (or use HotswapAdapter).", adapterName: prepared.AdapterName, component: Name);
         }
         CheckGraphChange("Hotswap", null);
+        var graph = _forward.Graph!;
+        if (graph.TryApplyImages(parts))
+        {
+            // One device copy per factor store; the adapters' host records follow, the plans take their new versions.
+            CommitHotswapRecords(prepared, parts.Layers, deferScalingTensor: true);
+            graph.SettleImages(parts);
+            return;
+        }
+        // The image went stale (another slot's factors or scales, or this adapter's scale inputs, changed since
+        // staging): the per-group copies from the image's slot views, then the full refresh.
         CommitHotswap(prepared, parts);
         RefreshGraph();
     }
@@ -273,7 +286,6 @@ public sealed partial class LoraComponent
     /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
     private void CommitHotswap(LoraPreparedLoad prepared, GraphForwardState.StagedHotswap? staged = null)
     {
-        var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
         // Pinned for graphs: the factors of layers whose low-rank plan holds the adapter are views of the component's
         // flat factor store; the new factors are staged per group and copied in (GraphFactorStore.Hotswap), or were
@@ -290,6 +302,18 @@ public sealed partial class LoraComponent
                 prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!)),
                 prepared.ZeroFill.Select(s => s.Adapters!).ToList()) ?? new HashSet<LayerAdapters>();
         }
+        CommitHotswapRecords(prepared, inStore, deferScalingTensor: false);
+    }
+
+    /// <summary>
+    /// The host side of a hotswap: copies the factors of layers outside the factor stores (<paramref name="inStore"/>
+    /// were written by the store), sets every layer's rank, alpha and scaling (a staged image's apply defers the
+    /// <see cref="AdapterWeights.ScalingTensor"/> fills to their next read), raises the versions and updates the record.
+    /// </summary>
+    private void CommitHotswapRecords(LoraPreparedLoad prepared, HashSet<LayerAdapters> inStore, bool deferScalingTensor)
+    {
+        var record = _registry.Get(prepared.AdapterName, Name);
+        using var noGrad = torch.no_grad();
         foreach (var m in prepared.Modules)
         {
             var core = m.Slot.Adapters!;
@@ -313,7 +337,7 @@ public sealed partial class LoraComponent
             }
             w.ConfiguredRank = m.Rank;
             w.Alpha = m.Alpha;
-            w.SetScaling(w.ScalingFor(1.0));
+            w.SetScaling(w.ScalingFor(1.0), deferScalingTensor);
             w.Touch();
             core.Touch();
             m.A?.Dispose();

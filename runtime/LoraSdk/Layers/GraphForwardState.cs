@@ -72,8 +72,13 @@ internal sealed class GraphForwardState : IDisposable
         return staged.Layers;
     }
 
-    /// <summary>Checks and stages an adapter's new factors in every store that holds it; writes nothing (see <see cref="GraphFactorStore.Stage"/>).</summary>
-    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    /// <summary>
+    /// Checks and stages an adapter's new factors in every store that holds it; writes nothing (see
+    /// <see cref="GraphFactorStore.Stage"/>). With <paramref name="newScalings"/> (each layer's scaling after the swap)
+    /// every store also builds its image, for a one-copy <see cref="TryApplyImages"/>.
+    /// </summary>
+    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill,
+        IReadOnlyDictionary<LayerAdapters, double>? newScalings = null)
     {
         var staged = new StagedHotswap(this);
         try
@@ -83,7 +88,7 @@ internal sealed class GraphForwardState : IDisposable
                 var mine = modules.Where(kv => store.Holds(kv.Key, adapterName)).ToDictionary(kv => kv.Key, kv => kv.Value);
                 var zero = zeroFill.Where(l => store.Holds(l, adapterName)).ToList();
                 if (mine.Count == 0 && zero.Count == 0) continue;
-                staged.Stores.Add(store.Stage(adapterName, mine, zero));
+                staged.Stores.Add(store.Stage(adapterName, mine, zero, newScalings, _host.RuntimeScale));
                 staged.Layers.UnionWith(mine.Keys);
                 staged.Layers.UnionWith(zero);
             }
@@ -101,6 +106,28 @@ internal sealed class GraphForwardState : IDisposable
     {
         if (!ReferenceEquals(staged.State, this)) throw new InvalidOperationException("the staged hotswap belongs to another pin state");
         foreach (var part in staged.Stores) part.Store.Apply(part);
+    }
+
+    /// <summary>
+    /// The one-copy apply: when every store's image still fits (<see cref="GraphFactorStore.ImageFits"/>, checked for all
+    /// before any write), copies each image into its store — one device copy per store — and returns true; else changes
+    /// nothing and returns false (the caller takes the per-group path). The caller then updates the adapters and calls
+    /// <see cref="SettleImages"/>; no refresh is needed.
+    /// </summary>
+    public bool TryApplyImages(StagedHotswap staged)
+    {
+        if (!ReferenceEquals(staged.State, this)) throw new InvalidOperationException("the staged hotswap belongs to another pin state");
+        double runtime = _host.RuntimeScale;
+        foreach (var part in staged.Stores)
+            if (!_stores.ContainsValue(part.Store) || !part.Store.ImageFits(part, runtime)) return false;
+        foreach (var part in staged.Stores) part.Store.ApplyImage(part);
+        return true;
+    }
+
+    /// <summary>After <see cref="TryApplyImages"/> and the adapters' updates: the plans record the new factor versions.</summary>
+    public void SettleImages(StagedHotswap staged)
+    {
+        foreach (var part in staged.Stores) part.Store.SettleImage(part);
     }
 
     /// <summary>An adapter's new factors staged in every store that holds it, and the layers they cover.</summary>
