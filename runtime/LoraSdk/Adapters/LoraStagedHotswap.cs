@@ -33,6 +33,9 @@ public sealed class LoraStagedHotswap : IDisposable
 
     internal LoraComponent Owner { get; }
 
+    /// <summary>The staged factors and images per store (tests).</summary>
+    internal GraphForwardState.StagedHotswap Staged => _staged;
+
     internal (LoraPreparedLoad Prepared, GraphForwardState.StagedHotswap Staged) Parts()
     {
         if (_disposed) throw new ObjectDisposedException(nameof(LoraStagedHotswap));

@@ -377,21 +377,28 @@ internal sealed class GraphFactorStore : IDisposable
     /// layer of the adapter would run at the scale the image folded in (active set, disable state, runtime scale and
     /// the zero-filled layers' scalings unchanged). Reads host state only; changes nothing.
     /// </summary>
-    public bool ImageFits(StagedFactors staged, double runtimeScale)
+    public bool ImageFits(StagedFactors staged, double runtimeScale) => ImageStaleReason(staged, runtimeScale) is null;
+
+    /// <summary>Why <paramref name="staged"/>'s image no longer fits (see <see cref="ImageFits"/>), or null when it does.</summary>
+    public string? ImageStaleReason(StagedFactors staged, double runtimeScale)
     {
-        if (staged.Image is null || _flat is null || !ReferenceEquals(staged.Store, this) || staged.Image.numel() != _flat.numel()) return false;
-        if (_scaledStale || Scales.Dirty || staged.Mirror!.Length != Scales.Host.Length) return false;
+        if (staged.Image is null) return "staged without an image";
+        if (_flat is null || !ReferenceEquals(staged.Store, this) || staged.Image.numel() != _flat.numel()) return "staged for another store layout";
+        if (_scaledStale || Scales.Dirty || staged.Mirror!.Length != Scales.Host.Length) return "the store has a pending refresh";
         foreach (var kv in _slotVersions)
         {
             if (string.Equals(kv.Key, staged.AdapterName, StringComparison.Ordinal)) continue;
-            if (!staged.Versions!.TryGetValue(kv.Key, out long v) || v != kv.Value) return false;
+            if (!staged.Versions!.TryGetValue(kv.Key, out long v) || v != kv.Value) return $"adapter '{kv.Key}' changed since staging";
         }
         foreach (var x in staged.Layers)
         {
+            // A zero-filled layer's scaled B is zero at any scale: its scale is taken as it is at apply time.
+            if (x.NewScaling is not double scaling) continue;
             var w = x.Plan.Slots[x.Slot];
-            if (!x.Layer.GraphScaleFor(w, x.NewScaling ?? w.Scaling, runtimeScale).Equals(x.Scale)) return false;
+            if (!x.Layer.GraphScaleFor(w, scaling, runtimeScale).Equals(x.Scale))
+                return $"the scale of '{staged.AdapterName}' at layer '{x.Layer.ModulePath}' changed since staging";
         }
-        return true;
+        return null;
     }
 
     /// <summary>
@@ -399,14 +406,25 @@ internal sealed class GraphFactorStore : IDisposable
     /// the scales replaced (its device copy follows at the next recompute: nothing reads it before) and the plans' scale
     /// records set. The caller updates the adapters and then calls <see cref="SettleImage"/>.
     /// </summary>
-    public void ApplyImage(StagedFactors staged)
+    public void ApplyImage(StagedFactors staged, double runtimeScale)
     {
         using (torch.no_grad()) _flat!.copy_(staged.Image!);
         LastHotswapCopies = 1;
         DeviceWrites++;
         Array.Copy(staged.Mirror!, Scales.Host, staged.Mirror!.Length);
         Scales.DeviceStale = true;
-        foreach (var x in staged.Layers) x.Plan.Scales[x.Slot] = x.Scale;
+        foreach (var x in staged.Layers)
+        {
+            double scale = x.Scale;
+            if (x.NewScaling is null)
+            {
+                // zero-filled: keeps its scaling, runs at what a refresh would write now (its B is zero either way)
+                var w = x.Plan.Slots[x.Slot];
+                scale = x.Layer.GraphScaleFor(w, w.Scaling, runtimeScale);
+                Array.Fill(Scales.Host, (float)scale, (int)(x.Plan.ScaleOffset + x.Plan.Offsets[x.Slot]), (int)w.TensorRank);
+            }
+            x.Plan.Scales[x.Slot] = scale;
+        }
         MarkSlotChanged(staged.AdapterName);
     }
 

@@ -120,7 +120,7 @@ internal sealed class GraphForwardState : IDisposable
         double runtime = _host.RuntimeScale;
         foreach (var part in staged.Stores)
             if (!_stores.ContainsValue(part.Store) || !part.Store.ImageFits(part, runtime)) return false;
-        foreach (var part in staged.Stores) part.Store.ApplyImage(part);
+        foreach (var part in staged.Stores) part.Store.ApplyImage(part, runtime);
         return true;
     }
 
