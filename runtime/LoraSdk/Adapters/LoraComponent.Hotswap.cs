@@ -89,9 +89,16 @@ public sealed partial class LoraComponent
                     $"(forward mode {_forward.Mode}, or fused adapters there), so it has no place in the factor store. Use HotswapAdapter.",
                     adapterName: adapterName, modulePath: outside.Path, component: Name);
             }
-            // Each layer's scaling after the swap (what CommitHotswap sets: weight 1 × the new alpha / rank).
-            var scalings = prepared.Modules.ToDictionary(m => m.Slot.Adapters!,
-                m => AdapterWeights.ScalingOf(1.0, m.Alpha, m.Rank, m.Slot.Adapters!.GetAdapter(adapterName).UseRsLora));
+            // Each layer's scaling after the swap (what CommitHotswap sets: weight 1 × the new alpha / rank), and the
+            // host records the one-copy apply writes, resolved now so that applying does no lookups.
+            var records = new StagedHotswapRecords(
+                prepared.Modules.Select(m =>
+                {
+                    var w = (LowRankWeights)m.Slot.Adapters!.GetAdapter(adapterName);
+                    return (w, m.Slot.Adapters!, m.Rank, m.Alpha, AdapterWeights.ScalingOf(1.0, m.Alpha, m.Rank, w.UseRsLora), m.Slot, m.SourcePath);
+                }).ToArray(),
+                prepared.ZeroFill.Select(s => ((LowRankWeights)s.Adapters!.GetAdapter(adapterName), s.Adapters!, s)).ToArray());
+            var scalings = records.Modules.ToDictionary(m => m.Core, m => m.Scaling);
             staged = state.Stage(adapterName, modules, zero, scalings);
             foreach (var m in prepared.Modules)
             {
@@ -100,7 +107,7 @@ public sealed partial class LoraComponent
                 m.A = null;
                 m.B = null;
             }
-            return new LoraStagedHotswap(this, prepared, staged);
+            return new LoraStagedHotswap(this, prepared, staged, records);
         }
         catch
         {
@@ -123,7 +130,7 @@ public sealed partial class LoraComponent
     {
         if (staged == null) throw new ArgumentNullException(nameof(staged));
         if (!ReferenceEquals(staged.Owner, this)) throw new ArgumentException($"the staged hotswap belongs to component {staged.Owner.Name}, not {Name}", nameof(staged));
-        var (prepared, parts) = staged.Parts();
+        var (prepared, parts, records) = staged.Parts();
         if (!ReferenceEquals(_forward.Graph, parts.State))
         {
             throw new LoraException(LoraErrorKind.GraphUnsupported,
@@ -132,15 +139,19 @@ public sealed partial class LoraComponent
         }
         CheckGraphChange("Hotswap", null);
         var graph = _forward.Graph!;
-        if (graph.TryApplyImages(parts))
+        var applied = graph.TryApplyImages(parts);
+        if (applied != GraphForwardState.ImageApply.Stale)
         {
-            // One device copy per factor store; the adapters' host records follow, the plans take their new versions.
-            CommitHotswapRecords(prepared, parts.Layers, deferScalingTensor: true);
-            graph.SettleImages(parts);
+            // One device copy per factor store; the adapters' host records follow. Complete: the plans take their new
+            // factor versions and nothing else is written. FactorsOnly (this adapter's scale inputs — active set,
+            // disable, runtime scale — changed since staging): the refresh recomputes the scaled B.
+            CommitStagedRecords(prepared, records);
+            if (applied == GraphForwardState.ImageApply.Complete) graph.SettleImages(parts);
+            else RefreshGraph();
             return;
         }
-        // The image went stale (another slot's factors or scales, or this adapter's scale inputs, changed since
-        // staging): the per-group copies from the image's slot views, then the full refresh.
+        // The image went stale (another slot's factors or scales changed since staging): the per-group copies from the
+        // image's slot views, then the full refresh.
         CommitHotswap(prepared, parts);
         RefreshGraph();
     }
@@ -302,15 +313,41 @@ public sealed partial class LoraComponent
                 prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!)),
                 prepared.ZeroFill.Select(s => s.Adapters!).ToList()) ?? new HashSet<LayerAdapters>();
         }
-        CommitHotswapRecords(prepared, inStore, deferScalingTensor: false);
+        CommitHotswapRecords(prepared, inStore);
+    }
+
+    /// <summary>
+    /// The host side of a one-copy staged apply: what <see cref="CommitHotswapRecords"/> writes for layers the store
+    /// wrote, from the records resolved at staging (no lookups); the <see cref="AdapterWeights.ScalingTensor"/> fills
+    /// are deferred to their next read.
+    /// </summary>
+    private void CommitStagedRecords(LoraPreparedLoad prepared, StagedHotswapRecords records)
+    {
+        var record = _registry.Get(prepared.AdapterName, Name);
+        foreach (var m in records.Modules)
+        {
+            m.Weights.ConfiguredRank = m.Rank;
+            m.Weights.Alpha = m.Alpha;
+            m.Weights.SetScaling(m.Scaling, deferTensor: true);
+            m.Weights.Touch();
+            m.Core.Touch();
+            record.SourcePaths[m.Site] = m.SourcePath;
+        }
+        foreach (var z in records.ZeroFill)
+        {
+            z.Weights.Touch();
+            z.Core.Touch();
+        }
+        record.Vacant.Clear();
+        foreach (var z in records.ZeroFill) record.Vacant.Add(z.Site);
+        record.Config = prepared.Config;
     }
 
     /// <summary>
     /// The host side of a hotswap: copies the factors of layers outside the factor stores (<paramref name="inStore"/>
-    /// were written by the store), sets every layer's rank, alpha and scaling (a staged image's apply defers the
-    /// <see cref="AdapterWeights.ScalingTensor"/> fills to their next read), raises the versions and updates the record.
+    /// were written by the store), sets every layer's rank, alpha and scaling, raises the versions and updates the record.
     /// </summary>
-    private void CommitHotswapRecords(LoraPreparedLoad prepared, HashSet<LayerAdapters> inStore, bool deferScalingTensor)
+    private void CommitHotswapRecords(LoraPreparedLoad prepared, HashSet<LayerAdapters> inStore)
     {
         var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
@@ -337,7 +374,7 @@ public sealed partial class LoraComponent
             }
             w.ConfiguredRank = m.Rank;
             w.Alpha = m.Alpha;
-            w.SetScaling(w.ScalingFor(1.0), deferScalingTensor);
+            w.SetScaling(w.ScalingFor(1.0));
             w.Touch();
             core.Touch();
             m.A?.Dispose();

@@ -13,13 +13,15 @@ public sealed class LoraStagedHotswap : IDisposable
 {
     private readonly LoraPreparedLoad _prepared;
     private readonly GraphForwardState.StagedHotswap _staged;
+    private readonly StagedHotswapRecords _records;
     private bool _disposed;
 
-    internal LoraStagedHotswap(LoraComponent owner, LoraPreparedLoad prepared, GraphForwardState.StagedHotswap staged)
+    internal LoraStagedHotswap(LoraComponent owner, LoraPreparedLoad prepared, GraphForwardState.StagedHotswap staged, StagedHotswapRecords records)
     {
         Owner = owner;
         _prepared = prepared;
         _staged = staged;
+        _records = records;
     }
 
     /// <summary>The adapter the swap writes into.</summary>
@@ -36,10 +38,10 @@ public sealed class LoraStagedHotswap : IDisposable
     /// <summary>The staged factors and images per store (tests).</summary>
     internal GraphForwardState.StagedHotswap Staged => _staged;
 
-    internal (LoraPreparedLoad Prepared, GraphForwardState.StagedHotswap Staged) Parts()
+    internal (LoraPreparedLoad Prepared, GraphForwardState.StagedHotswap Staged, StagedHotswapRecords Records) Parts()
     {
         if (_disposed) throw new ObjectDisposedException(nameof(LoraStagedHotswap));
-        return (_prepared, _staged);
+        return (_prepared, _staged, _records);
     }
 
     /// <summary>Frees the staged factors.</summary>

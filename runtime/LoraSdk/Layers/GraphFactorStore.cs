@@ -59,7 +59,7 @@ internal sealed class GraphFactorStore : IDisposable
     public int GroupCount => _groups.Count;
 
     /// <summary>
-    /// The device copies the last <see cref="Apply"/> or <see cref="ApplyImage"/> issued into the flat tensor (one per
+    /// The device copies the last <see cref="Apply"/> or <see cref="CopyImage"/> issued into the flat tensor (one per
     /// group and factor, or ONE for a staged image).
     /// </summary>
     public int LastHotswapCopies { get; private set; }
@@ -372,15 +372,11 @@ internal sealed class GraphFactorStore : IDisposable
     }
 
     /// <summary>
-    /// True when <paramref name="staged"/>'s image still equals what its swap would leave: it was built for this
-    /// store's layout, no other slot's factors or scales changed since (slot versions), nothing is pending, and every
-    /// layer of the adapter would run at the scale the image folded in (active set, disable state, runtime scale and
-    /// the zero-filled layers' scalings unchanged). Reads host state only; changes nothing.
+    /// Why <paramref name="staged"/>'s image no longer holds the factors its swap would leave, or null: it must have been
+    /// built for this store's layout with nothing pending, and no other slot's factors or scales may have changed since
+    /// (slot versions). Host state only, O(slots); changes nothing.
     /// </summary>
-    public bool ImageFits(StagedFactors staged, double runtimeScale) => ImageStaleReason(staged, runtimeScale) is null;
-
-    /// <summary>Why <paramref name="staged"/>'s image no longer fits (see <see cref="ImageFits"/>), or null when it does.</summary>
-    public string? ImageStaleReason(StagedFactors staged, double runtimeScale)
+    public string? ImageStaleReason(StagedFactors staged)
     {
         if (staged.Image is null) return "staged without an image";
         if (_flat is null || !ReferenceEquals(staged.Store, this) || staged.Image.numel() != _flat.numel()) return "staged for another store layout";
@@ -390,27 +386,44 @@ internal sealed class GraphFactorStore : IDisposable
             if (string.Equals(kv.Key, staged.AdapterName, StringComparison.Ordinal)) continue;
             if (!staged.Versions!.TryGetValue(kv.Key, out long v) || v != kv.Value) return $"adapter '{kv.Key}' changed since staging";
         }
-        foreach (var x in staged.Layers)
-        {
-            // A zero-filled layer's scaled B is zero at any scale: its scale is taken as it is at apply time.
-            if (x.NewScaling is not double scaling) continue;
-            var w = x.Plan.Slots[x.Slot];
-            if (!x.Layer.GraphScaleFor(w, scaling, runtimeScale).Equals(x.Scale))
-                return $"the scale of '{staged.AdapterName}' at layer '{x.Layer.ModulePath}' changed since staging";
-        }
         return null;
     }
 
     /// <summary>
-    /// Applies a fitting image (<see cref="ImageFits"/>): ONE device copy of the whole flat tensor, the host mirror of
-    /// the scales replaced (its device copy follows at the next recompute: nothing reads it before) and the plans' scale
-    /// records set. The caller updates the adapters and then calls <see cref="SettleImage"/>.
+    /// True when every layer of the adapter with new factors would run at the scale the image folded into its scaled B
+    /// (active set, disable state and runtime scale unchanged since staging). A zero-filled layer's scaled B is zero at
+    /// any scale; its scale is taken as it is at apply time. Host state only, O(layers); changes nothing.
     /// </summary>
-    public void ApplyImage(StagedFactors staged, double runtimeScale)
+    public bool ImageScalesFit(StagedFactors staged, double runtimeScale)
+    {
+        foreach (var x in staged.Layers)
+        {
+            if (x.NewScaling is not double scaling) continue;
+            var w = x.Plan.Slots[x.Slot];
+            if (!x.Layer.GraphScaleFor(w, scaling, runtimeScale).Equals(x.Scale)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Copies a current image (<see cref="ImageStaleReason"/> null) over the flat tensor: ONE device copy. The factor
+    /// region is then exactly what the swap leaves; the scaled B is too when <see cref="ImageScalesFit"/> (then call
+    /// <see cref="TakeImageScales"/>), else the caller marks the factors changed and refreshes.
+    /// </summary>
+    public void CopyImage(StagedFactors staged)
     {
         using (torch.no_grad()) _flat!.copy_(staged.Image!);
         LastHotswapCopies = 1;
         DeviceWrites++;
+        MarkSlotChanged(staged.AdapterName);
+    }
+
+    /// <summary>
+    /// After <see cref="CopyImage"/> of an image whose scales fit: the host mirror of the scales becomes the image's
+    /// (its device copy follows at the next recompute: nothing reads it before) and the plans record the scales.
+    /// </summary>
+    public void TakeImageScales(StagedFactors staged, double runtimeScale)
+    {
         Array.Copy(staged.Mirror!, Scales.Host, staged.Mirror!.Length);
         Scales.DeviceStale = true;
         foreach (var x in staged.Layers)
@@ -425,10 +438,9 @@ internal sealed class GraphFactorStore : IDisposable
             }
             x.Plan.Scales[x.Slot] = scale;
         }
-        MarkSlotChanged(staged.AdapterName);
     }
 
-    /// <summary>After <see cref="ApplyImage"/> and the adapters' factor versions moved on: the plans record them, so no refresh recomputes.</summary>
+    /// <summary>After <see cref="TakeImageScales"/> and the adapters' factor versions moved on: the plans record them, so no refresh recomputes.</summary>
     public void SettleImage(StagedFactors staged)
     {
         foreach (var x in staged.Layers) x.Plan.FactorVersions[x.Slot] = x.Plan.Slots[x.Slot].FactorVersion;

@@ -284,7 +284,8 @@ public sealed class GraphFactorStoreTests
         {
             long writes = store.DeviceWrites, version = store.Version;
             var part = Assert.Single(staged.Staged.Stores);
-            Assert.Null(store.ImageStaleReason(part, 1.0));
+            Assert.Null(store.ImageStaleReason(part));
+            Assert.True(store.ImageScalesFit(part, 1.0));
             p.P.ApplyHotswap(staged);
             Assert.Equal(1, store.LastHotswapCopies);  // the image of the whole flat tensor, one copy
             Assert.Equal(writes + 1, store.DeviceWrites);  // and nothing else: no per-group copy, no recompute, no upload
@@ -350,7 +351,7 @@ public sealed class GraphFactorStoreTests
         p.N.HotswapAdapter("a", x);
         p.AssertClose("x applied after b's weight changed");
 
-        // This adapter's own scale inputs changed (runtime scale): the image folded in the old one.
+        // A runtime scale set after staging changes every slot's scales (b's too): the per-group path.
         using (p.N.ApplyRuntimeScale(0.5))
         using (p.P.ApplyRuntimeScale(0.5))
         {
@@ -360,6 +361,19 @@ public sealed class GraphFactorStoreTests
             p.AssertClose("y applied under a runtime scale set after staging");
         }
         p.AssertClose("runtime scale restored after y");
+
+        // Only this adapter's own scale inputs changed (deactivated, b untouched): the image's factors are right, its
+        // scaled B folded in the old scale — one copy, then the scaled B recomputed.
+        using var sy2 = p.P.StageHotswap("a", y);
+        p.Both(c => c.SetAdapters(new[] { "b" }, new[] { 1.9 }));
+        long writes = store.DeviceWrites;
+        p.P.ApplyHotswap(sy2);
+        Assert.Equal(1, store.LastHotswapCopies);
+        Assert.Equal(writes + 1 + 2 * store.GroupCount, store.DeviceWrites);  // the image, then the recompute (a's scales were already 0 on the device)
+        p.N.HotswapAdapter("a", y);
+        p.AssertClose("y applied after a was deactivated since staging");
+        p.Both(c => c.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 1.9 }));
+        p.AssertClose("a active again");
 
         // Nothing changed since the last apply except a itself: a fresh staging applies with one copy again.
         using var sx2 = p.P.StageHotswap("a", x);
