@@ -58,11 +58,12 @@ public sealed partial class LoraComponent
     /// <summary>
     /// The first half of <see cref="HotswapAdapter"/>, done ahead of time while the component is pinned for CUDA graphs:
     /// every check of a hotswap of <paramref name="definition"/> into adapter <paramref name="adapterName"/> (a refusal
-    /// changes nothing), and its factors gathered on the device in the layout of the pin's factor store. Nothing the
-    /// graphs read changes until <see cref="ApplyHotswap"/>, which then costs one device copy per group of same-shaped
-    /// layers and factor, plus the scale refresh — no per-layer work. The staged swap can be applied any number of times
-    /// while the pin lasts (swapping between prepared adapters); it holds a device copy of the adapter's factors until
-    /// disposed. The caller keeps its tensors.
+    /// changes nothing), its factors gathered on the device in the layout of the pin's factor store, and an image of
+    /// the store's whole flat tensor as the swap will leave it (the other pinned adapters' factors, every scaled B at the
+    /// scales the swap leaves). Nothing the graphs read changes until <see cref="ApplyHotswap"/>, which then costs ONE
+    /// device copy while no other pinned adapter changed since staging. The staged swap can be applied any number of
+    /// times while the pin lasts (swapping between prepared adapters); it holds the image — a full copy of the flat
+    /// factor tensor — until disposed. The caller keeps its tensors.
     /// </summary>
     /// <exception cref="LoraException">The refusals of <see cref="HotswapAdapter"/>; <see cref="LoraErrorKind.GraphUnsupported"/>
     /// when the component is not pinned or a layer of the adapter is not a low-rank layer of the pin (materialized mode,
@@ -118,9 +119,11 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// Applies a hotswap staged by <see cref="StageHotswap"/>: the staged factors are copied into the pin's factor store
-    /// (one copy per group and factor), the adapter takes the new ranks, alphas and config, and the scales are refreshed —
-    /// the next replay computes the new adapter. Only while the pin the swap was staged for lasts.
+    /// Applies a hotswap staged by <see cref="StageHotswap"/>: when no other pinned adapter's factors or scales changed
+    /// since staging, ONE device copy of the staged image over the pin's factor store and host bookkeeping (the adapter
+    /// takes the new ranks, alphas and config; when its own scale inputs — activation, disable, runtime scale — changed
+    /// since staging the scaled B is then recomputed); otherwise the staged factors are copied per group and the scales
+    /// refreshed. The next replay computes the new adapter. Only while the pin the swap was staged for lasts.
     /// </summary>
     /// <exception cref="LoraException"><see cref="LoraErrorKind.GraphUnsupported"/>: the pin it was staged for has ended
     /// (stage again); <see cref="LoraErrorKind.GraphCaptureUnderway"/>.</exception>

@@ -5,9 +5,10 @@ namespace LoraSdk.Adapters;
 
 /// <summary>
 /// A hotswap checked and staged ahead of time by <see cref="LoraComponent.StageHotswap"/>: the new factors of one adapter
-/// gathered on the device in the layout of a graph pin's factor store, applied with <see cref="LoraComponent.ApplyHotswap"/>
-/// (one device copy per group of same-shaped layers and factor). Reusable while the pin lasts; dispose it to free its
-/// device copy of the factors.
+/// gathered on the device in the layout of a graph pin's factor store, together with an image of the store's whole flat
+/// tensor as the swap leaves it, applied with <see cref="LoraComponent.ApplyHotswap"/> (one device copy while nothing
+/// else changed since staging). Reusable while the pin lasts; dispose it to free the image (a full copy of the flat
+/// factor tensor).
 /// </summary>
 public sealed class LoraStagedHotswap : IDisposable
 {

@@ -24,7 +24,9 @@ namespace LoraSdk.Layers;
 /// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32
 /// <see cref="GraphScaleBuffer"/> laid out like the groups' rank columns; after a scale or factor change
 /// <see cref="Update"/> uploads them (one host-to-device copy) and recomputes every group's scaled B in place (a copy and
-/// a broadcast multiply per group), outside any graph. Nothing is reallocated while the store lives;
+/// a broadcast multiply per group), outside any graph. A staged hotswap (<see cref="Stage"/> with the post-swap
+/// scalings) also carries an image of the whole flat tensor, applied with one copy (<see cref="CopyImage"/>) while the
+/// slot versions say nothing else changed. Nothing is reallocated while the store lives;
 /// <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
 /// </summary>
 internal sealed class GraphFactorStore : IDisposable

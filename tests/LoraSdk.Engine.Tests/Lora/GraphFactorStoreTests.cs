@@ -13,8 +13,8 @@ namespace LoraSdk.Engine.Tests.Lora;
 /// The flat factor store of a component pinned for CUDA graphs (docs/gpu-graphs.md, "After run 3"): every low-rank
 /// layer runs ONE stacked product — A_cat (Σr, in) and B_cat (out, Σr) with each rank column's scale folded in — read
 /// from one flat device tensor, whatever the number of adapters; the adapters' own A/B are views of it; a hotswap stages
-/// the new factors per group of same-shaped layers and copies each group in at once (also ahead of time: StageHotswap /
-/// ApplyHotswap). Checked on the CPU against an identical model in the normal (unpinned)
+/// the new factors per group of same-shaped layers and copies each group in at once; ahead of time (StageHotswap /
+/// ApplyHotswap) it is one copy of an image of the whole flat tensor, or the per-group path when the image went stale. Checked on the CPU against an identical model in the normal (unpinned)
 /// forward. Tolerance of pinned vs normal: 1e-6 relative (max|Δ| / max|normal|, fp32) — the same products, but the
 /// normal forward applies a single adapter's scale as the GEMM's alpha and sums several adapters in another order, which
 /// rounds differently. Hotswapped factors are compared bitwise with a fresh load.
