@@ -183,11 +183,12 @@ def main(paths):
         out += ["", "## Hotswap under a graph (medians; memcpy = one device copy of the adapter's bytes, per tensor = one copy per factor)", "",
                 "| who | config | hotswap ms | memcpy ms | per-tensor copy ms | hotswap / memcpy | hotswap / per-tensor | adapter MiB | tensors | "
                 "from file ms | recaptures | reallocations | allocated Δ bytes | first replay == eager | staged apply ms | "
-                "staged apply / memcpy | stage ms | staged first replay == eager |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                "staged apply / memcpy | stage ms | staged first replay == eager | flat MiB | flat memcpy ms | staged apply / flat memcpy |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         keys = ["hotswap_ms", "memcpy_ms", "per_tensor_copy_ms", "hotswap_over_memcpy", "hotswap_over_per_tensor_copy", "adapter_mib",
                 "tensors", "file_hotswap_ms", "recaptures", "reallocations", "allocated_delta_bytes", "first_replay_equals_eager",
-                "staged_apply_ms", "staged_apply_over_memcpy", "stage_ms", "staged_first_replay_equals_eager"]
+                "staged_apply_ms", "staged_apply_over_memcpy", "stage_ms", "staged_first_replay_equals_eager",
+                "flat_mib", "flat_memcpy_ms", "staged_apply_over_flat_memcpy"]
         for who, c, fields in hotswaps:
             out.append(f"| {who} | {c} | " + " | ".join(fields.get(k, "—") for k in keys) + " |")
     if checks:

@@ -134,6 +134,7 @@ public sealed partial class LoraComponent
         foreach (var store in state.Stores)
         {
             string where = store.Device + "/" + store.DType;
+            if (store.Scales.DeviceStale) store.Scales.Upload();  // a staged hotswap's apply left the device copy of the scales behind
             result.Add(new("factors@" + where, store.Flat));
             result.Add(new("scales@" + where, store.Scales.Values));
         }

@@ -58,11 +58,12 @@ public sealed partial class LoraComponent
     /// <summary>
     /// The first half of <see cref="HotswapAdapter"/>, done ahead of time while the component is pinned for CUDA graphs:
     /// every check of a hotswap of <paramref name="definition"/> into adapter <paramref name="adapterName"/> (a refusal
-    /// changes nothing), and its factors gathered on the device in the layout of the pin's factor store. Nothing the
-    /// graphs read changes until <see cref="ApplyHotswap"/>, which then costs one device copy per group of same-shaped
-    /// layers and factor, plus the scale refresh — no per-layer work. The staged swap can be applied any number of times
-    /// while the pin lasts (swapping between prepared adapters); it holds a device copy of the adapter's factors until
-    /// disposed. The caller keeps its tensors.
+    /// changes nothing), its factors gathered on the device in the layout of the pin's factor store, and an image of
+    /// the store's whole flat tensor as the swap will leave it (the other pinned adapters' factors, every scaled B at the
+    /// scales the swap leaves). Nothing the graphs read changes until <see cref="ApplyHotswap"/>, which then costs ONE
+    /// device copy while no other pinned adapter changed since staging. The staged swap can be applied any number of
+    /// times while the pin lasts (swapping between prepared adapters); it holds the image — a full copy of the flat
+    /// factor tensor — until disposed. The caller keeps its tensors.
     /// </summary>
     /// <exception cref="LoraException">The refusals of <see cref="HotswapAdapter"/>; <see cref="LoraErrorKind.GraphUnsupported"/>
     /// when the component is not pinned or a layer of the adapter is not a low-rank layer of the pin (materialized mode,
@@ -89,7 +90,17 @@ public sealed partial class LoraComponent
                     $"(forward mode {_forward.Mode}, or fused adapters there), so it has no place in the factor store. Use HotswapAdapter.",
                     adapterName: adapterName, modulePath: outside.Path, component: Name);
             }
-            staged = state.Stage(adapterName, modules, zero);
+            // Each layer's scaling after the swap (what CommitHotswap sets: weight 1 × the new alpha / rank), and the
+            // host records the one-copy apply writes, resolved now so that applying does no lookups.
+            var records = new StagedHotswapRecords(
+                prepared.Modules.Select(m =>
+                {
+                    var w = (LowRankWeights)m.Slot.Adapters!.GetAdapter(adapterName);
+                    return (w, m.Slot.Adapters!, m.Rank, m.Alpha, AdapterWeights.ScalingOf(1.0, m.Alpha, m.Rank, w.UseRsLora), m.Slot, m.SourcePath);
+                }).ToArray(),
+                prepared.ZeroFill.Select(s => ((LowRankWeights)s.Adapters!.GetAdapter(adapterName), s.Adapters!, s)).ToArray());
+            var scalings = records.Modules.ToDictionary(m => m.Core, m => m.Scaling);
+            staged = state.Stage(adapterName, modules, zero, scalings);
             foreach (var m in prepared.Modules)
             {
                 m.A!.Dispose();
@@ -97,7 +108,7 @@ public sealed partial class LoraComponent
                 m.A = null;
                 m.B = null;
             }
-            return new LoraStagedHotswap(this, prepared, staged);
+            return new LoraStagedHotswap(this, prepared, staged, records);
         }
         catch
         {
@@ -108,9 +119,11 @@ public sealed partial class LoraComponent
     }
 
     /// <summary>
-    /// Applies a hotswap staged by <see cref="StageHotswap"/>: the staged factors are copied into the pin's factor store
-    /// (one copy per group and factor), the adapter takes the new ranks, alphas and config, and the scales are refreshed —
-    /// the next replay computes the new adapter. Only while the pin the swap was staged for lasts.
+    /// Applies a hotswap staged by <see cref="StageHotswap"/>: when no other pinned adapter's factors or scales changed
+    /// since staging, ONE device copy of the staged image over the pin's factor store and host bookkeeping (the adapter
+    /// takes the new ranks, alphas and config; when its own scale inputs — activation, disable, runtime scale — changed
+    /// since staging the scaled B is then recomputed); otherwise the staged factors are copied per group and the scales
+    /// refreshed. The next replay computes the new adapter. Only while the pin the swap was staged for lasts.
     /// </summary>
     /// <exception cref="LoraException"><see cref="LoraErrorKind.GraphUnsupported"/>: the pin it was staged for has ended
     /// (stage again); <see cref="LoraErrorKind.GraphCaptureUnderway"/>.</exception>
@@ -120,7 +133,7 @@ public sealed partial class LoraComponent
     {
         if (staged == null) throw new ArgumentNullException(nameof(staged));
         if (!ReferenceEquals(staged.Owner, this)) throw new ArgumentException($"the staged hotswap belongs to component {staged.Owner.Name}, not {Name}", nameof(staged));
-        var (prepared, parts) = staged.Parts();
+        var (prepared, parts, records) = staged.Parts();
         if (!ReferenceEquals(_forward.Graph, parts.State))
         {
             throw new LoraException(LoraErrorKind.GraphUnsupported,
@@ -128,6 +141,20 @@ public sealed partial class LoraComponent
                 "for the current pin (or use HotswapAdapter).", adapterName: prepared.AdapterName, component: Name);
         }
         CheckGraphChange("Hotswap", null);
+        var graph = _forward.Graph!;
+        var applied = graph.TryApplyImages(parts);
+        if (applied != GraphForwardState.ImageApply.Stale)
+        {
+            // One device copy per factor store; the adapters' host records follow. Complete: the plans take their new
+            // factor versions and nothing else is written. FactorsOnly (this adapter's scale inputs — active set,
+            // disable, runtime scale — changed since staging): the refresh recomputes the scaled B.
+            CommitStagedRecords(prepared, records);
+            if (applied == GraphForwardState.ImageApply.Complete) graph.SettleImages(parts);
+            else RefreshGraph();
+            return;
+        }
+        // The image went stale (another slot's factors or scales changed since staging): the per-group copies from the
+        // image's slot views, then the full refresh.
         CommitHotswap(prepared, parts);
         RefreshGraph();
     }
@@ -273,7 +300,6 @@ public sealed partial class LoraComponent
     /// <summary>Copies the new weights into the old adapter's storage (zero-padding smaller ranks) and updates scalings.</summary>
     private void CommitHotswap(LoraPreparedLoad prepared, GraphForwardState.StagedHotswap? staged = null)
     {
-        var record = _registry.Get(prepared.AdapterName, Name);
         using var noGrad = torch.no_grad();
         // Pinned for graphs: the factors of layers whose low-rank plan holds the adapter are views of the component's
         // flat factor store; the new factors are staged per group and copied in (GraphFactorStore.Hotswap), or were
@@ -290,6 +316,44 @@ public sealed partial class LoraComponent
                 prepared.Modules.ToDictionary(m => m.Slot.Adapters!, m => (m.A!, m.B!)),
                 prepared.ZeroFill.Select(s => s.Adapters!).ToList()) ?? new HashSet<LayerAdapters>();
         }
+        CommitHotswapRecords(prepared, inStore);
+    }
+
+    /// <summary>
+    /// The host side of a one-copy staged apply: what <see cref="CommitHotswapRecords"/> writes for layers the store
+    /// wrote, from the records resolved at staging (no lookups); the <see cref="AdapterWeights.ScalingTensor"/> fills
+    /// are deferred to their next read.
+    /// </summary>
+    private void CommitStagedRecords(LoraPreparedLoad prepared, StagedHotswapRecords records)
+    {
+        var record = _registry.Get(prepared.AdapterName, Name);
+        foreach (var m in records.Modules)
+        {
+            m.Weights.ConfiguredRank = m.Rank;
+            m.Weights.Alpha = m.Alpha;
+            m.Weights.SetScaling(m.Scaling, deferTensor: true);
+            m.Weights.Touch();
+            m.Core.Touch();
+            record.SourcePaths[m.Site] = m.SourcePath;
+        }
+        foreach (var z in records.ZeroFill)
+        {
+            z.Weights.Touch();
+            z.Core.Touch();
+        }
+        record.Vacant.Clear();
+        foreach (var z in records.ZeroFill) record.Vacant.Add(z.Site);
+        record.Config = prepared.Config;
+    }
+
+    /// <summary>
+    /// The host side of a hotswap: copies the factors of layers outside the factor stores (<paramref name="inStore"/>
+    /// were written by the store), sets every layer's rank, alpha and scaling, raises the versions and updates the record.
+    /// </summary>
+    private void CommitHotswapRecords(LoraPreparedLoad prepared, HashSet<LayerAdapters> inStore)
+    {
+        var record = _registry.Get(prepared.AdapterName, Name);
+        using var noGrad = torch.no_grad();
         foreach (var m in prepared.Modules)
         {
             var core = m.Slot.Adapters!;

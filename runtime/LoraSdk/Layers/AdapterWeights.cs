@@ -47,9 +47,24 @@ public abstract class AdapterWeights
 
     /// <summary>
     /// After <c>enable_lora_hotswap</c> prepared the layer, the scaling also lives in this 0-dim tensor (PEFT keeps
-    /// scalings as tensors then); it is updated in place and never reallocated. Null otherwise.
+    /// scalings as tensors then); it is updated in place and never reallocated — after a staged hotswap's apply (which
+    /// stays one device copy) when next read through this property. Null otherwise.
     /// </summary>
-    public Tensor? ScalingTensor { get; private set; }
+    public Tensor? ScalingTensor
+    {
+        get
+        {
+            if (_scalingTensorStale && _scalingTensor is not null)
+            {
+                using (torch.no_grad()) _scalingTensor.fill_(Scaling);
+                _scalingTensorStale = false;
+            }
+            return _scalingTensor;
+        }
+    }
+
+    private Tensor? _scalingTensor;
+    private bool _scalingTensorStale;
 
     /// <summary>The device of the weights.</summary>
     public abstract Device Device { get; }
@@ -70,14 +85,26 @@ public abstract class AdapterWeights
     internal abstract bool JoinsBatchedProduct { get; }
 
     /// <summary>PEFT's <c>set_scale</c> formula: <paramref name="weight"/> × alpha / r (or / √r).</summary>
-    internal double ScalingFor(double weight) =>
-        UseRsLora ? weight * Alpha / Math.Sqrt(ConfiguredRank) : weight * Alpha / ConfiguredRank;
+    internal double ScalingFor(double weight) => ScalingOf(weight, Alpha, ConfiguredRank, UseRsLora);
 
-    internal void SetScaling(double scaling)
+    /// <summary><see cref="ScalingFor"/> for a given alpha and rank (what a hotswap will set, computed ahead).</summary>
+    internal static double ScalingOf(double weight, double alpha, int rank, bool useRsLora) =>
+        useRsLora ? weight * alpha / Math.Sqrt(rank) : weight * alpha / rank;
+
+    /// <summary>
+    /// Sets the scaling; <paramref name="deferTensor"/> (a staged hotswap's apply, which must stay one device copy)
+    /// leaves the <see cref="ScalingTensor"/> fill to its next read through the property.
+    /// </summary>
+    internal void SetScaling(double scaling, bool deferTensor = false)
     {
         if (Scaling.Equals(scaling)) return;
         Scaling = scaling;
-        ScalingTensor?.fill_(scaling);
+        if (deferTensor) _scalingTensorStale = _scalingTensor is not null;
+        else
+        {
+            _scalingTensor?.fill_(scaling);
+            _scalingTensorStale = false;
+        }
         Version++;
     }
 
@@ -89,8 +116,9 @@ public abstract class AdapterWeights
 
     internal void ConvertScalingToTensor()
     {
-        if (ScalingTensor is not null) return;
-        ScalingTensor = torch.tensor(Scaling, ScalarType.Float64, Device).DetachFromDisposeScope();
+        if (_scalingTensor is not null) return;
+        _scalingTensor = torch.tensor(Scaling, ScalarType.Float64, Device).DetachFromDisposeScope();
+        _scalingTensorStale = false;
     }
 
     /// <summary>
@@ -113,11 +141,11 @@ public abstract class AdapterWeights
     internal void MoveTo(Device? device, ScalarType? dtype)
     {
         MoveTensors(device, dtype);
-        if (ScalingTensor is not null && device is not null && ScalingTensor.device.ToString() != device.ToString())
+        if (_scalingTensor is not null && device is not null && _scalingTensor.device.ToString() != device.ToString())
         {
-            var moved = ScalingTensor.to(device).DetachFromDisposeScope();
-            ScalingTensor.Dispose();
-            ScalingTensor = moved;
+            var moved = _scalingTensor.to(device).DetachFromDisposeScope();
+            _scalingTensor.Dispose();
+            _scalingTensor = moved;
         }
         Touch();
     }
@@ -136,5 +164,5 @@ public abstract class AdapterWeights
     }
 
     /// <summary>Frees the tensors.</summary>
-    internal virtual void Dispose() => ScalingTensor?.Dispose();
+    internal virtual void Dispose() => _scalingTensor?.Dispose();
 }

@@ -24,7 +24,9 @@ namespace LoraSdk.Layers;
 /// work — and copies each in with one <c>copy_</c>. The per-rank-column scales live in a float32
 /// <see cref="GraphScaleBuffer"/> laid out like the groups' rank columns; after a scale or factor change
 /// <see cref="Update"/> uploads them (one host-to-device copy) and recomputes every group's scaled B in place (a copy and
-/// a broadcast multiply per group), outside any graph. Nothing is reallocated while the store lives;
+/// a broadcast multiply per group), outside any graph. A staged hotswap (<see cref="Stage"/> with the post-swap
+/// scalings) also carries an image of the whole flat tensor, applied with one copy (<see cref="CopyImage"/>) while the
+/// slot versions say nothing else changed. Nothing is reallocated while the store lives;
 /// <see cref="Dispose"/> gives the adapters back owned, contiguous factors.
 /// </summary>
 internal sealed class GraphFactorStore : IDisposable
@@ -33,8 +35,10 @@ internal sealed class GraphFactorStore : IDisposable
     private readonly Dictionary<string, Group> _byKey = new Dictionary<string, Group>(StringComparer.Ordinal);
     private readonly Dictionary<LayerAdapters, (Group Group, int Index)> _entries = new Dictionary<LayerAdapters, (Group, int)>();
     private readonly List<LowRankWeights> _aliased = new List<LowRankWeights>();
+    private readonly Dictionary<string, long> _slotVersions = new Dictionary<string, long>(StringComparer.Ordinal);
     private Tensor? _flat;
     private bool _scaledStale = true;
+    private long _clock;
 
     public GraphFactorStore(Device device, ScalarType dtype)
     {
@@ -56,8 +60,28 @@ internal sealed class GraphFactorStore : IDisposable
     /// <summary>Number of groups (distinct layer shape × pinned slots).</summary>
     public int GroupCount => _groups.Count;
 
-    /// <summary>The device copies the last <see cref="Apply"/> issued into the factor region (one per group and factor).</summary>
+    /// <summary>
+    /// The device copies the last <see cref="Apply"/> or <see cref="CopyImage"/> issued into the flat tensor (one per
+    /// group and factor, or ONE for a staged image).
+    /// </summary>
     public int LastHotswapCopies { get; private set; }
+
+    /// <summary>
+    /// Every device write the store has issued into the flat tensor or the scale buffer (copies, scaled-B recomputes,
+    /// scale uploads; tests count what an apply costs).
+    /// </summary>
+    public long DeviceWrites { get; private set; }
+
+    /// <summary>
+    /// The store's version: raised by every change that writes the flat tensor or the scale buffer (weights, runtime
+    /// scale, schedules, enable/disable, hotswaps and applies). Each pinned adapter (slot) also has its own version (the
+    /// value of this counter when its factors or scales last changed), which a staged image checks for the slots it
+    /// does not replace.
+    /// </summary>
+    public long Version => _clock;
+
+    /// <summary>The factors or the scales of slot <paramref name="adapterName"/> changed (or are about to be written).</summary>
+    public void MarkSlotChanged(string adapterName) => _slotVersions[adapterName] = ++_clock;
 
     /// <summary>Registers a low-rank plan of <paramref name="layer"/> (before <see cref="Allocate"/>).</summary>
     public void Register(LayerAdapters layer, LayerGraphPlan plan, long outFeatures)
@@ -75,6 +99,7 @@ internal sealed class GraphFactorStore : IDisposable
             _groups.Add(group);
         }
         _entries.Add(layer, (group, group.Layers.Count));
+        foreach (var slot in plan.Slots) _slotVersions[slot.AdapterName] = 0;
         group.Layers.Add((layer, plan));
         plan.Store = this;
     }
@@ -139,8 +164,12 @@ internal sealed class GraphFactorStore : IDisposable
         return slice.view(d0, d1, d2).DetachFromDisposeScope();
     }
 
-    /// <summary>The factors of a registered adapter changed (a hotswap): the scaled B must be recomputed.</summary>
-    public void MarkFactorsChanged() => _scaledStale = true;
+    /// <summary>The factors of adapter <paramref name="adapterName"/> changed (a hotswap): the scaled B must be recomputed.</summary>
+    public void MarkFactorsChanged(string adapterName)
+    {
+        _scaledStale = true;
+        MarkSlotChanged(adapterName);
+    }
 
     /// <summary>
     /// Uploads changed scales (one host-to-device copy) and, when scales or factors changed, recomputes every group's
@@ -150,17 +179,18 @@ internal sealed class GraphFactorStore : IDisposable
     public void Update()
     {
         if (_flat is null) return;
-        bool scalesChanged = Scales.Dirty;
-        Scales.Upload();
-        if (!scalesChanged && !_scaledStale) return;
+        if (!Scales.Dirty && !_scaledStale) return;
+        if (Scales.Upload()) DeviceWrites++;
         using var noGrad = torch.no_grad();
         foreach (var g in _groups)
         {
             using var unscaled = g.B!.permute(1, 0, 2);
             g.Scaled!.copy_(unscaled);
             g.Scaled.mul_(g.Scale!);
+            DeviceWrites += 2;
         }
         _scaledStale = false;
+        _clock++;
     }
 
     /// <summary>True when <paramref name="layer"/>'s plan reads this store and holds adapter <paramref name="adapterName"/>.</summary>
@@ -212,14 +242,21 @@ internal sealed class GraphFactorStore : IDisposable
     }
 
     /// <summary>
-    /// The first half of <see cref="Hotswap"/>: checks the sources and gathers them per group into new tensors in the
-    /// store's layout (A: (L·r, in…), B: (out, L·r…)); writes nothing to the store. The result can be applied any number
-    /// of times while this store lives (a swap prepared ahead of time).
+    /// The first half of <see cref="Hotswap"/>: checks the sources and gathers them per group in the store's layout
+    /// (A: (L, r, in·kh·kw), B: (out, L, r)); writes nothing to the store. With <paramref name="newScalings"/> (a staged
+    /// hotswap: each layer's scaling after the swap, absent for zero-filled layers, which keep theirs) it also builds
+    /// the IMAGE: a complete replacement of the flat tensor as the swap will leave it — every group's A and B with the
+    /// new factors in the adapter's slot and the other slots' current factors, and every scaled B recomputed with the
+    /// scales the swap will leave (the current ones, the adapter's columns at its new scaling × the runtime scale) by
+    /// the same kernels <see cref="Update"/> runs — plus the host mirror of those scales and the slot versions it was
+    /// built from. The image is a full copy of the flat tensor, held until the staged factors are disposed. The result
+    /// can be applied any number of times while this store lives.
     /// </summary>
-    public StagedFactors Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    public StagedFactors Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill,
+        IReadOnlyDictionary<LayerAdapters, double>? newScalings = null, double runtimeScale = 1.0)
     {
         var parts = CheckHotswap(adapterName, modules, zeroFill);
-        var staged = new StagedFactors(this);
+        var staged = new StagedFactors(this, adapterName);
         if (parts.Count == 0) return staged;
         long maxPiece = 0;
         foreach (var (g, k) in parts) maxPiece = Math.Max(maxPiece, Math.Max(g.Slots[k].Rank * g.Width, g.Out * g.Slots[k].Rank));
@@ -244,7 +281,7 @@ internal sealed class GraphFactorStore : IDisposable
         {
             foreach (var (g, k) in parts)
             {
-                long r = g.Slots[k].Rank;
+                long r = g.Slots[k].Rank, l = g.Layers.Count;
                 var aPieces = new List<Tensor>(g.Layers.Count);
                 var bPieces = new List<Tensor>(g.Layers.Count);
                 foreach (var (layer, plan) in g.Layers)
@@ -271,10 +308,11 @@ internal sealed class GraphFactorStore : IDisposable
                 var b = torch.cat(bPieces, 1);
                 if (a.dtype != DType) a = a.to(DType);
                 if (b.dtype != DType) b = b.to(DType);
-                if (a.numel() != g.Layers.Count * r * g.Width || b.numel() != g.Layers.Count * r * g.Out)
-                    throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {g.Layers.Count * r * g.Width} / {g.Layers.Count * r * g.Out}");
-                staged.Parts.Add((g, k, a.DetachFromDisposeScope(), b.DetachFromDisposeScope()));
+                if (a.numel() != l * r * g.Width || b.numel() != l * r * g.Out)
+                    throw new InvalidOperationException($"hotswap of '{adapterName}': the staged factors of a group have {a.numel()} / {b.numel()} elements, expected {l * r * g.Width} / {l * r * g.Out}");
+                staged.Parts.Add((g, k, a.view(l, r, g.Width).DetachFromDisposeScope(), b.view(g.Out, l, r).DetachFromDisposeScope()));
             }
+            if (newScalings is not null) BuildImage(staged, newScalings, runtimeScale);
             return staged;
         }
         catch
@@ -282,6 +320,132 @@ internal sealed class GraphFactorStore : IDisposable
             staged.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Builds <paramref name="staged"/>'s image of the flat tensor (see <see cref="Stage"/>); its parts become views of it.</summary>
+    private void BuildImage(StagedFactors staged, IReadOnlyDictionary<LayerAdapters, double> newScalings, double runtimeScale)
+    {
+        var image = _flat!.clone();
+        var parts = new List<(Group Group, int Slot, Tensor A, Tensor B)>(staged.Parts.Count);
+        foreach (var (g, k, a, b) in staged.Parts)
+        {
+            long r = g.Slots[k].Rank, l = g.Layers.Count;
+            using var imageA = Block(image, g.AOffset, l, g.SumRank, g.Width);
+            using var imageB = Block(image, g.BOffset, g.Out, l, g.SumRank);
+            var slotA = imageA.narrow(1, g.SlotOffset(k), r).DetachFromDisposeScope();
+            var slotB = imageB.narrow(2, g.SlotOffset(k), r).DetachFromDisposeScope();
+            slotA.copy_(a);
+            slotB.copy_(b);
+            a.Dispose();
+            b.Dispose();
+            parts.Add((g, k, slotA, slotB));
+        }
+        staged.Parts.Clear();
+        staged.Parts.AddRange(parts);
+
+        // The scales the swap leaves: the current mirror, the adapter's columns at the scale it will run at.
+        var mirror = (float[])Scales.Host.Clone();
+        foreach (var (g, k, _, _) in staged.Parts)
+        {
+            foreach (var (layer, plan) in g.Layers)
+            {
+                var w = plan.Slots[k];
+                double? scaling = newScalings.TryGetValue(layer, out var v) ? v : null;
+                double scale = layer.GraphScaleFor(w, scaling ?? w.Scaling, runtimeScale);
+                Array.Fill(mirror, (float)scale, (int)(plan.ScaleOffset + plan.Offsets[k]), (int)w.TensorRank);
+                staged.Layers.Add(new StagedLayer(layer, plan, k, scaling, scale));
+            }
+        }
+        using var hostScales = torch.tensor(mirror, new[] { (long)mirror.Length }, ScalarType.Float32);
+        using var scales = hostScales.to(Device);
+        foreach (var g in _groups)
+        {
+            long l = g.Layers.Count;
+            using var imageB = Block(image, g.BOffset, g.Out, l, g.SumRank);
+            using var imageScaled = Block(image, g.ScaledOffset, l, g.Out, g.SumRank);
+            using var scale = Block(scales, g.ScaleOffset, l, 1, g.SumRank);
+            using var unscaled = imageB.permute(1, 0, 2);
+            imageScaled.copy_(unscaled);
+            imageScaled.mul_(scale);
+        }
+        staged.Image = image.DetachFromDisposeScope();
+        staged.Mirror = mirror;
+        staged.Versions = new Dictionary<string, long>(_slotVersions, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Why <paramref name="staged"/>'s image no longer holds the factors its swap would leave, or null: it must have been
+    /// built for this store's layout with nothing pending, and no other slot's factors or scales may have changed since
+    /// (slot versions). Host state only, O(slots); changes nothing.
+    /// </summary>
+    public string? ImageStaleReason(StagedFactors staged)
+    {
+        if (staged.Image is null) return "staged without an image";
+        if (_flat is null || !ReferenceEquals(staged.Store, this) || staged.Image.numel() != _flat.numel()) return "staged for another store layout";
+        if (_scaledStale || Scales.Dirty || staged.Mirror!.Length != Scales.Host.Length) return "the store has a pending refresh";
+        foreach (var kv in _slotVersions)
+        {
+            if (string.Equals(kv.Key, staged.AdapterName, StringComparison.Ordinal)) continue;
+            if (!staged.Versions!.TryGetValue(kv.Key, out long v) || v != kv.Value) return $"adapter '{kv.Key}' changed since staging";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// True when every layer of the adapter with new factors would run at the scale the image folded into its scaled B
+    /// (active set, disable state and runtime scale unchanged since staging). A zero-filled layer's scaled B is zero at
+    /// any scale; its scale is taken as it is at apply time. Host state only, O(layers); changes nothing.
+    /// </summary>
+    public bool ImageScalesFit(StagedFactors staged, double runtimeScale)
+    {
+        foreach (var x in staged.Layers)
+        {
+            if (x.NewScaling is not double scaling) continue;
+            var w = x.Plan.Slots[x.Slot];
+            if (!x.Layer.GraphScaleFor(w, scaling, runtimeScale).Equals(x.Scale)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Copies a current image (<see cref="ImageStaleReason"/> null) over the flat tensor: ONE device copy. The factor
+    /// region is then exactly what the swap leaves; the scaled B is too when <see cref="ImageScalesFit"/> (then call
+    /// <see cref="TakeImageScales"/>), else the caller marks the factors changed and refreshes.
+    /// </summary>
+    public void CopyImage(StagedFactors staged)
+    {
+        using (torch.no_grad()) _flat!.copy_(staged.Image!);
+        LastHotswapCopies = 1;
+        DeviceWrites++;
+        MarkSlotChanged(staged.AdapterName);
+    }
+
+    /// <summary>
+    /// After <see cref="CopyImage"/> of an image whose scales fit: the host mirror of the scales becomes the image's
+    /// (its device copy follows at the next recompute: nothing reads it before) and the plans record the scales.
+    /// </summary>
+    public void TakeImageScales(StagedFactors staged, double runtimeScale)
+    {
+        Array.Copy(staged.Mirror!, Scales.Host, staged.Mirror!.Length);
+        Scales.DeviceStale = true;
+        foreach (var x in staged.Layers)
+        {
+            double scale = x.Scale;
+            if (x.NewScaling is null)
+            {
+                // zero-filled: keeps its scaling, runs at what a refresh would write now (its B is zero either way)
+                var w = x.Plan.Slots[x.Slot];
+                scale = x.Layer.GraphScaleFor(w, w.Scaling, runtimeScale);
+                Array.Fill(Scales.Host, (float)scale, (int)(x.Plan.ScaleOffset + x.Plan.Offsets[x.Slot]), (int)w.TensorRank);
+            }
+            x.Plan.Scales[x.Slot] = scale;
+        }
+    }
+
+    /// <summary>After <see cref="TakeImageScales"/> and the adapters' factor versions moved on: the plans record them, so no refresh recomputes.</summary>
+    public void SettleImage(StagedFactors staged)
+    {
+        foreach (var x in staged.Layers) x.Plan.FactorVersions[x.Slot] = x.Plan.Slots[x.Slot].FactorVersion;
     }
 
     /// <summary>
@@ -295,27 +459,71 @@ internal sealed class GraphFactorStore : IDisposable
         LastHotswapCopies = 0;
         foreach (var (g, k, a, b) in staged.Parts)
         {
-            long r = g.Slots[k].Rank, l = g.Layers.Count;
+            long r = g.Slots[k].Rank;
             bool sole = g.Slots.Length == 1;
             using var aTarget = sole ? g.A!.alias() : g.A!.narrow(1, g.SlotOffset(k), r);
             using var bTarget = sole ? g.B!.alias() : g.B!.narrow(2, g.SlotOffset(k), r);
-            using var aSource = a.view(l, r, g.Width);
-            using var bSource = b.view(g.Out, l, r);
-            aTarget.copy_(aSource);
-            bTarget.copy_(bSource);
+            aTarget.copy_(a);
+            bTarget.copy_(b);
             LastHotswapCopies += 2;
+            DeviceWrites += 2;
         }
         _scaledStale = true;
+        MarkSlotChanged(staged.AdapterName);
     }
 
-    /// <summary>One adapter's new factors gathered per group in a store's layout (see <see cref="Stage"/>).</summary>
+    /// <summary>One layer of a staged image: its slot, its scaling after the swap (null: unchanged) and the scale folded in.</summary>
+    internal readonly struct StagedLayer
+    {
+        public StagedLayer(LayerAdapters layer, LayerGraphPlan plan, int slot, double? newScaling, double scale)
+        {
+            Layer = layer;
+            Plan = plan;
+            Slot = slot;
+            NewScaling = newScaling;
+            Scale = scale;
+        }
+
+        public LayerAdapters Layer { get; }
+
+        public LayerGraphPlan Plan { get; }
+
+        public int Slot { get; }
+
+        public double? NewScaling { get; }
+
+        public double Scale { get; }
+    }
+
+    /// <summary>
+    /// One adapter's new factors gathered per group in a store's layout (A: (L, r, in…), B: (out, L, r)), and for a
+    /// staged hotswap the image of the whole flat tensor they are views of (see <see cref="Stage"/>).
+    /// </summary>
     internal sealed class StagedFactors : IDisposable
     {
-        public StagedFactors(GraphFactorStore store) => Store = store;
+        public StagedFactors(GraphFactorStore store, string adapterName)
+        {
+            Store = store;
+            AdapterName = adapterName;
+        }
 
         public GraphFactorStore Store { get; }
 
+        public string AdapterName { get; }
+
         public List<(Group Group, int Slot, Tensor A, Tensor B)> Parts { get; } = new List<(Group, int, Tensor, Tensor)>();
+
+        /// <summary>The flat tensor as the swap leaves it (null without an image).</summary>
+        public Tensor? Image { get; set; }
+
+        /// <summary>The host mirror of the scales as the swap leaves them.</summary>
+        public float[]? Mirror { get; set; }
+
+        /// <summary>The slot versions the image was built from.</summary>
+        public Dictionary<string, long>? Versions { get; set; }
+
+        /// <summary>Every layer of the adapter in this store, with the scale the image folded in.</summary>
+        public List<StagedLayer> Layers { get; } = new List<StagedLayer>();
 
         public void Dispose()
         {
@@ -325,6 +533,8 @@ internal sealed class GraphFactorStore : IDisposable
                 b.Dispose();
             }
             Parts.Clear();
+            Image?.Dispose();
+            Image = null;
         }
     }
 

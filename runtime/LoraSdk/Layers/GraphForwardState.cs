@@ -72,10 +72,15 @@ internal sealed class GraphForwardState : IDisposable
         return staged.Layers;
     }
 
-    /// <summary>Checks and stages an adapter's new factors in every store that holds it; writes nothing (see <see cref="GraphFactorStore.Stage"/>).</summary>
-    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill)
+    /// <summary>
+    /// Checks and stages an adapter's new factors in every store that holds it; writes nothing (see
+    /// <see cref="GraphFactorStore.Stage"/>). With <paramref name="newScalings"/> (each layer's scaling after the swap)
+    /// every store also builds its image, for a one-copy <see cref="TryApplyImages"/>.
+    /// </summary>
+    public StagedHotswap Stage(string adapterName, IReadOnlyDictionary<LayerAdapters, (Tensor A, Tensor B)> modules, IReadOnlyCollection<LayerAdapters> zeroFill,
+        IReadOnlyDictionary<LayerAdapters, double>? newScalings = null)
     {
-        var staged = new StagedHotswap(this);
+        var staged = new StagedHotswap(this, adapterName);
         try
         {
             foreach (var store in _stores.Values)
@@ -83,7 +88,7 @@ internal sealed class GraphForwardState : IDisposable
                 var mine = modules.Where(kv => store.Holds(kv.Key, adapterName)).ToDictionary(kv => kv.Key, kv => kv.Value);
                 var zero = zeroFill.Where(l => store.Holds(l, adapterName)).ToList();
                 if (mine.Count == 0 && zero.Count == 0) continue;
-                staged.Stores.Add(store.Stage(adapterName, mine, zero));
+                staged.Stores.Add(store.Stage(adapterName, mine, zero, newScalings, _host.RuntimeScale));
                 staged.Layers.UnionWith(mine.Keys);
                 staged.Layers.UnionWith(zero);
             }
@@ -103,12 +108,63 @@ internal sealed class GraphForwardState : IDisposable
         foreach (var part in staged.Stores) part.Store.Apply(part);
     }
 
+    /// <summary>
+    /// The one-copy apply. When every store's image still holds the factors the swap leaves
+    /// (<see cref="GraphFactorStore.ImageStaleReason"/>, checked for all before any write) it copies each image into
+    /// its store — one device copy per store — then, while the copy runs, checks the adapter's scales
+    /// (<see cref="GraphFactorStore.ImageScalesFit"/>): <see cref="ImageApply.Complete"/> takes the image's scales
+    /// (the caller updates the adapters, then <see cref="SettleImages"/>; no refresh); <see cref="ImageApply.FactorsOnly"/>
+    /// marks the factors changed (the caller updates the adapters and refreshes: the scaled B is recomputed). Else
+    /// <see cref="ImageApply.Stale"/>: nothing was written (the caller takes the per-group path).
+    /// </summary>
+    public ImageApply TryApplyImages(StagedHotswap staged)
+    {
+        if (!ReferenceEquals(staged.State, this)) throw new InvalidOperationException("the staged hotswap belongs to another pin state");
+        foreach (var part in staged.Stores)
+            if (!_stores.ContainsValue(part.Store) || part.Store.ImageStaleReason(part) is not null) return ImageApply.Stale;
+        foreach (var part in staged.Stores) part.Store.CopyImage(part);
+        double runtime = _host.RuntimeScale;
+        bool fit = true;
+        foreach (var part in staged.Stores) fit &= part.Store.ImageScalesFit(part, runtime);
+        foreach (var part in staged.Stores)
+        {
+            if (fit) part.Store.TakeImageScales(part, runtime);
+            else part.Store.MarkFactorsChanged(staged.AdapterName);
+        }
+        return fit ? ImageApply.Complete : ImageApply.FactorsOnly;
+    }
+
+    /// <summary>What <see cref="TryApplyImages"/> did.</summary>
+    internal enum ImageApply
+    {
+        /// <summary>Nothing: an image is stale (another slot changed since staging).</summary>
+        Stale,
+
+        /// <summary>The images were copied, factors and scaled B: nothing else to write.</summary>
+        Complete,
+
+        /// <summary>The images were copied, but the adapter's scales changed since staging: the scaled B needs a refresh.</summary>
+        FactorsOnly,
+    }
+
+    /// <summary>After <see cref="TryApplyImages"/> and the adapters' updates: the plans record the new factor versions.</summary>
+    public void SettleImages(StagedHotswap staged)
+    {
+        foreach (var part in staged.Stores) part.Store.SettleImage(part);
+    }
+
     /// <summary>An adapter's new factors staged in every store that holds it, and the layers they cover.</summary>
     internal sealed class StagedHotswap : IDisposable
     {
-        public StagedHotswap(GraphForwardState state) => State = state;
+        public StagedHotswap(GraphForwardState state, string adapterName)
+        {
+            State = state;
+            AdapterName = adapterName;
+        }
 
         public GraphForwardState State { get; }
+
+        public string AdapterName { get; }
 
         public List<GraphFactorStore.StagedFactors> Stores { get; } = new List<GraphFactorStore.StagedFactors>();
 

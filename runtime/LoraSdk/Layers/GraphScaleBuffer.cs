@@ -32,6 +32,12 @@ internal sealed class GraphScaleBuffer : IDisposable
     /// <summary>True when the host mirror changed since the last <see cref="Upload"/>.</summary>
     public bool Dirty { get; set; }
 
+    /// <summary>
+    /// True when the host mirror was replaced together with the scaled B it was folded into (a staged hotswap's image),
+    /// so the device copy is behind but nothing reads it until the next recompute: <see cref="Upload"/> sends it then.
+    /// </summary>
+    public bool DeviceStale { get; set; }
+
     /// <summary>The device tensor (float32, <see cref="Length"/> entries).</summary>
     public Tensor Values => _values ?? throw new InvalidOperationException("the scale buffer is not allocated");
 
@@ -56,12 +62,12 @@ internal sealed class GraphScaleBuffer : IDisposable
     public Tensor View(long offset, long count) => Values.narrow(0, offset, count).DetachFromDisposeScope();
 
     /// <summary>
-    /// Copies the host mirror into the device tensor when it changed: one copy, ordered after the work already queued
+    /// Copies the host mirror into the device tensor when it changed (true then): one copy, ordered after the work already queued
     /// on the current stream (replays included) and before the work queued after it.
     /// </summary>
-    public void Upload()
+    public bool Upload()
     {
-        if (!Dirty || Length == 0) return;
+        if ((!Dirty && !DeviceStale) || Length == 0) return false;
         using var source = torch.tensor(Host, new[] { Length }, ScalarType.Float32);
         using (torch.no_grad())
         {
@@ -69,6 +75,8 @@ internal sealed class GraphScaleBuffer : IDisposable
             target.copy_(source, true);  // non-blocking: the source is staged before the call returns
         }
         Dirty = false;
+        DeviceStale = false;
+        return true;
     }
 
     /// <summary>Frees the device tensor.</summary>

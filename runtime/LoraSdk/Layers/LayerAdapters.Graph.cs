@@ -82,7 +82,7 @@ internal sealed partial class LayerAdapters
             if (plan.FactorVersions[i] != w.FactorVersion)
             {
                 plan.FactorVersions[i] = w.FactorVersion;
-                store.MarkFactorsChanged();
+                store.MarkFactorsChanged(w.AdapterName);
             }
             double scale = EffectiveGraphScale(w, runtimeScale);
             if (plan.Scales[i].Equals(scale)) continue;
@@ -90,6 +90,7 @@ internal sealed partial class LayerAdapters
             long start = plan.ScaleOffset + plan.Offsets[i];
             Array.Fill(store.Scales.Host, (float)scale, (int)start, w.TensorRank);
             store.Scales.Dirty = true;
+            store.MarkSlotChanged(w.AdapterName);
         }
     }
 
@@ -109,8 +110,11 @@ internal sealed partial class LayerAdapters
     }
 
     /// <summary>The scale a pinned slot runs at: its scaling × the runtime scale when active here, else 0.</summary>
-    private double EffectiveGraphScale(AdapterWeights w, double runtimeScale) =>
-        !Disabled && Contains(ActiveAdapters, w.AdapterName) ? w.Scaling * runtimeScale : 0.0;
+    private double EffectiveGraphScale(AdapterWeights w, double runtimeScale) => GraphScaleFor(w, w.Scaling, runtimeScale);
+
+    /// <summary>The scale slot <paramref name="w"/> would run at with scaling <paramref name="scaling"/> (a staged hotswap's, computed ahead).</summary>
+    internal double GraphScaleFor(AdapterWeights w, double scaling, double runtimeScale) =>
+        !Disabled && Contains(ActiveAdapters, w.AdapterName) ? scaling * runtimeScale : 0.0;
 
     /// <summary>Ends the pinned plan: frees what it allocated and undoes its fold; the next forward takes the normal path.</summary>
     internal void UnpinForGraphs()

@@ -13,8 +13,8 @@ namespace LoraSdk.Engine.Tests.Lora;
 /// The flat factor store of a component pinned for CUDA graphs (docs/gpu-graphs.md, "After run 3"): every low-rank
 /// layer runs ONE stacked product — A_cat (Σr, in) and B_cat (out, Σr) with each rank column's scale folded in — read
 /// from one flat device tensor, whatever the number of adapters; the adapters' own A/B are views of it; a hotswap stages
-/// the new factors per group of same-shaped layers and copies each group in at once (also ahead of time: StageHotswap /
-/// ApplyHotswap). Checked on the CPU against an identical model in the normal (unpinned)
+/// the new factors per group of same-shaped layers and copies each group in at once; ahead of time (StageHotswap /
+/// ApplyHotswap) it is one copy of an image of the whole flat tensor, or the per-group path when the image went stale. Checked on the CPU against an identical model in the normal (unpinned)
 /// forward. Tolerance of pinned vs normal: 1e-6 relative (max|Δ| / max|normal|, fp32) — the same products, but the
 /// normal forward applies a single adapter's scale as the GEMM's alpha and sums several adapters in another order, which
 /// rounds differently. Hotswapped factors are compared bitwise with a fresh load.
@@ -260,7 +260,7 @@ public sealed class GraphFactorStoreTests
     }
 
     [Fact]
-    public void A_staged_hotswap_is_checked_ahead_applied_with_per_group_copies_reusable_and_refused_after_the_pin_ends()
+    public void A_staged_hotswap_is_checked_ahead_applied_with_one_copy_reusable_and_refused_after_the_pin_ends()
     {
         using var p = new Pair();
         p.Both(c => c.EnableLoraHotswap(8));
@@ -282,8 +282,15 @@ public sealed class GraphFactorStoreTests
 
         foreach (var (staged, definition, step) in new[] { (sx, x, "staged x"), (sy, y, "staged y"), (sx, x, "staged x again") })
         {
+            long writes = store.DeviceWrites, version = store.Version;
+            var part = Assert.Single(staged.Staged.Stores);
+            Assert.Null(store.ImageStaleReason(part));
+            Assert.True(store.ImageScalesFit(part, 1.0));
             p.P.ApplyHotswap(staged);
-            Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);
+            Assert.Equal(1, store.LastHotswapCopies);  // the image of the whole flat tensor, one copy
+            Assert.Equal(writes + 1, store.DeviceWrites);  // and nothing else: no per-group copy, no recompute, no upload
+            Assert.True(store.Version > version);
+            AssertImageEqualsRecompute(store, "a", step);
             p.N.HotswapAdapter("a", definition);  // the reference: the same swap, unpinned
             foreach (var (path, w) in p.N.GetAdapterWeights("a"))
             {
@@ -304,5 +311,128 @@ public sealed class GraphFactorStoreTests
         var notPinned = Assert.Throws<LoraException>(() => p.P.StageHotswap("a", x));
         Assert.Equal(LoraErrorKind.GraphUnsupported, notPinned.Kind);
         p.AssertClose("unpinned after staged swaps");
+    }
+
+    /// <summary>
+    /// The flat tensor after a one-copy apply equals what the full path computes from the same factors and the host
+    /// scales (the scaled B recomputed by <see cref="GraphFactorStore.Update"/>): bitwise.
+    /// </summary>
+    private static void AssertImageEqualsRecompute(GraphFactorStore store, string adapter, string step)
+    {
+        using var applied = store.Flat.clone();
+        store.Scales.Dirty = true;  // the host mirror is what the apply left: upload it and recompute every scaled B
+        store.MarkFactorsChanged(adapter);
+        store.Update();
+        Assert.True(Same(store.Flat, applied), $"{step}: the applied image differs from the recomputed flat tensor");
+        using var hostScales = tensor(store.Scales.Host, new[] { (long)store.Scales.Host.Length }, ScalarType.Float32);
+        Assert.True(Same(store.Scales.Values, hostScales), $"{step}: the device scales differ from the host mirror");
+    }
+
+    [Fact]
+    public void A_staged_hotswap_after_scale_changes_since_staging_takes_the_per_group_path_and_stays_exact()
+    {
+        using var p = new Pair();
+        p.Both(c => c.EnableLoraHotswap(8));
+        p.Both(c => c.AddAdapter("a", LoraTestData.Adapter(4, 8, 1)));
+        p.Both(c => c.AddAdapter("b", LoraTestData.Adapter(3, 2, 2)));
+        p.Both(c => c.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 0.8 }));
+        using var pin = p.P.PinForGraphs();
+        var store = OnlyStore(p.P);
+        IntPtr flat = Storage(store.Flat);
+        var x = LoraTestData.Adapter(6, 3, 11, new[] { TinyModel.ProjIn, TinyModel.ProjOut });
+        var y = LoraTestData.Adapter(8, 5, 12);
+        using var sx = p.P.StageHotswap("a", x);
+        using var sy = p.P.StageHotswap("a", y);
+
+        // Another slot's weight changed since staging: the images hold b's old scaled B.
+        p.Both(c => c.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 1.9 }));
+        p.P.ApplyHotswap(sx);
+        Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);  // a's slot per group from the image, then the refresh
+        p.N.HotswapAdapter("a", x);
+        p.AssertClose("x applied after b's weight changed");
+
+        // A runtime scale set after staging changes every slot's scales (b's too): the per-group path.
+        using (p.N.ApplyRuntimeScale(0.5))
+        using (p.P.ApplyRuntimeScale(0.5))
+        {
+            p.P.ApplyHotswap(sy);
+            Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);
+            p.N.HotswapAdapter("a", y);
+            p.AssertClose("y applied under a runtime scale set after staging");
+        }
+        p.AssertClose("runtime scale restored after y");
+
+        // Only this adapter's own scale inputs changed (deactivated, b untouched): the image's factors are right, its
+        // scaled B folded in the old scale — one copy, then the scaled B recomputed.
+        using var sy2 = p.P.StageHotswap("a", y);
+        p.Both(c => c.SetAdapters(new[] { "b" }, new[] { 1.9 }));
+        long writes = store.DeviceWrites;
+        p.P.ApplyHotswap(sy2);
+        Assert.Equal(1, store.LastHotswapCopies);
+        Assert.Equal(writes + 1 + 2 * store.GroupCount, store.DeviceWrites);  // the image, then the recompute (a's scales were already 0 on the device)
+        p.N.HotswapAdapter("a", y);
+        p.AssertClose("y applied after a was deactivated since staging");
+        p.Both(c => c.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 1.9 }));
+        p.AssertClose("a active again");
+
+        // Nothing changed since the last apply except a itself: a fresh staging applies with one copy again.
+        using var sx2 = p.P.StageHotswap("a", x);
+        p.P.ApplyHotswap(sx2);
+        Assert.Equal(1, store.LastHotswapCopies);
+        AssertImageEqualsRecompute(store, "a", "x staged again");
+        p.N.HotswapAdapter("a", x);
+        p.AssertClose("x applied with one copy");
+        // b's weights changed after that: the next apply of a swap staged before falls back, and is exact.
+        p.Both(c => c.SetAdapters(new[] { "a", "b" }, new[] { 1.1, 0.3 }));
+        p.P.ApplyHotswap(sy);
+        Assert.Equal(2 * store.GroupCount, store.LastHotswapCopies);
+        p.N.HotswapAdapter("a", y);
+        p.AssertClose("y applied after weights changed");
+        Assert.Equal(flat, Storage(store.Flat));
+    }
+
+    [Fact]
+    public void A_refused_staged_apply_leaves_the_flat_buffer_and_the_scales_bit_identical()
+    {
+        using var p = new Pair();
+        p.P.EnableLoraHotswap(8);
+        p.P.AddAdapter("a", LoraTestData.Adapter(4, 8, 1));
+        p.P.AddAdapter("b", LoraTestData.Adapter(3, 2, 2, new[] { TinyModel.ProjIn }));
+        p.P.SetAdapters(new[] { "a", "b" }, new[] { 0.7, 0.8 });
+        var pin = p.P.PinForGraphs();
+        var disposed = p.P.StageHotswap("a", LoraTestData.Adapter(6, 3, 11));
+        disposed.Dispose();
+        var stale = p.P.StageHotswap("a", LoraTestData.Adapter(8, 5, 12));
+        pin.Dispose();
+        using var repin = p.P.PinForGraphs();  // a new pin: a new store, the swap was staged for the old one
+        var store = OnlyStore(p.P);
+        IntPtr flat = Storage(store.Flat);
+        using var before = store.Flat.clone();
+        using var scalesBefore = store.Scales.Values.clone();
+        var hostBefore = (float[])store.Scales.Host.Clone();
+        long writes = store.DeviceWrites, version = store.Version;
+
+        Assert.Throws<ObjectDisposedException>(() => p.P.ApplyHotswap(disposed));
+        var ended = Assert.Throws<LoraException>(() => p.P.ApplyHotswap(stale));
+        Assert.Equal(LoraErrorKind.GraphUnsupported, ended.Kind);
+        using (var other = new TinyModel())
+        {
+            var q = LoraTestData.Component(other);
+            q.EnableLoraHotswap(8);
+            q.AddAdapter("a", LoraTestData.Adapter(4, 8, 1));
+            var qPin = q.PinForGraphs();
+            using (var foreign = q.StageHotswap("a", LoraTestData.Adapter(6, 3, 13)))
+                Assert.Throws<ArgumentException>(() => p.P.ApplyHotswap(foreign));
+            qPin.Dispose();
+            q.UnloadLora();
+        }
+        stale.Dispose();
+
+        Assert.Equal(flat, Storage(store.Flat));
+        Assert.True(Same(store.Flat, before), "a refused apply changed the flat factor buffer");
+        Assert.True(Same(store.Scales.Values, scalesBefore), "a refused apply changed the device scales");
+        Assert.Equal(hostBefore, store.Scales.Host);
+        Assert.Equal(writes, store.DeviceWrites);
+        Assert.Equal(version, store.Version);
     }
 }
