@@ -6,6 +6,7 @@ using System.Linq;
 using LoraSdk.Gpu;
 using LoraSdk.Layers;
 using TorchSharp;
+using static BenchClock;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -149,34 +150,6 @@ internal static class FluxBenchCommand
             Console.WriteLine($"FLUXSKIP\tlorasdk\t{row}\tgraph\t{e.GetType().Name}: {FirstLine(e.Message)}");
         }
     }
-
-    private static void Sync(Device device)
-    {
-        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
-    }
-
-    private static List<double> Time(Action step, int iterations, Device device)
-    {
-        var times = new List<double>(iterations);
-        for (int i = 0; i < iterations; i++)
-        {
-            Sync(device);
-            var sw = Stopwatch.StartNew();
-            step();
-            Sync(device);
-            times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        return times;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);
 
     // Bitwise equality, NaN equal to NaN (random weights may overflow somewhere; the comparison is about the kernels).
     private static bool Same(Tensor a, Tensor b)

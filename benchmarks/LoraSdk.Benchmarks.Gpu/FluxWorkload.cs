@@ -151,24 +151,9 @@ internal sealed class FluxWorkload : IDisposable
     }
 
     /// <summary>Random rank-<paramref name="rank"/> factors (N(0, 0.01²), alpha = rank) for every adapted layer, on the device.</summary>
-    public LoraAdapterDefinition RandomAdapter(long seed, int rank)
-    {
-        manual_seed(seed);
-        using var noGrad = no_grad();
-        var modules = Layers.Select(l => new LoraModuleTensors(l.Name,
-            (randn(new long[] { rank, l.Layer.InFeatures }, DType, Device) * 0.01).DetachFromDisposeScope(),
-            (randn(new long[] { l.Layer.OutFeatures, rank }, DType, Device) * 0.01).DetachFromDisposeScope(), alpha: rank)).ToList();
-        return new LoraAdapterDefinition(modules);
-    }
+    public LoraAdapterDefinition RandomAdapter(long seed, int rank) => RandomAdapters.Create(Layers, seed, rank, DType, Device);
 
-    public static void Free(LoraAdapterDefinition definition)
-    {
-        foreach (var m in definition.Modules)
-        {
-            m.A.Dispose();
-            m.B.Dispose();
-        }
-    }
+    public static void Free(LoraAdapterDefinition definition) => RandomAdapters.Free(definition);
 
     public void Dispose()
     {

@@ -12,6 +12,7 @@ using LoraSdk.Diffusion.Lora;
 using LoraSdk.Gpu;
 using LoraSdk.Layers;
 using TorchSharp;
+using static BenchClock;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -270,7 +271,6 @@ internal static partial class GraphCommands
             cuda.synchronize(device);
             bool same = Same(graph.Output, eagerOut);
 
-            double Mib(long bytes) => bytes / (1024.0 * 1024.0);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"RESULT\tlorasdk\t{name}\teager\t{Median(eager):F2}\t{eager.Min():F2}\t{eager.Count}\t{Mib(eagerMemory.PeakAllocated):F0}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -293,27 +293,6 @@ internal static partial class GraphCommands
     private static Tensor Step(UNet2DConditionModel unet, IReadOnlyList<Tensor> i) => unet.Forward(i[0], i[1], i[2], i[3], i[4]);
 
     private static void Discard(Tensor t) => t.Dispose();
-
-    private static List<double> Time(Action step, int iterations, Device device)
-    {
-        var times = new List<double>(iterations);
-        for (int i = 0; i < iterations; i++)
-        {
-            cuda.synchronize(device);
-            var sw = Stopwatch.StartNew();
-            step();
-            cuda.synchronize(device);
-            times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        return times;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 
     private static bool Same(Tensor a, Tensor b)
     {

@@ -8,6 +8,7 @@ using LoraSdk.Diffusion.Models.Unet;
 using LoraSdk.Diffusion.Pipelines;
 using LoraSdk.Gpu;
 using TorchSharp;
+using static BenchClock;
 using static TorchSharp.torch;
 
 /// <summary>

@@ -93,14 +93,7 @@ internal sealed class SdxlWorkload : IDisposable
     }
 
     /// <summary>Random rank-<paramref name="rank"/> factors for every adapted layer, on the device (free with <see cref="Free"/>).</summary>
-    public LoraAdapterDefinition RandomAdapter(long seed, int rank)
-    {
-        manual_seed(seed);
-        var modules = Layers.Select(l => new LoraModuleTensors(l.Name,
-            (randn(new long[] { rank, l.Layer.InFeatures }, DType, Device) * 0.01).DetachFromDisposeScope(),
-            (randn(new long[] { l.Layer.OutFeatures, rank }, DType, Device) * 0.01).DetachFromDisposeScope(), alpha: rank)).ToList();
-        return new LoraAdapterDefinition(modules);
-    }
+    public LoraAdapterDefinition RandomAdapter(long seed, int rank) => RandomAdapters.Create(Layers, seed, rank, DType, Device);
 
     /// <summary>The bytes of one rank-<paramref name="rank"/> adapter's factors (what a hotswap copies).</summary>
     public long AdapterBytes(int rank)
@@ -109,14 +102,7 @@ internal sealed class SdxlWorkload : IDisposable
         return elements * (DType is ScalarType.Float32 ? 4 : 2);
     }
 
-    public static void Free(LoraAdapterDefinition definition)
-    {
-        foreach (var m in definition.Modules)
-        {
-            m.A.Dispose();
-            m.B.Dispose();
-        }
-    }
+    public static void Free(LoraAdapterDefinition definition) => RandomAdapters.Free(definition);
 
     public void Dispose()
     {

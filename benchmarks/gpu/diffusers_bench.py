@@ -18,6 +18,8 @@ import statistics
 import sys
 import time
 
+import bench_common
+
 SDXL_UNET = dict(
     act_fn="silu",
     addition_embed_type="text_time",
@@ -117,29 +119,10 @@ def main() -> int:
         return unet(sample, timestep, encoder_hidden_states=context, added_cond_kwargs=added, return_dict=False)[0]
 
     def timed(fn, n):
-        times = []
-        for _ in range(n):
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            fn()
-            torch.cuda.synchronize()
-            times.append((time.perf_counter() - t0) * 1000)
-        return times
+        return bench_common.timed(torch, fn, n)
 
     def add_adapters(count):
-        existing = list(unet.peft_config.keys()) if getattr(unet, "peft_config", None) else []
-        for i in range(len(existing), count):
-            torch.manual_seed(100 + i)
-            unet.add_adapter(LoraConfig(r=args.rank, lora_alpha=args.rank, target_modules=TARGETS, init_lora_weights=False),
-                             adapter_name=f"a{i}")
-            with torch.no_grad():
-                for name, p in unet.named_parameters():
-                    if f".a{i}." in name and "lora_" in name:
-                        if args.adapter_dtype == "model":
-                            p.data = p.data.to(dtype)
-                        p.normal_(0, 0.01)
-        unet.set_adapters([f"a{i}" for i in range(count)])
-        lora_dtype = next(p.dtype for n, p in unet.named_parameters() if "lora_A" in n)
+        lora_dtype = bench_common.add_random_adapters(torch, LoraConfig, unet, count, args.rank, TARGETS, args.adapter_dtype, dtype)
         print(f"{count} adapter(s) loaded; adapter weights are {lora_dtype} (--adapter-dtype {args.adapter_dtype})")
 
     only = set(args.only.split(",")) if args.only else None
@@ -147,14 +130,7 @@ def main() -> int:
     if args.profile_step is not None:
         if args.profile_step > 0:
             add_adapters(args.profile_step)
-        with torch.no_grad():
-            for _ in range(3):
-                step()
-            torch.cuda.synchronize()
-            torch.cuda.profiler.start()
-            step()
-            torch.cuda.synchronize()
-            torch.cuda.profiler.stop()
+        bench_common.profile_one_step(torch, step)
         print(f"profile-step: {args.profile_step} adapter(s), {dtype}, latent {L}")
         return 0
 
@@ -165,16 +141,7 @@ def main() -> int:
             for _ in range(3):
                 step()
             torch.cuda.synchronize()
-            # torch.cuda.graph: side-stream warm-up, then capture (it synchronizes and empties the cache first).
-            s = torch.cuda.Stream()
-            s.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(s):
-                for _ in range(3):
-                    step()
-            torch.cuda.current_stream().wait_stream(s)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                static_out = step()
+            graph, static_out = bench_common.capture(torch, step)
             graph_reserved = torch.cuda.memory_reserved()
 
             eager, replay = [], []

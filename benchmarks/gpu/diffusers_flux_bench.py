@@ -28,6 +28,8 @@ import statistics
 import sys
 import time
 
+import bench_common
+
 FLUX1_DEV = dict(patch_size=1, in_channels=64, out_channels=None, num_layers=19, num_single_layers=38,
                  attention_head_dim=128, num_attention_heads=24, joint_attention_dim=4096, pooled_projection_dim=768,
                  guidance_embeds=True, axes_dims_rope=(16, 56, 56))
@@ -160,30 +162,11 @@ def main() -> int:
                      img_ids=img_ids, txt_ids=txt_ids, guidance=guidance, return_dict=False)[0]
 
     def timed(fn, n):
-        times = []
-        for _ in range(n):
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            fn()
-            torch.cuda.synchronize()
-            times.append((time.perf_counter() - t) * 1000)
-        return times
+        return bench_common.timed(torch, fn, n)
 
     def add_adapters(count):
-        existing = list(model.peft_config.keys()) if getattr(model, "peft_config", None) else []
-        for i in range(len(existing), count):
-            torch.manual_seed(100 + i)
-            model.add_adapter(LoraConfig(r=args.rank, lora_alpha=args.rank, target_modules=targets, init_lora_weights=False),
-                              adapter_name=f"a{i}")
-            with torch.no_grad():
-                for name, p in model.named_parameters():
-                    if f".a{i}." in name and "lora_" in name:
-                        if args.adapter_dtype == "model":
-                            p.data = p.data.to(dtype)
-                        p.normal_(0, 0.01)
-        model.set_adapters([f"a{i}" for i in range(count)])
+        lora_dtype = bench_common.add_random_adapters(torch, LoraConfig, model, count, args.rank, targets, args.adapter_dtype, dtype)
         wrapped = sum(1 for n, _ in model.named_modules() if n.endswith(".lora_A.a0"))
-        lora_dtype = next(p.dtype for n, p in model.named_parameters() if "lora_A" in n)
         print(f"{count} adapter(s) active; {wrapped} layers carry LoRA (targets: {len(targets)}); adapter weights are "
               f"{lora_dtype} (--adapter-dtype {args.adapter_dtype})")
 
@@ -207,16 +190,7 @@ def main() -> int:
         graph = static_out = None
         try:
             with torch.no_grad():
-                # torch.cuda.graph: side-stream warm-up, then capture (it synchronizes and empties the cache first).
-                s = torch.cuda.Stream()
-                s.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(s):
-                    for _ in range(3):
-                        step()
-                torch.cuda.current_stream().wait_stream(s)
-                graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
-                    static_out = step()
+                graph, static_out = bench_common.capture(torch, step)
                 reserved = torch.cuda.memory_reserved()
                 replay = []
                 for _ in range(args.rounds):
@@ -240,14 +214,7 @@ def main() -> int:
         if args.profile_step > 0:
             add_adapters(args.profile_step)
             model.enable_adapters()
-        with torch.no_grad():
-            for _ in range(3):
-                step()
-            torch.cuda.synchronize()
-            torch.cuda.profiler.start()
-            step()
-            torch.cuda.synchronize()
-            torch.cuda.profiler.stop()
+        bench_common.profile_one_step(torch, step)
         print(f"profile-step: {args.profile_step} adapter(s), {dtype}, {args.height}x{args.width} ({tokens} image tokens), "
               f"{text} text tokens")
         return 0

@@ -16,7 +16,7 @@ namespace LoraSdk.Engine.Tests.Lora;
 /// (hotswap, SetAdapters weights and activation within the pin, runtime scale, a per-step schedule, disable/enable);
 /// every buffer the pinned forward reads keeps its storage; refused changes change nothing; Release pins reset their
 /// graphs. Tolerance of pinned vs normal (unfused): 1e-6 relative (max|Δ| / max|normal|; ≤ 8.9e-8 seen) — the same products, but the
-/// scale multiplies the rank-r hidden state (fp32) instead of being the GEMM's alpha, which rounds differently;
+/// scale is folded into a scaled copy of B (the flat factor store) instead of being the GEMM's alpha, which rounds differently;
 /// materialized: bitwise (the same fold). Runs in the CUDA-graph collection: captures and the capture check are
 /// process-wide.
 /// </summary>
