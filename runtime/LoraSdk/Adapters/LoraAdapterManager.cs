@@ -94,9 +94,7 @@ public sealed class LoraAdapterManager : ILoraPipeline
 
         if (hotswap && fileComponents.Any(c => TryGetComponent(c, out var comp) && comp.Kind == LoraComponentKind.TextEncoder))
         {
-            throw new LoraException(LoraErrorKind.HotswapTextEncoder,
-                "At the moment, hotswapping is not supported for text encoders; load with hotswap: false.",
-                adapterName: adapterName, sourceName: source.SourceName, diffusersMessage: DiffusersErrors.HotswapTextEncoder);
+            throw LoraException.HotswapIntoTextEncoder(adapterName, source.SourceName);
         }
 
         var prepared = new List<LoraPreparedLoad>();

@@ -92,9 +92,7 @@ public sealed partial class LoraComponent
         {
             if (Kind == LoraComponentKind.TextEncoder)
             {
-                throw new LoraException(LoraErrorKind.HotswapTextEncoder,
-                    "At the moment, hotswapping is not supported for text encoders; load with hotswap: false.",
-                    adapterName: adapterName, sourceName: sourceName, component: Name, diffusersMessage: DiffusersErrors.HotswapTextEncoder);
+                throw LoraException.HotswapIntoTextEncoder(adapterName, sourceName, Name);
             }
             if (adapterName is null || !_registry.Contains(adapterName))
             {

@@ -1,4 +1,5 @@
 using System;
+using LoraSdk.Compatibility;
 using LoraSdk.Core;
 
 namespace LoraSdk.Adapters;
@@ -23,6 +24,11 @@ public sealed class LoraException : LoraSdkException
         SourceName = sourceName;
         Component = component;
     }
+
+    /// <summary>A hotswap into a text encoder, which diffusers does not support (refused before anything changes).</summary>
+    internal static LoraException HotswapIntoTextEncoder(string? adapterName, string sourceName, string? component = null) =>
+        new(LoraErrorKind.HotswapTextEncoder, "At the moment, hotswapping is not supported for text encoders; load with hotswap: false.",
+            adapterName: adapterName, sourceName: sourceName, component: component, diffusersMessage: DiffusersErrors.HotswapTextEncoder);
 
     /// <summary>Why the operation failed.</summary>
     public LoraErrorKind Kind { get; }
