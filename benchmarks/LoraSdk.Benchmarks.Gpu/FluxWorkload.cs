@@ -38,17 +38,7 @@ internal sealed class FluxWorkload : IDisposable
         Device = device;
         DType = dtype;
         Model = new FluxTransformer2DModel(config, new ModelPlacement(dtype, device));
-        using (no_grad())
-        {
-            // Device-side random init, parameter by parameter (TorchSharp's Generator is CPU-only: seed the default one).
-            manual_seed(1234);
-            foreach (var (name, p) in Model.named_parameters())
-            {
-                if (p.Dimensions >= 2) p.normal_(0, 0.02);
-                else if (name.Contains("norm", StringComparison.Ordinal)) p.fill_(1.0);
-                else p.zero_();
-            }
-        }
+        RandomWeights.Fill(Model);
         Model.eval();
         ParameterCount = Model.parameters().Sum(p => p.numel());
 

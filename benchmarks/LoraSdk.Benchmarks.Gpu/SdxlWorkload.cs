@@ -26,17 +26,7 @@ internal sealed class SdxlWorkload : IDisposable
         Device = device;
         DType = dtype;
         Unet = new UNet2DConditionModel(SdxlBaseUNetConfig.Create(), new ModelPlacement(dtype, device));
-        using (no_grad())
-        {
-            // Device-side random init (TorchSharp's Generator is CPU-only: seed the device's default generator instead).
-            manual_seed(1234);
-            foreach (var (name, p) in Unet.named_parameters())
-            {
-                if (p.Dimensions >= 2) p.normal_(0, 0.02);
-                else if (name.Contains("norm", StringComparison.Ordinal)) p.fill_(1.0);
-                else p.zero_();
-            }
-        }
+        RandomWeights.Fill(Unet);
         Unet.eval();
         var c = Unet.Config;
         Sample = randn(new long[] { 2, c.InChannels, latent, latent }, dtype, device);
