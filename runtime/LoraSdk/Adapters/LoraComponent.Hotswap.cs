@@ -51,7 +51,8 @@ public sealed partial class LoraComponent
     {
         if (adapterName == null) throw new ArgumentNullException(nameof(adapterName));
         if (definition == null) throw new ArgumentNullException(nameof(definition));
-        using var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), ConfigOf(definition), adapterName, hotswap: true);
+        var inputs = InputsOf(definition, readInPlace: true);
+        using var prepared = Prepare("in-memory adapter", inputs, ConfigOf(definition, inputs), adapterName, hotswap: true);
         Commit(prepared);
     }
 
@@ -75,7 +76,8 @@ public sealed partial class LoraComponent
         var state = _forward.Graph ?? throw new LoraException(LoraErrorKind.GraphUnsupported,
             $"StageHotswap prepares a swap into the factor store of a component pinned for CUDA graphs, and {Name} is not pinned. " +
             "Call PinForGraphs() first, or use HotswapAdapter.", adapterName: adapterName, component: Name);
-        var prepared = Prepare("in-memory adapter", InputsOf(definition, readInPlace: true), ConfigOf(definition), adapterName, hotswap: true);
+        var inputs = InputsOf(definition, readInPlace: true);
+        var prepared = Prepare("in-memory adapter", inputs, ConfigOf(definition, inputs), adapterName, hotswap: true);
         GraphForwardState.StagedHotswap? staged = null;
         try
         {
@@ -167,10 +169,8 @@ public sealed partial class LoraComponent
     /// name of the component, which for a UNet's 560 layers costs more than the hotswap's copies; a definition's paths,
     /// ranks and alphas are immutable, so swapping the same definitions back and forth need not derive again.
     /// </summary>
-    private LoraAdapterConfig ConfigOf(LoraAdapterDefinition definition) =>
-        definition.Config ?? _derivedConfigs.GetValue(definition, d => LoraAdapterConfig.Derive(
-            d.Modules.Select(m => (m.ModulePath, m.Rank, m.Alpha, m.Alpha == Math.Floor(m.Alpha) && Math.Abs(m.Alpha) < 1e15)).ToList(),
-            d.UseRsLora, _moduleNames, Kind == LoraComponentKind.Denoiser));
+    private LoraAdapterConfig ConfigOf(LoraAdapterDefinition definition, IReadOnlyList<LoraModuleInput> inputs) =>
+        definition.Config ?? _derivedConfigs.GetValue(definition, _ => DeriveConfig(inputs));
 
     /// <summary>True while <see cref="EnableLoraHotswap"/> waits for the first load.</summary>
     public bool IsHotswapPending => _pendingHotswapRank is not null;

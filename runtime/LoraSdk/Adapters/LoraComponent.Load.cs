@@ -84,6 +84,11 @@ public sealed partial class LoraComponent
             m.Magnitude is null ? null : Loader(m.Magnitude))).ToList();
     }
 
+    /// <summary>The config of modules loaded without one (diffusers' <c>get_peft_kwargs</c> from their ranks and alphas).</summary>
+    private LoraAdapterConfig DeriveConfig(IReadOnlyList<LoraModuleInput> modules) => LoraAdapterConfig.Derive(
+        modules.Select(m => (m.Path, m.Rank, m.Alpha, m.AlphaIsInteger)).ToList(),
+        modules.Any(m => m.UseRsLora), _moduleNames, Kind == LoraComponentKind.Denoiser);
+
     /// <summary>Checks a load completely and loads its tensors; changes nothing.</summary>
     internal LoraPreparedLoad Prepare(string sourceName, IReadOnlyList<LoraModuleInput> modules, LoraAdapterConfig? metadataConfig,
         string? adapterName, bool hotswap)
@@ -112,9 +117,7 @@ public sealed partial class LoraComponent
         // A hotswap copies into storage the graphs already read; a new adapter changes what they would have to run.
         CheckGraphChange(hotswap ? "Hotswap" : "Load", hotswap ? null : PlanChangeForNewAdapter(name));
 
-        var config = metadataConfig ?? LoraAdapterConfig.Derive(
-            modules.Select(m => (m.Path, m.Rank, m.Alpha, m.AlphaIsInteger)).ToList(),
-            modules.Any(m => m.UseRsLora), _moduleNames, Kind == LoraComponentKind.Denoiser);
+        var config = metadataConfig ?? DeriveConfig(modules);
         var prepared = new LoraPreparedLoad(this, name, config, hotswap);
         try
         {
